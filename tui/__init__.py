@@ -1,0 +1,3 @@
+"""tunebench: a terminal workbench for fine-tuning chat models."""
+
+__version__ = "0.1.0"

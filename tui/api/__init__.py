@@ -1,0 +1,1 @@
+"""Talks to the OpenAI API through the official SDK. Never imports textual."""

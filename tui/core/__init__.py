@@ -1,0 +1,1 @@
+"""Pure logic shared by the CLI and the screens. Never imports textual."""

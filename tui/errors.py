@@ -1,0 +1,108 @@
+"""The one place that turns failures into a single human line.
+
+The CLI prints that line on stderr and exits with the error's code; the TUI shows it as a
+notification and inline next to what failed. `--debug` adds the traceback.
+Never imports textual or the openai SDK at module level.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the checked thing failed (validation errors, a job that failed)
+EXIT_USAGE = 2  # usage, config or unusable input
+
+
+class TunebenchError(Exception):
+    """An error whose message is already fit for a user: one plain line."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(TunebenchError):
+    """Bad arguments, bad config or unusable input: exit 2."""
+
+
+class CheckFailed(TunebenchError):
+    """The checked thing failed (e.g. a file with errors): exit 1."""
+
+    exit_code = EXIT_FAILED
+
+
+def _describe_api_error(exc: BaseException) -> str | None:
+    """Plain words for errors raised by the openai SDK, if that is what this is."""
+    openai = sys.modules.get("openai")
+    if openai is None or not isinstance(exc, openai.OpenAIError):
+        return None
+    if isinstance(exc, openai.APITimeoutError):
+        return "the API did not answer in time (timeout); check the network or try again"
+    if isinstance(exc, openai.APIConnectionError):
+        return "cannot reach the API (network down or wrong base_url in the profile)"
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        detail = _api_error_detail(exc.body) or str(exc.message)
+        request = f" [request {exc.request_id}]" if getattr(exc, "request_id", None) else ""
+        if status == 401:
+            return f"the API key was refused (401): {detail}{request}"
+        if status == 403:
+            return f"permission denied (403): {detail}{request}"
+        if status == 404:
+            return f"not found (404): {detail}{request}"
+        if status == 429:
+            return f"rate limited (429): {detail}{request}"
+        if status >= 500:
+            return f"the API had a server error ({status}): {detail}{request}"
+        return f"the API refused the request ({status}): {detail}{request}"
+    return f"API error: {exc}"
+
+
+def _api_error_detail(body: Any) -> str | None:
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """One line a user can act on, for any exception."""
+    if isinstance(exc, TunebenchError):
+        return exc.message
+    api = _describe_api_error(exc)
+    if api is not None:
+        return api
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename}: no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename}: is a directory, not a file"
+    if isinstance(exc, PermissionError):
+        return f"{exc.filename}: permission denied"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid UTF-8 text (byte {exc.start})"
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"unexpected error: {type(exc).__name__}{': ' + first if first else ''}"
+
+
+def exit_code_for(exc: BaseException) -> int:
+    if isinstance(exc, TunebenchError):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    if isinstance(exc, (OSError, UnicodeDecodeError)):
+        return EXIT_USAGE
+    return EXIT_FAILED

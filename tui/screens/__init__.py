@@ -1,0 +1,1 @@
+"""The Textual screens: dataset, jobs, playground, help."""
