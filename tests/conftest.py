@@ -33,3 +33,41 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CliResult:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"CliResult(rc={self.returncode}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path):
+    """Run `python -m tui ARGS...` in a subprocess, as a user would run `tunebench`."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str, input: str | None = None, timeout: float = 60, **env: str) -> CliResult:
+        full_env = dict(os.environ)
+        full_env["PYTHONPATH"] = str(REPO_ROOT)
+        full_env.update(env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", *args],
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+            cwd=tmp_path,
+            env=full_env,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
