@@ -1,0 +1,119 @@
+"""The Textual app: three screens (Dataset, Jobs, Playground), keys, palette, help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
+
+from tui.config import LoadedConfig
+from tui.errors import describe
+from tui.screens.dataset import DatasetScreen
+from tui.screens.help import HelpScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.playground import PlaygroundScreen
+
+SCREEN_TITLES = {"dataset": "Dataset", "jobs": "Jobs", "playground": "Playground"}
+
+
+class TunebenchApp(App[int]):
+    """Fine-tuning workbench: dataset → job → playground."""
+
+    TITLE = "tunebench"
+    CSS_PATH = "app.tcss"
+    MODES = {  # noqa: RUF012 - Textual reads these as class attributes
+        "dataset": DatasetScreen,
+        "jobs": JobsScreen,
+        "playground": PlaygroundScreen,
+    }
+    DEFAULT_MODE = "dataset"
+    BINDINGS = [  # noqa: RUF012
+        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset"),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs"),
+        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        *,
+        profile_name: str,
+        dataset_path: Path | None = None,
+        debug: bool = False,
+        startup_warnings: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.settings = loaded.config
+        self.profile_name = profile_name
+        self.dataset_path = dataset_path
+        self.show_tracebacks = debug
+        self.crash: BaseException | None = None
+        self._startup_warnings = list(startup_warnings)
+        self._refresh_subtitle()
+
+    def _refresh_subtitle(self) -> None:
+        dataset = self.dataset_path.name if self.dataset_path else "no dataset"
+        self.sub_title = f"profile: {self.profile_name} · {dataset}"
+
+    def on_mount(self) -> None:
+        theme = self.settings.ui.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self.notify(
+                f"{self.loaded.path}: unknown ui.theme {theme!r}; using textual-dark",
+                severity="warning",
+            )
+        for warning in self._startup_warnings:
+            self.notify(warning, severity="warning", timeout=10)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode, title in SCREEN_TITLES.items():
+            yield SystemCommand(
+                f"Go to {title}",
+                f"Switch to the {title} screen",
+                lambda mode=mode: self.switch_mode(mode),  # type: ignore[misc]
+            )
+        yield SystemCommand("Help", "Keys of the current screen", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    # --- the one error path in the TUI -------------------------------------------------
+
+    def report_error(self, error: BaseException, *, inline: Widget | None = None) -> str:
+        """Show an error as one human line: a notification, and inline where given."""
+        message = describe(error)
+        self.notify(message, title="Error", severity="error", timeout=10)
+        if inline is not None and hasattr(inline, "update"):
+            inline.update(message)
+        return message
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Workers run with exit_on_error=False; their failures arrive here."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        # Without --debug the launcher prints one line instead of Textual's traceback.
+        if self.show_tracebacks:
+            super()._fatal_error()
+            return
+        self.bell()
+        self._close_messages_no_wait()

@@ -1,0 +1,353 @@
+"""The YAML config file: where it lives, its schema, and errors pinned to LINE:COL.
+
+The file is the user's; the schema is the code's. It is created on first run with commented
+defaults (mode 0600 in a 0700 directory), read with `yaml.safe_load`, and checked against typed
+models. Any problem becomes one line `PATH:LINE:COL: what is wrong` (a UsageError, exit 2).
+API keys are read from environment variables named here; a literal key in the file is accepted
+with a warning, and refused when the file is readable by group or others.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from tui.errors import UsageError
+
+CONFIG_ENV = "TUNEBENCH_CONFIG"
+PROFILE_ENV = "TUNEBENCH_PROFILE"
+DEMO_PROFILE = "demo"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class Profile(_Section):
+    """One API endpoint: OpenAI, Azure OpenAI, or any OpenAI-compatible base URL."""
+
+    kind: Literal["openai", "azure", "emulator"] = "openai"
+    base_url: str | None = None
+    """Override the API base URL (a gateway, a proxy, the emulator). None: the SDK default."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """Name of the environment variable holding the key. The key itself is never written here."""
+    api_key: SecretStr | None = None
+    """A literal key. Accepted with a warning; refused if the file is readable by others."""
+    organization: str | None = None
+    project: str | None = None
+    endpoint: str | None = None
+    """Azure only: https://NAME.openai.azure.com"""
+    api_version: str | None = None
+    """Azure only: the api-version query parameter."""
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c == "_" for c in value) or value[0].isdigit():
+            raise ValueError(f"not an environment variable name: {value!r}")
+        return value
+
+
+class DatasetSettings(_Section):
+    system_prompt: str = ""
+    """Default system prompt for examples that have none (the seed: 'Popraw gramatykę zdania.')."""
+    separator: str = ";"
+    """Separator between input and output in pairs text files."""
+
+    @field_validator("separator")
+    @classmethod
+    def _separator(cls, value: str) -> str:
+        if not value.strip() or "\n" in value:
+            raise ValueError("the pair separator must be a visible character or string")
+        return value
+
+
+class Defaults(_Section):
+    base_model: str = "gpt-4.1-mini-2025-04-14"
+    epochs: int | Literal["auto"] = "auto"
+
+    @field_validator("epochs")
+    @classmethod
+    def _epochs(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 1 <= value <= 50:
+            raise ValueError("epochs must be 'auto' or a whole number from 1 to 50")
+        return value
+
+
+class UISettings(_Section):
+    theme: str = "textual-dark"
+    poll_interval: float = Field(default=2.0, gt=0, le=600)
+    """Seconds between job polls while a job is running."""
+    bell_on_job_end: bool = False
+
+
+class Config(_Section):
+    default_profile: str = "openai"
+    profiles: dict[str, Profile] = Field(default_factory=lambda: {"openai": Profile()})
+    dataset: DatasetSettings = Field(default_factory=DatasetSettings)
+    defaults: Defaults = Field(default_factory=Defaults)
+    ui: UISettings = Field(default_factory=UISettings)
+
+
+DEFAULT_CONFIG_TEXT = """\
+# tunebench configuration. Edit freely: unknown keys and wrong types are reported with
+# their line and column. API keys are NOT stored here: each profile names the environment
+# variable that holds its key (api_key_env).
+
+# The profile used when neither --profile nor TUNEBENCH_PROFILE names one.
+default_profile: openai
+
+profiles:
+  openai:
+    kind: openai                  # openai | azure | emulator
+    api_key_env: OPENAI_API_KEY   # the SDK's own OPENAI_* variables keep working
+    # base_url: https://my-gateway.example/v1   # a LiteLLM proxy or other gateway
+    # organization: org-...
+    # project: proj_...
+  # azure:
+  #   kind: azure
+  #   endpoint: https://NAME.openai.azure.com
+  #   api_version: 2025-04-01-preview
+  #   api_key_env: AZURE_OPENAI_API_KEY
+  # local:
+  #   kind: emulator              # `tunebench emulator` prints its base URL
+  #   base_url: http://127.0.0.1:8321/v1
+  #   api_key_env: TUNEBENCH_EMULATOR_KEY
+
+dataset:
+  system_prompt: ""               # default system prompt for examples without one
+  separator: ";"                  # input/output separator in pairs text files
+
+defaults:
+  base_model: gpt-4.1-mini-2025-04-14
+  epochs: auto                    # auto or 1..50
+
+ui:
+  theme: textual-dark
+  poll_interval: 2.0              # seconds between job polls while running
+  bell_on_job_end: false
+"""
+
+
+def config_path() -> Path:
+    """The config file path: $TUNEBENCH_CONFIG, else the platform's user config dir."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_config_path("tunebench") / "config.yaml"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write text atomically with mode 0600, creating the directory with mode 0700."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def init_config(path: Path | None = None) -> tuple[Path, bool]:
+    """Create the config file with commented defaults. Returns (path, created)."""
+    path = path or config_path()
+    if path.exists():
+        return path, False
+    write_private(path, DEFAULT_CONFIG_TEXT)
+    return path, True
+
+
+@dataclass
+class LoadedConfig:
+    """The checked config plus where it came from and what the user should be told."""
+
+    config: Config
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+    def profile_name(self, requested: str | None = None) -> str:
+        """--profile wins over TUNEBENCH_PROFILE, which wins over default_profile."""
+        return requested or os.environ.get(PROFILE_ENV) or self.config.default_profile
+
+    def profile(self, requested: str | None = None) -> tuple[str, Profile]:
+        name = self.profile_name(requested)
+        if name in self.config.profiles:
+            return name, self.config.profiles[name]
+        known = ", ".join(sorted(self.config.profiles)) or "none"
+        source = (
+            "--profile"
+            if requested
+            else PROFILE_ENV
+            if os.environ.get(PROFILE_ENV)
+            else f"{self.path}: default_profile"
+        )
+        raise UsageError(f"{source}: unknown profile {name!r} (profiles: {known})")
+
+
+def load_config(path: Path | None = None, *, create: bool = True) -> LoadedConfig:
+    """Load and check the config, creating it with defaults on first run."""
+    path = path or config_path()
+    if not path.exists():
+        if not create:
+            return LoadedConfig(Config(), path)
+        init_config(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    loaded = parse_config(text, path)
+    _check_literal_keys(loaded)
+    return loaded
+
+
+def parse_config(text: str, path: Path) -> LoadedConfig:
+    """Parse YAML text into a checked Config; problems carry PATH:LINE:COL."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise UsageError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        line = root.start_mark.line + 1 if root is not None else 1
+        col = root.start_mark.column + 1 if root is not None else 1
+        raise UsageError(f"{path}:{line}:{col}: the config must be a mapping of sections")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        line, col = _locate(root, loc)
+        raise UsageError(f"{path}:{line}:{col}: {_explain(loc, error)}") from None
+    if config.default_profile not in config.profiles:
+        line, col = _locate(root, ("default_profile",))
+        known = ", ".join(sorted(config.profiles)) or "none"
+        raise UsageError(
+            f"{path}:{line}:{col}: default_profile {config.default_profile!r} is not a "
+            f"profile (profiles: {known})"
+        )
+    for name, profile in config.profiles.items():
+        if profile.kind == "azure" and not (profile.endpoint or profile.base_url):
+            line, col = _locate(root, ("profiles", name))
+            raise UsageError(f"{path}:{line}:{col}: profile {name!r} (azure) needs an endpoint")
+    return LoadedConfig(config, path)
+
+
+def _check_literal_keys(loaded: LoadedConfig) -> None:
+    with_keys = [n for n, p in loaded.config.profiles.items() if p.api_key is not None]
+    if not with_keys:
+        return
+    names = ", ".join(with_keys)
+    mode = loaded.path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        raise UsageError(
+            f"{loaded.path}: holds a literal api_key (profile {names}) but is readable by "
+            f"other users; run `chmod 600 {loaded.path}` or use api_key_env instead"
+        )
+    loaded.warnings.append(
+        f"{loaded.path}: profile {names} has a literal api_key; prefer api_key_env "
+        "(keys in files end up in backups and screenshots)"
+    )
+
+
+def _explain(loc: tuple[Any, ...], error: Any) -> str:
+    dotted = ".".join(str(part) for part in loc) or "config"
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        parent = ".".join(str(p) for p in loc[:-1])
+        allowed = _allowed_keys(loc[:-1])
+        where = f" in {parent}" if parent else ""
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key {loc[-1]!r}{where}{hint}"
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    return f"{dotted}: {message}"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        if model is Config and part == "profiles":
+            model = "profiles"
+            continue
+        if model == "profiles":
+            model = Profile
+            continue
+        field_info = model.model_fields.get(part) if isinstance(model, type) else None
+        if field_info is None:
+            return []
+        model = field_info.annotation
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int]:
+    """1-based line and column of the key named by a pydantic error location."""
+    node = root
+    best = (1, 1) if root is None else (root.start_mark.line + 1, root.start_mark.column + 1)
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key_node, value_node in node.value:
+            if key_node.value == str(part):
+                best = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                node = value_node
+                break
+        else:
+            break
+    return best
+
+
+def mask_secret(secret: str) -> str:
+    """Enough of a key to tell two apart, never enough to use it."""
+    if len(secret) < 16:
+        return "****"
+    return f"{secret[:3]}…{secret[-4:]}"
+
+
+def effective_config_text(loaded: LoadedConfig) -> str:
+    """The effective config as YAML with every secret masked, plus where keys come from."""
+    data = loaded.config.model_dump(mode="python", exclude_none=True)
+    for name, profile in loaded.config.profiles.items():
+        entry = data["profiles"][name]
+        if profile.api_key is not None:
+            entry["api_key"] = mask_secret(profile.api_key.get_secret_value())
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    lines = [f"# {loaded.path}", text.rstrip("\n"), "", "# API keys:"]
+    lines.extend(f"#   {name}: {source}" for name, source in _key_sources(loaded))
+    return "\n".join(lines) + "\n"
+
+
+def _key_sources(loaded: LoadedConfig) -> Iterator[tuple[str, str]]:
+    for name, profile in loaded.config.profiles.items():
+        if profile.api_key is not None:
+            yield name, f"literal in the file ({mask_secret(profile.api_key.get_secret_value())})"
+            continue
+        value = os.environ.get(profile.api_key_env)
+        state = f"set ({mask_secret(value)})" if value else "not set"
+        yield name, f"${profile.api_key_env} {state}"

@@ -1,0 +1,37 @@
+"""What every main screen shares: header, footer, and an honest placeholder body."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+
+class MainScreen(Screen[None]):
+    """A top-level screen with the app header (profile, dataset) and a footer of keys."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+
+class EmptyState(VerticalScroll):
+    """Says what will be on a screen that has nothing to show yet."""
+
+    DEFAULT_CSS = """
+    EmptyState { align: center middle; padding: 1 2; }
+    EmptyState > Static { width: auto; max-width: 72; }
+    """
+
+    def __init__(self, title: str, body: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._title = title
+        self._body = body
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"[b]{self._title}[/b]\n\n{self._body}", classes="empty-state")
