@@ -40,6 +40,21 @@ class CheckFailed(TunebenchError):
     exit_code = EXIT_FAILED
 
 
+_api_context: dict[str, str] = {}
+
+
+def note_api_context(profile: str, key_env: str) -> None:
+    """Remember which profile and key variable the API calls use, to name them in errors."""
+    _api_context.update(profile=profile, key_env=key_env)
+
+
+WIND_DOWN = (
+    "fine-tuning is not available to this organisation; OpenAI stops new fine-tuning jobs "
+    "for everyone after 2027-01-06 (chat with existing tuned models keeps working). "
+    "To train, use an Azure OpenAI or gateway profile (--profile)"
+)
+
+
 def _describe_api_error(exc: BaseException) -> str | None:
     """Plain words for errors raised by the openai SDK, if that is what this is."""
     openai = sys.modules.get("openai")
@@ -54,8 +69,12 @@ def _describe_api_error(exc: BaseException) -> str | None:
         detail = _api_error_detail(exc.body) or str(exc.message)
         request = f" [request {exc.request_id}]" if getattr(exc, "request_id", None) else ""
         if status == 401:
-            return f"the API key was refused (401): {detail}{request}"
+            env = _api_context.get("key_env")
+            source = f" (read from ${env}, profile {_api_context['profile']})" if env else ""
+            return f"the API key was refused (401){source}: {detail}{request}"
         if status == 403:
+            if _is_job_create(exc):
+                return f"permission denied (403): {WIND_DOWN}. API said: {detail}{request}"
             return f"permission denied (403): {detail}{request}"
         if status == 404:
             return f"not found (404): {detail}{request}"
@@ -65,6 +84,13 @@ def _describe_api_error(exc: BaseException) -> str | None:
             return f"the API had a server error ({status}): {detail}{request}"
         return f"the API refused the request ({status}): {detail}{request}"
     return f"API error: {exc}"
+
+
+def _is_job_create(exc: Any) -> bool:
+    request = getattr(exc, "request", None)
+    if request is None:
+        return False
+    return request.method == "POST" and str(request.url.path).endswith("/fine_tuning/jobs")
 
 
 def _api_error_detail(body: Any) -> str | None:
