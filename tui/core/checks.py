@@ -159,9 +159,7 @@ def check_dpo(obj: Any) -> list[Finding]:
             continue
         message = value[0]
         if not isinstance(message, dict) or message.get("role") != "assistant":
-            out.append(
-                ("dpo_invalid_output", ERROR, f"{key}[0]: must be an assistant message")
-            )
+            out.append(("dpo_invalid_output", ERROR, f"{key}[0]: must be an assistant message"))
             continue
         _check_message(message, f"{key}[0]", out, images_allowed=False)
         outputs.append(message.get("content"))
@@ -249,7 +247,7 @@ def _check_message(
     """Check one message; returns the number of images it carries."""
     role = message.get("role")
     if "role" not in message:
-        out.append(("message_missing_key", ERROR, f"{here}: missing key \"role\""))
+        out.append(("message_missing_key", ERROR, f'{here}: missing key "role"'))
     elif role not in ROLES:
         out.append(
             (
@@ -274,19 +272,18 @@ def _check_message(
     if name is not None and not isinstance(name, str):
         out.append(("invalid_name", ERROR, f"{here}.name: must be a string"))
     if role == "function" and not isinstance(name, str):
-        out.append(("message_missing_key", ERROR, f"{here}: missing key \"name\""))
+        out.append(("message_missing_key", ERROR, f'{here}: missing key "name"'))
     if "weight" in message:
         weight = message["weight"]
         if role != "assistant":
-            out.append(
-                ("weight_not_on_assistant", ERROR, f"{here}.weight: only assistant messages take one")
-            )
+            message_text = f"{here}.weight: only assistant messages take a weight"
+            out.append(("weight_not_on_assistant", ERROR, message_text))
         elif type(weight) is not int or weight not in (0, 1):
             out.append(("invalid_weight", ERROR, f"{here}.weight: must be 0 or 1, not {weight!r}"))
     if role == "assistant":
         _check_calls(message, here, out)
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        out.append(("message_missing_key", ERROR, f"{here}: missing key \"tool_call_id\""))
+        out.append(("message_missing_key", ERROR, f'{here}: missing key "tool_call_id"'))
     return images
 
 
@@ -296,7 +293,7 @@ def _check_content(
     has_call = bool(message.get("tool_calls")) or bool(message.get("function_call"))
     if "content" not in message:
         if not (role == "assistant" and has_call):
-            out.append(("message_missing_key", ERROR, f"{here}: missing key \"content\""))
+            out.append(("message_missing_key", ERROR, f'{here}: missing key "content"'))
         return 0
     content = message["content"]
     if isinstance(content, str):
@@ -408,6 +405,5 @@ def _check_calls(message: dict[str, Any], here: str, out: list[Finding]) -> None
         or not isinstance(call.get("name"), str)
         or not isinstance(call.get("arguments"), str)
     ):
-        out.append(
-            ("invalid_function_call", ERROR, f"{here}.function_call: needs string name and arguments")
-        )
+        message_text = f"{here}.function_call: needs string name and arguments"
+        out.append(("invalid_function_call", ERROR, message_text))

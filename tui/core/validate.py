@@ -127,9 +127,7 @@ class DuplicateFinder:
         first = self._first.setdefault(digest, rec.line)
         if first == rec.line:
             return None
-        return Problem(
-            rec.line, "duplicate_example", WARNING, f"the same example as line {first}"
-        )
+        return Problem(rec.line, "duplicate_example", WARNING, f"the same example as line {first}")
 
 
 def validate_bytes(
@@ -218,4 +216,3 @@ def _validate_records(
         tokens=stats,
         estimate=estimate(counts, base, epochs),
     )
-
