@@ -44,9 +44,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tunebench",
         description="A terminal workbench for fine-tuning chat models.",
-        epilog="commands: "
-        + ", ".join(COMMANDS)
-        + " (tunebench COMMAND --help for each)",
+        epilog="commands: " + ", ".join(COMMANDS) + " (tunebench COMMAND --help for each)",
     )
     parser.add_argument(
         "path", nargs="?", metavar="PATH", help="dataset to open (.jsonl, pairs .txt, .csv/.tsv)"

@@ -35,6 +35,7 @@ __all__ = [
     "check_record",
     "dataset_problems",
     "validate_bytes",
+    "validate_records",
 ]
 
 
@@ -85,6 +86,15 @@ def check_record(rec: Record, fmt: str) -> list[Problem]:
     else:
         findings = check_chat(rec.obj)
     return [Problem(rec.line, code, severity, message) for code, severity, message in findings]
+
+
+def bom_problem() -> Problem:
+    return Problem(
+        1,
+        "byte_order_mark",
+        WARNING,
+        "the file starts with a UTF-8 byte order mark; the API may reject it (export writes none)",
+    )
 
 
 def token_problem(line: int, tokens: int, model: BaseModel) -> Problem | None:
@@ -147,17 +157,7 @@ def validate_bytes(
     fmt: "chat", "dpo", "pairs", "csv" or "tsv"; detected from filename and content if None.
     """
     problems: list[Problem] = []
-    base = find_model(model) if model is not None else resolve_model(None)
-    if base is None:
-        base = resolve_model(None)
-        problems.append(
-            Problem(
-                0,
-                "unknown_model",
-                WARNING,
-                f"{model!r} is not a fine-tunable base model; counting as {DEFAULT_MODEL}",
-            )
-        )
+    base = _model_or_default(model, problems)
     try:
         check_usable(data)
         fmt = fmt or detect_format(data, filename)
@@ -166,25 +166,37 @@ def validate_bytes(
         problems.append(Problem(0, "unusable_file", ERROR, str(exc)))
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
     if has_bom:
-        problems.append(
-            Problem(
-                1,
-                "byte_order_mark",
-                WARNING,
-                "the file starts with a UTF-8 byte order mark; the API may reject it "
-                "(export writes none)",
+        problems.append(bom_problem())
+    return validate_records(records, fmt, model=base.name, epochs=epochs, problems=problems)
+
+
+def _model_or_default(model: str | None, problems: list[Problem]) -> BaseModel:
+    base = find_model(model) if model is not None else None
+    if base is None:
+        base = resolve_model(None)
+        if model is not None:
+            problems.append(
+                Problem(
+                    0,
+                    "unknown_model",
+                    WARNING,
+                    f"{model!r} is not a fine-tunable base model; counting as {DEFAULT_MODEL}",
+                )
             )
-        )
-    return _validate_records(records, fmt, base, problems, epochs)
+    return base
 
 
-def _validate_records(
+def validate_records(
     records: Iterable[Record],
     fmt: str,
-    base: BaseModel,
-    problems: list[Problem],
-    epochs: int | None,
+    *,
+    model: str | None = None,
+    epochs: int | None = None,
+    problems: list[Problem] | None = None,
 ) -> ValidationReport:
+    """Check records (streamed: parsed objects are not kept), count tokens, estimate cost."""
+    problems = [] if problems is None else problems
+    base = _model_or_default(model, problems)
     counter = TokenCounter(base.encoding)
     duplicates = DuplicateFinder()
     counts: list[int] = []
