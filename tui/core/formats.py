@@ -142,11 +142,7 @@ def sniff_jsonl(data: bytes) -> str:
         if not raw.strip():
             continue
         obj, error = parse_json_line(raw)
-        if error is None:
-            if isinstance(obj, list):
-                raise UnusableInput(
-                    "the file is a JSON array; the API needs JSONL, one JSON object a line"
-                )
+        if error is None and not isinstance(obj, list):
             return "dpo" if is_dpo(obj) else "chat"
         if raw.lstrip().startswith(b"[") and _is_json_array(data):
             raise UnusableInput(
