@@ -5,24 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from seed_data import SEED_JSONL, SEED_PAIRS, SEED_SYSTEM
 
 from tui.core.dataset import Dataset
 from tui.core.formats import UnusableInput, detect_format, export_jsonl, read_pairs
 
-SEED_PAIRS = (
-    "Mama, ja, chcieć, ciastko; Mamo chcę dostać ciastko.\n"
-    "Ja, być, wczoraj, zewnątrz; Byłem wczoraj na zewnątrz.\n"
-)
-SEED_SYSTEM = "Popraw gramatykę zdania."
-# The seed's JSONL (its `cistko` typo spelled right), the layout `json.dumps` gives.
-SEED_JSONL = (
-    '{"messages": [{"role": "system", "content": "Popraw gramatykę zdania."}, '
-    '{"role": "user", "content": "Mama, ja, chcieć, ciastko"}, '
-    '{"role": "assistant", "content": "Mamo chcę dostać ciastko."}]}\n'
-    '{"messages": [{"role": "system", "content": "Popraw gramatykę zdania."}, '
-    '{"role": "user", "content": "Ja, być, wczoraj, zewnątrz"}, '
-    '{"role": "assistant", "content": "Byłem wczoraj na zewnątrz."}]}\n'
-)
 LINE = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}'
 
 
@@ -115,7 +102,7 @@ def test_pairs_separator_is_configurable() -> None:
 
 
 def test_csv_with_quoted_multiline_cells_and_system_column() -> None:
-    data = 'User,Assistant,system\n"line one\nline two","x, y",Sys\nq,a,\n'.encode()
+    data = b'User,Assistant,system\n"line one\nline two","x, y",Sys\nq,a,\n'
     ds = Dataset.from_bytes(data, filename="d.csv")
     examples = [r for r in ds.records if r.kind == "example"]
     assert [r.line for r in examples] == [2, 4]

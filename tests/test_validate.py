@@ -16,8 +16,7 @@ USER = {"role": "user", "content": "Hi"}
 ASSIST = {"role": "assistant", "content": "Hello"}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
 FILLER = [
-    json.dumps({"messages": [SYS, {"role": "user", "content": f"q{i}"}, ASSIST]})
-    for i in range(10)
+    json.dumps({"messages": [SYS, {"role": "user", "content": f"q{i}"}, ASSIST]}) for i in range(10)
 ]
 
 
