@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.core.estimate import default_epochs, estimate, percentile
 from tui.core.models import base_name, find_model, resolve_model
@@ -161,3 +163,18 @@ def test_report_totals_for_the_seed_file() -> None:
     assert report.estimate is not None
     assert report.estimate.n_epochs == 10
     assert report.estimate.billed_tokens == 4500
+
+
+_ALPHABET = st.sampled_from(
+    list("aZ ż'sT.1234,!?/-\n\r\t") + ["\u00a0", "\u0301", "\u2028", "\x1c", "  ", "'ll", "😀"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ALPHABET, max_size=40).map("".join), max_size=8))
+def test_word_cache_counts_equal_tiktoken_on_whole_strings(texts: list[str]) -> None:
+    for encoding in ("o200k_base", "cl100k_base"):
+        counter = TokenCounter(encoding)
+        enc = get_encoding(encoding)
+        for text in texts:
+            assert counter.count(text) == len(enc.encode_ordinary(text)), (encoding, text)

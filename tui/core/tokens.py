@@ -14,6 +14,8 @@ import gzip
 import hashlib
 import importlib.resources
 import json
+import re
+from itertools import islice
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -98,25 +100,37 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     )
 
 
+# Text whose only whitespace is single ASCII spaces splits into words whose tokens never
+# cross a space: tiktoken's pieces never contain a space except as their first character.
+# So tokens("w0 w1 w2") == tokens("w0") + tokens(" w1") + tokens(" w2"), and each word is
+# encoded once per run. Python's \s is a superset of the regex crate's \s (White_Space).
+_NOT_WORD_SAFE = re.compile(r"[^\S ]|  ")
+
+
 class TokenCounter:
-    """Counts tokens of strings with one encoding, each distinct string once.
+    """Exact token counts of strings with one encoding, each distinct string or word once.
 
     Special-token text such as `<|endoftext|>` is counted as ordinary text, as the API does
     with training data. `inexact` becomes True once a string was too long to count exactly.
     """
 
-    def __init__(self, encoding: str, *, cache_chars: int = 64_000_000) -> None:
+    def __init__(
+        self, encoding: str, *, cache_chars: int = 16_000_000, max_words: int = 2_000_000
+    ) -> None:
         self.encoding_name = encoding
         self._encode = get_encoding(encoding)._core_bpe.encode_ordinary
-        self._cache: dict[str, int] = {}
+        self._cache: dict[str, int] = {}  # whole strings: repeated system prompts
         self._cache_room = cache_chars
+        self._spaced: dict[str, int] = {}  # word -> tokens of " " + word
+        self._heads: dict[str, int] = {}  # word -> tokens of word (a string's first word)
+        self._max_words = max_words
         self.inexact = False
 
     def count(self, text: str) -> int:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        n = self._count_uncached(text)
+        n = self._count_new(text)
         if len(text) <= self._cache_room:
             self._cache[text] = n
             self._cache_room -= len(text)
@@ -131,14 +145,33 @@ class TokenCounter:
             return 0
         return self.count(text)
 
-    def _count_uncached(self, text: str) -> int:
-        if len(text) <= MAX_EXACT_CHARS:
-            return _encode_len(self._encode, text)
-        self.inexact = True
-        return sum(
-            _encode_len(self._encode, text[i : i + _CHUNK_CHARS])
-            for i in range(0, len(text), _CHUNK_CHARS)
-        )
+    def _count_new(self, text: str) -> int:
+        encode = self._encode
+        if len(text) > MAX_EXACT_CHARS:
+            self.inexact = True
+            return sum(
+                _encode_len(encode, text[i : i + _CHUNK_CHARS])
+                for i in range(0, len(text), _CHUNK_CHARS)
+            )
+        if (
+            len(self._spaced) > self._max_words
+            or len(self._heads) > self._max_words
+            or _NOT_WORD_SAFE.search(text) is not None
+        ):
+            return _encode_len(encode, text)
+        words = text.split(" ")
+        head = words[0]
+        n = self._heads.get(head)
+        if n is None:
+            n = self._heads[head] = _encode_len(encode, head)
+        spaced = self._spaced
+        try:
+            return n + sum(map(spaced.__getitem__, islice(words, 1, None)))
+        except KeyError:
+            for word in islice(words, 1, None):
+                if word not in spaced:
+                    spaced[word] = _encode_len(encode, " " + word)
+            return n + sum(map(spaced.__getitem__, islice(words, 1, None)))
 
 
 def _encode_len(encode: object, text: str) -> int:
