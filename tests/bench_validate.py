@@ -1,0 +1,151 @@
+"""Benchmark: `tunebench validate` against the OpenAI Cookbook's algorithm on one file.
+
+Not collected by pytest (the name does not start with test_). Run it with:
+
+    python tests/bench_validate.py [--examples 100000] [--runs 3] [--model gpt-4o-mini]
+
+It writes a chat JSONL file (~35 MB for 100,000 examples) into a temp dir, then times, in
+separate subprocesses each run: `python -m tui validate FILE --json` and the Cookbook algorithm
+(json.loads of each line, then tiktoken `encode` of every message value) with the same
+encoding. It reports wall times, their ratio and each process's peak memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The Cookbook's counting loop (Chat_finetuning_data_prep.ipynb), same encoding as the
+# validator: json.loads of each line, then encode() of every value of every message.
+COOKBOOK = r"""
+import json, resource, sys, time
+start = time.perf_counter()
+from tui.core.models import resolve_model
+from tui.core.tokens import get_encoding
+encoding = get_encoding(resolve_model(sys.argv[2]).encoding)
+dataset = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    dataset = [json.loads(line) for line in f]
+total = 0
+for ex in dataset:
+    num_tokens = 0
+    for message in ex["messages"]:
+        num_tokens += 3
+        for key, value in message.items():
+            num_tokens += len(encoding.encode(value))
+            if key == "name":
+                num_tokens += 1
+    num_tokens += 3
+    total += num_tokens
+elapsed = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "maxrss_kb": rss, "total": total}))
+"""
+
+VALIDATE = r"""
+import io, json, resource, sys, time, contextlib
+start = time.perf_counter()
+from tui.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(["validate", sys.argv[1], "--json", "--model", sys.argv[2]])
+elapsed = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report = json.loads(out.getvalue())
+print(json.dumps({"seconds": elapsed, "maxrss_kb": rss, "total": report["tokens"]["total"],
+                  "code": code, "problems": len(report["problems"])}))
+"""
+
+SYSTEM_PROMPTS = [
+    "Popraw gramatykę zdania.",
+    "You are a careful copy editor. Fix grammar and spelling, keep the author's voice, "
+    "and answer with the corrected text only.",
+    "You are a support agent for a bicycle shop. Answer briefly and politely; if you do not "
+    "know, say so and offer to forward the question to a mechanic.",
+]
+
+
+def make_words(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnoprstuwyzząćęłńóśźż"
+    words = ["the", "and", "of", "to", "a", "in", "is", "że", "nie", "się", "na", "jest"]
+    words += [
+        "".join(rng.choice(letters) for _ in range(rng.randint(2, 10))) for _ in range(30_000)
+    ]
+    return words
+
+
+def sentence(rng: random.Random, words: list[str], n: int) -> str:
+    text = " ".join(rng.choice(words) for _ in range(n))
+    return text[:1].upper() + text[1:] + rng.choice(".?!")
+
+
+def generate(path: Path, n: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    words = make_words(rng)
+    with path.open("w", encoding="utf-8") as f:
+        for _ in range(n):
+            example = {
+                "messages": [
+                    {"role": "system", "content": rng.choice(SYSTEM_PROMPTS)},
+                    {"role": "user", "content": sentence(rng, words, rng.randint(5, 16))},
+                    {"role": "assistant", "content": sentence(rng, words, rng.randint(8, 26))},
+                ]
+            }
+            f.write(json.dumps(example, ensure_ascii=False) + "\n")
+    return path.stat().st_size
+
+
+def run(script: str, path: Path, model: str) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(path), model],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", default="gpt-4o-mini-2024-07-18")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.jsonl"
+        started = time.perf_counter()
+        size = generate(path, args.examples)
+        print(
+            f"{args.examples:,} examples, {size / 1e6:.1f} MB, model {args.model} "
+            f"(generated in {time.perf_counter() - started:.1f} s), cpus {os.cpu_count()}"
+        )
+        ratios = []
+        for i in range(args.runs):
+            ours = run(VALIDATE, path, args.model)
+            cook = run(COOKBOOK, path, args.model)
+            ratio = cook["seconds"] / ours["seconds"]
+            ratios.append(ratio)
+            print(
+                f"run {i + 1}: validate {ours['seconds']:.2f} s, "
+                f"peak {ours['maxrss_kb'] / 1024:.0f} MB | cookbook {cook['seconds']:.2f} s, "
+                f"peak {cook['maxrss_kb'] / 1024:.0f} MB | {ratio:.2f}x faster"
+            )
+            if ours["total"] != cook["total"]:
+                print(f"  token totals differ: validate {ours['total']}, cookbook {cook['total']}")
+        print(f"median ratio {statistics.median(ratios):.2f}x over {args.runs} runs")
+
+
+if __name__ == "__main__":
+    main()
