@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
     "validate": "tui.commands.validate",
     "convert": "tui.commands.convert",
+    "jobs": "tui.commands.jobs",
 }
 
 
