@@ -19,6 +19,7 @@ from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 
 COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
+    "emulator": "tui.commands.emulator",
 }
 
 
