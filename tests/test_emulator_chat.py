@@ -30,7 +30,8 @@ PAIRS = learnable_pairs()
 @pytest.fixture
 def tuned(client: openai.OpenAI) -> str:
     file_id = client.files.create(file=("t.jsonl", jsonl(PAIRS)), purpose="fine-tune").id
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
+                                         hyperparameters={"n_epochs": 3})
     done = wait_job(client, job.id)
     assert done.fine_tuned_model
     return done.fine_tuned_model

@@ -84,9 +84,9 @@ def test_sdk_retries_429_honouring_retry_after(server: EmulatorThread) -> None:
         assert c.models.list().data
         assert retry_counts == ["0", "1"]
         retry_counts.clear()
-        server.inject("500", count=2)
+        server.inject("500", count=1)  # no retry-after: the SDK's own backoff (~0.5 s)
         assert c.models.list().data
-        assert retry_counts == ["0", "1", "2"]
+        assert retry_counts == ["0", "1"]
         retry_counts.clear()
         server.inject("429", count=3, seconds=0.01)
         with pytest.raises(openai.RateLimitError):
