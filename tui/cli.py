@@ -19,6 +19,8 @@ from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 
 COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
+    "validate": "tui.commands.validate",
+    "convert": "tui.commands.convert",
     "emulator": "tui.commands.emulator",
 }
 
@@ -43,9 +45,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tunebench",
         description="A terminal workbench for fine-tuning chat models.",
-        epilog="commands: "
-        + ", ".join(COMMANDS)
-        + " (tunebench COMMAND --help for each)",
+        epilog="commands: " + ", ".join(COMMANDS) + " (tunebench COMMAND --help for each)",
     )
     parser.add_argument(
         "path", nargs="?", metavar="PATH", help="dataset to open (.jsonl, pairs .txt, .csv/.tsv)"
