@@ -95,6 +95,15 @@ def test_demo_dataset_has_50_distinct_pairs() -> None:
     assert "Mama, ja, chcieć, ciastko; Mamo, chcę dostać ciastko." in pairs
 
 
+def test_demo_dataset_is_clean_for_the_project_validator() -> None:
+    from tui.core.validate import validate_bytes
+
+    path = demo_dataset_path()
+    report = validate_bytes(path.read_bytes(), "gpt-4o-mini", filename=path.name)
+    assert report.format == "pairs" and report.n_examples >= 50
+    assert report.problems == []
+
+
 def test_demo_model_learns_the_pairs() -> None:
     import json
 

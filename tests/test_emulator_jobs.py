@@ -304,3 +304,23 @@ async def test_async_lifecycle_and_pages(aclient: openai.AsyncOpenAI) -> None:
     assert jobs == [job.id]
     raw = await aclient.fine_tuning.jobs.with_raw_response.retrieve(job.id)
     assert strict(FineTuningJob, json.loads(raw.text)).id == job.id
+
+
+def test_trained_tokens_come_from_the_project_validator(client: openai.OpenAI) -> None:
+    from tui.core.validate import validate_bytes
+
+    data = jsonl(learnable_pairs())
+    per_epoch = sum(validate_bytes(data, "gpt-4o-mini", fmt="chat").token_counts)
+    file_id = client.files.create(file=("t.jsonl", data), purpose="fine-tune").id
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
+                                         hyperparameters={"n_epochs": 2})
+    assert wait_job(client, job.id).trained_tokens == 2 * per_epoch > 0
+
+
+def test_chat_file_in_a_dpo_job_fails(client: openai.OpenAI) -> None:
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=upload(client), method={"type": "dpo"}
+    )
+    failed = wait_job(client, job.id)
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error.code == "invalid_training_file" and "Line 1" in failed.error.message

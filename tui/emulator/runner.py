@@ -109,6 +109,8 @@ class JobRunner:
         return None if stored is None else stored.content
 
     def _check_files(self, job: Job) -> FileError | None:
+        """Run the validator on the job's files; keeps the training tokens for billing."""
+        method = job.data["method"]["type"]
         for param in ("training_file", "validation_file"):
             file_id = job.data[param]
             if file_id is None:
@@ -116,9 +118,11 @@ class JobRunner:
             content = self._content(file_id)
             if content is None:
                 return FileError(f"invalid_{param}", f"File {file_id} was deleted.", param)
-            error = check_file(content, job.data["model"], param=param)
-            if error is not None:
-                return error
+            check = check_file(content, job.data["model"], param=param, method=method)
+            if check.error is not None:
+                return check.error
+            if param == "training_file":
+                job.training_tokens = check.tokens
         return None
 
     async def run(self, job: Job) -> None:
@@ -223,6 +227,6 @@ class JobRunner:
             finished_at=now(),
             estimated_finish=None,
             result_files=[results["id"]],
-            trained_tokens=n_epochs * sum(ex.n_tokens for ex in job.examples),
+            trained_tokens=n_epochs * job.training_tokens,
         )
         job.event("The job has successfully completed")

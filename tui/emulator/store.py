@@ -72,6 +72,7 @@ class Job:
     events: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     checkpoints: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     examples: list[Example] = field(default_factory=list)
+    training_tokens: int = 0  # per epoch, counted by the project's validator
     task: asyncio.Task[None] | None = None
     resume: asyncio.Event = field(default_factory=asyncio.Event)
 
