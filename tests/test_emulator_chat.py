@@ -143,7 +143,7 @@ def test_missing_messages_is_400(client: openai.OpenAI) -> None:
 def test_models_list_retrieve_delete(client: openai.OpenAI, tuned: str) -> None:
     raw = client.models.with_raw_response.list()
     body = json.loads(raw.text)
-    assert body["object"] == "list"
+    assert body["object"] == "list" and body["has_more"] is False
     models = [strict(Model, m) for m in body["data"]]
     ids = [m.id for m in models]
     assert "gpt-4o-mini-2024-07-18" in ids and tuned in ids

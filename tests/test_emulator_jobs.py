@@ -229,7 +229,8 @@ def test_pause_resume_cancel() -> None:
         job = c.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=upload(c, many))
         with pytest.raises(openai.BadRequestError):
             c.fine_tuning.jobs.pause(job.id)  # not running yet
-        wait_job(c, job.id, ("running",))
+        running = wait_job(c, job.id, ("running",))
+        assert running.estimated_finish is not None and running.fine_tuned_model is None
         assert c.fine_tuning.jobs.pause(job.id).status == "pausing"
         wait_job(c, job.id, ("paused",))
         paused_steps = len([e for e in all_events(c, job.id) if e.type == "metrics"])
@@ -324,3 +325,35 @@ def test_chat_file_in_a_dpo_job_fails(client: openai.OpenAI) -> None:
     failed = wait_job(client, job.id)
     assert failed.status == "failed" and failed.error is not None
     assert failed.error.code == "invalid_training_file" and "Line 1" in failed.error.message
+
+
+async def test_async_pause_resume_cancel_and_models() -> None:
+    from tui.emulator import Emulator
+
+    many = [(f"zdanie numer {i}", f"To jest zdanie {i}.") for i in range(60)]
+    async with Emulator(seed=2, speed=20.0, env_faults=False) as emu, openai.AsyncOpenAI(
+        base_url=emu.base_url, api_key="k", max_retries=0
+    ) as c:
+        file_id = (await c.files.create(file=("t.jsonl", jsonl(many)), purpose="fine-tune")).id
+        job = await c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
+        await await_job(c, job.id, ("running",))
+        assert (await c.fine_tuning.jobs.pause(job.id)).status == "pausing"
+        await await_job(c, job.id, ("paused",))
+        assert (await c.fine_tuning.jobs.resume(job.id)).status == "running"
+        assert (await c.fine_tuning.jobs.cancel(job.id)).status == "cancelled"
+        base = await c.models.retrieve("gpt-4o-mini-2024-07-18")
+        assert base.owned_by == "system"
+        with pytest.raises(openai.NotFoundError):
+            await c.models.delete("ft:gpt-4o-mini-2024-07-18:emulator::missing1")
+
+
+def test_results_file_can_be_base64_like_the_api_has_sent() -> None:
+    import base64
+
+    with EmulatorThread(speed=FAST, base64_results=True, env_faults=False) as emu, \
+            openai.OpenAI(base_url=emu.base_url, api_key="k") as c:
+        job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c),
+                                        hyperparameters={"n_epochs": 1})
+        done = wait_job(c, job.id)
+        raw = c.files.content(done.result_files[0]).content
+        assert base64.b64decode(raw).startswith(b"step,train_loss,")

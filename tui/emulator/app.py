@@ -381,7 +381,8 @@ class EmulatorApp:
         raise model_not_found(model)
 
     async def list_models(self, request: web.Request) -> web.Response:
-        return _json({"object": "list", "data": self.store.all_models()})
+        # A single page (the SDK's SyncPage); has_more is sent anyway, as on every list.
+        return _json({"object": "list", "data": self.store.all_models(), "has_more": False})
 
     async def retrieve_model(self, request: web.Request) -> web.Response:
         return _json(self._model_meta(request.match_info["model"]))
