@@ -55,7 +55,7 @@ def test_error_classes_and_fields(server: EmulatorThread, client: openai.OpenAI)
     assert limited.value.code == "rate_limit_exceeded" and limited.value.type == "requests"
     assert limited.value.request_id and limited.value.request_id.startswith("req_")
     headers = limited.value.response.headers
-    assert headers["retry-after-ms"] == "50" and headers["retry-after"] == "0"
+    assert headers["retry-after-ms"] == "50" and headers["retry-after"] == "1"
     assert "x-ratelimit-limit-requests" in headers
 
     server.inject("500", count=1)

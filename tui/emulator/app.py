@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -173,7 +174,7 @@ class EmulatorApp:
             )
         except web.HTTPRequestEntityTooLarge:
             return _error_response(ApiError(413, "File is too large (limit 512 MB)."))
-        except (asyncio.CancelledError, ConnectionError):
+        except ConnectionError:  # the client went away mid-response: nothing to answer
             raise
         except Exception:  # any bug becomes the API's 500 body, and is logged
             log.exception("emulator: unhandled error on %s %s", request.method, request.path)
@@ -211,7 +212,7 @@ class EmulatorApp:
                 type="requests",
                 code="rate_limit_exceeded",
                 headers={
-                    "retry-after": str(max(0, round(retry))),
+                    "retry-after": str(math.ceil(retry)),
                     "retry-after-ms": str(int(retry * 1000)),
                 },
             )
@@ -408,7 +409,9 @@ class EmulatorApp:
         tuned = self.store.models.get(model)
         if tuned is not None:
             examples = self.store.jobs[tuned.job_id].examples
-            return model, chat.nearest_answer(examples, prompt)
+            if examples:
+                return model, chat.nearest_answer(examples, prompt)
+            return model, chat.generic_answer(model, prompt)
         base = resolve_base(model)
         if base is None:
             raise model_not_found(model)

@@ -20,6 +20,7 @@ def _trigrams(text: str) -> set[str]:
 
 
 def nearest_answer(examples: Sequence[Example], prompt: str) -> str:
+    """The answer of the example nearest to `prompt`; `examples` must not be empty."""
     key = prompt.strip().casefold()
     for example in examples:
         if example.prompt.strip().casefold() == key:
@@ -35,7 +36,7 @@ def nearest_answer(examples: Sequence[Example], prompt: str) -> str:
 
 def generic_answer(model: str, prompt: str) -> str:
     return (
-        f"This is a generic reply from the emulated base model {model}. It has not been "
+        f"This is a generic reply from the emulated model {model}. It has not been "
         f"fine-tuned, so it only restates your message: {prompt.strip()[:200]}"
     )
 
