@@ -239,7 +239,7 @@ class EmulatorApp:
                 "purpose",
                 f"expected one of {', '.join(FILE_PURPOSES)}, but got {purpose!r} instead.",
             )
-        if upload is None or isinstance(upload, str):
+        if not isinstance(upload, web.FileField):
             raise missing("file")
         expires_at = None
         seconds = form.get("expires_after[seconds]")

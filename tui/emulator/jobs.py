@@ -93,11 +93,11 @@ def _method(body: dict[str, Any]) -> dict[str, Any]:
     inner = method.get(kind) or {}
     if not isinstance(inner, dict):
         raise invalid(f"method.{kind}", "expected an object.", "invalid_type")
-    hyper = inner.get("hyperparameters", body.get("hyperparameters"))
+    given = inner.get("hyperparameters", body.get("hyperparameters"))
     path = f"method.{kind}.hyperparameters"
     return {
         "type": kind,
-        kind: {"hyperparameters": _hyperparameters(hyper, path, dpo=kind == "dpo")},
+        kind: {"hyperparameters": _hyperparameters(given, path, dpo=kind == "dpo")},
     }
 
 
