@@ -174,8 +174,6 @@ class EmulatorApp:
             )
         except web.HTTPRequestEntityTooLarge:
             return _error_response(ApiError(413, "File is too large (limit 512 MB)."))
-        except ConnectionError:  # the client went away mid-response: nothing to answer
-            raise
         except Exception:  # any bug becomes the API's 500 body, and is logged
             log.exception("emulator: unhandled error on %s %s", request.method, request.path)
             return _error_response(
@@ -498,19 +496,22 @@ class EmulatorApp:
             )
 
         cut = self.faults.take("cut-stream") is not None
-        await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
-        for index, piece in enumerate(parts):
-            if cut and index == min(CUT_AFTER_CHUNKS, len(parts) // 2):
-                if request.transport is not None:
-                    request.transport.abort()
-                return response
-            await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
-            await response.write(chunk({"content": piece}))
-        await response.write(chunk({}, finish))
-        if with_usage:
-            await response.write(chunk(None))
-        await response.write(sse.DONE)
-        await response.write_eof()
+        try:
+            await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
+            for index, piece in enumerate(parts):
+                if cut and index == min(CUT_AFTER_CHUNKS, len(parts) // 2):
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return response
+                await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
+                await response.write(chunk({"content": piece}))
+            await response.write(chunk({}, finish))
+            if with_usage:
+                await response.write(chunk(None))
+            await response.write(sse.DONE)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client stopped reading (closed the stream early): nothing left to do
         return response
 
 
