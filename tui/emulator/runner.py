@@ -132,12 +132,17 @@ class JobRunner:
             files += f" and validation file: {data['validation_file']}"
         job.event(f"Validating {files}")
         await self.config.sleep(VALIDATING_SECONDS)
-        error = self._check_files(job)
+        # Validating and parsing a big file takes a while: off the loop, so requests flow.
+        error = await asyncio.to_thread(self._check_files, job)
         if error is not None:
             _fail(job, error)
             return
-        job.examples = parse_examples(self._content(data["training_file"]) or b"")
-        valid = parse_examples(self._content(data["validation_file"]) or b"")
+        job.examples = await asyncio.to_thread(
+            parse_examples, self._content(data["training_file"]) or b""
+        )
+        valid = await asyncio.to_thread(
+            parse_examples, self._content(data["validation_file"]) or b""
+        )
         method = data["method"]
         hyper = _resolve(method[method["type"]]["hyperparameters"], len(job.examples))
         method[method["type"]]["hyperparameters"] = hyper
@@ -177,7 +182,7 @@ class JobRunner:
             seconds_left = (total - trainer.step_number) * STEP_SECONDS / self.config.speed
             data["estimated_finish"] = now() + math.ceil(seconds_left)
             await self.config.sleep(STEP_SECONDS)
-            result = trainer.step()
+            result = await asyncio.to_thread(trainer.step)
             metrics = _metrics(result)
             job.event(
                 _step_message(result, total), kind="metrics", data={**metrics, "total_steps": total}
