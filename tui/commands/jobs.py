@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from tui.errors import EXIT_FAILED, EXIT_OK, CheckFailed
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI
-
     from tui.config import LoadedConfig
 
 HELP = "create, list, watch and cancel fine-tuning jobs"
@@ -103,7 +101,12 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
             seed=args.seed,
         )
         job = await jobs.create_job(
-            client, store, name, spec, training=training, validation_file=validation_id,
+            client,
+            store,
+            name,
+            spec,
+            training=training,
+            validation_file=validation_id,
             notify=_say,
         )
     print(job.id)
