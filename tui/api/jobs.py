@@ -40,6 +40,7 @@ EVENTS_MAX_LIMIT = 10_000  # the largest page the events endpoint serves
 EVENTS_FOLLOW_LIMIT = 100  # a poll usually finds few new events
 EVENTS_FALLBACK_LIMIT = 100  # for endpoints that refuse large pages
 CHECKPOINTS_LIMIT = 100
+LOOKUP_WAITS = (1.0, 2.0, 0.0)  # between searches for a job whose create call failed
 META_SHA = "tunebench_sha256"
 META_FILE = "tunebench_file"
 META_LAUNCH = "tunebench_launch"
@@ -237,16 +238,22 @@ async def create_job(
 
 
 async def _look_for_launch(client: AsyncOpenAI, launch_id: str, sleep: Sleep) -> Any:
-    """Search a few times: the lookup itself may hit the same outage."""
+    """Search a few times: a timed-out request may still land, and the lookup itself may hit
+    the same outage."""
     failures = 0
-    while True:
+    for attempt, wait in enumerate(LOOKUP_WAITS):
         try:
-            return await find_job_by_metadata(client, META_LAUNCH, launch_id)
+            found = await find_job_by_metadata(client, META_LAUNCH, launch_id)
         except Exception as exc:
             failures += 1
             if not is_transient(exc) or failures >= 5:
                 raise
             await sleep(backoff_seconds(failures, exc, base=0.5, cap=8.0))
+            continue
+        if found is not None or attempt == len(LOOKUP_WAITS) - 1:
+            return found
+        await sleep(wait)
+    return None
 
 
 # --- events, metrics ------------------------------------------------------------------------

@@ -224,7 +224,10 @@ class EmulatorApp:
                 "The server had an error while processing your request. Sorry about that!",
                 type="server_error",
             )
-        return await handler(request)
+        response = await handler(request)
+        if self.faults.take("lost-reply") is not None and request.transport is not None:
+            request.transport.abort()  # done, but the client never hears about it
+        return response
 
     # -- files ---------------------------------------------------------------------------------
 

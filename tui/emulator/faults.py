@@ -12,6 +12,8 @@ A fault spec is `KIND[:ARG[:ARG]]`:
   (default N=1).
 - `drop[:N]`         the next N requests lose their connection before any response
   (default N=1), as when a network path goes away mid-poll.
+- `lost-reply[:N]`   the next N requests are carried out, then the connection is closed
+  instead of answering (default N=1): did the job get created or not?
 - `deny-create[:N]`  the next N job creations get 403, as OpenAI answers after the 2027-01-06
   fine-tuning wind-down (default N=1).
 
@@ -28,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV_VAR = "TUNEBENCH_EMULATOR_FAULTS"
-KINDS = ("429", "500", "slow", "cut-stream", "fail-job", "drop", "deny-create")
+KINDS = ("429", "500", "slow", "cut-stream", "fail-job", "drop", "lost-reply", "deny-create")
 UNLIMITED = -1
 
 
@@ -73,7 +75,7 @@ def parse_spec(spec: str) -> tuple[str, int, float]:
         seconds = _number(spec, args[0], float)
         count = int(_number(spec, args[1], int)) if len(args) > 1 else UNLIMITED
         return kind, count, seconds
-    default_count = 1 if kind in ("cut-stream", "fail-job", "drop", "deny-create") else None
+    default_count = 1 if kind in ("cut-stream", "fail-job", "drop", "lost-reply", "deny-create") else None
     if not args and default_count is None:
         raise FaultSpecError(f"fault {spec!r}: give a count, e.g. {kind}:3")
     count = int(_number(spec, args[0], int)) if args else 1

@@ -186,7 +186,7 @@ class JobDetailScreen(MainScreen):
                 _num(getattr(m, "train_loss", None)),
                 _num(getattr(m, "valid_loss", None) or getattr(m, "full_valid_loss", None)),
                 _num(getattr(m, "train_mean_token_accuracy", None)),
-                ckpt.fine_tuned_model_checkpoint,
+                _short(ckpt.fine_tuned_model_checkpoint),
                 key=ckpt.fine_tuned_model_checkpoint,
             )
         self.query_one(LossChart).set_checkpoints([c.step_number for c in self.checkpoints])
@@ -313,6 +313,11 @@ class JobDetailScreen(MainScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "job-checkpoints":
             self.app.post_message(OpenInPlayground(str(event.row_key.value)))
+
+
+def _short(model: str, keep: int = 44) -> str:
+    """Long `ft:` names keep their start and their distinguishing end."""
+    return model if len(model) <= keep else f"{model[:14]}…{model[-(keep - 15) :]}"
 
 
 def _num(value: float | None) -> str:
