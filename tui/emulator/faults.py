@@ -75,7 +75,8 @@ def parse_spec(spec: str) -> tuple[str, int, float]:
         seconds = _number(spec, args[0], float)
         count = int(_number(spec, args[1], int)) if len(args) > 1 else UNLIMITED
         return kind, count, seconds
-    default_count = 1 if kind in ("cut-stream", "fail-job", "drop", "lost-reply", "deny-create") else None
+    once = ("cut-stream", "fail-job", "drop", "lost-reply", "deny-create")
+    default_count = 1 if kind in once else None
     if not args and default_count is None:
         raise FaultSpecError(f"fault {spec!r}: give a count, e.g. {kind}:3")
     count = int(_number(spec, args[0], int)) if args else 1
