@@ -131,4 +131,6 @@ class Store:
                 "WHERE profile = ? ORDER BY created_at DESC",
                 (profile,),
             ).fetchall()
-        return [JobRecord(*row[:5], json.loads(row[5])) for row in rows]
+        return [
+            JobRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5])) for row in rows
+        ]

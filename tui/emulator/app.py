@@ -298,9 +298,13 @@ class EmulatorApp:
 
     async def create_job(self, request: web.Request) -> web.Response:
         if self.faults.take("deny-create") is not None:
-            raise ApiError(403, "You have insufficient permissions for this operation. "
-                           "Fine-tuning is not available for your organization.",
-                           type="invalid_request_error", code="insufficient_permissions")
+            raise ApiError(
+                403,
+                "You have insufficient permissions for this operation. "
+                "Fine-tuning is not available for your organization.",
+                type="invalid_request_error",
+                code="insufficient_permissions",
+            )
         job = build_job(self.store, await _body(request))
         self.store.jobs[job.id] = job
         job.event(f"Created fine-tuning job: {job.id}")

@@ -19,8 +19,8 @@ from tui.errors import UsageError, describe
 AUTO = "auto"
 
 
-def parse_auto(text: str, kind: type[int] | type[float], name: str) -> int | float | str:
-    """`auto` (or empty) or a positive number."""
+def parse_auto(text: str, kind: type[int] | type[float], name: str) -> Any:
+    """`auto` (or empty) or a positive number of `kind`."""
     text = text.strip().lower()
     if text in ("", AUTO):
         return AUTO

@@ -70,9 +70,9 @@ class LossChart(Widget, can_focus=True):
         Binding("shift+right,pagedown", "cursor(10)", "10% on", show=False),
         Binding("home", "cursor_end(0)", "First step", show=False),
         Binding("end", "cursor_end(1)", "Last step", show=False),
-        Binding("a", "toggle('accuracy')", "Accuracy", id="chart.accuracy"),
-        Binding("e", "toggle('smooth')", "EMA", id="chart.ema"),
-        Binding("g", "toggle('log_scale')", "Log", id="chart.log"),
+        Binding("a", "flip('accuracy')", "Accuracy", id="chart.accuracy"),
+        Binding("e", "flip('smooth')", "EMA", id="chart.ema"),
+        Binding("g", "flip('log_scale')", "Log", id="chart.log"),
     ]
 
     accuracy: reactive[bool] = reactive(False)
@@ -144,7 +144,7 @@ class LossChart(Widget, can_focus=True):
     def action_cursor_end(self, last: int) -> None:
         self.cursor = None if last else 0
 
-    def action_toggle(self, name: str) -> None:
+    def action_flip(self, name: str) -> None:
         setattr(self, name, not getattr(self, name))
 
     def cursor_step(self) -> int | None:
