@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import TYPE_CHECKING
 
 from tui.commands._input import positive_int, read_input
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         fmt=args.format,
         sep=args.sep,
         epochs=args.epochs,
+        workers=min(4, os.cpu_count() or 1),
     )
     if report.fatal is not None:
         raise UsageError(f"{args.path}: {report.fatal}")

@@ -46,14 +46,16 @@ class UnusableInput(ValueError):
 # ---------------------------------------------------------------------------- lines
 
 
-def split_lines(data: bytes) -> tuple[bool, Iterator[tuple[int, bytes, bytes]]]:
+def split_lines(
+    data: bytes, first_line: int = 1
+) -> tuple[bool, Iterator[tuple[int, bytes, bytes]]]:
     """(has_bom, iterator of (line_number, raw_without_eol, eol)). Lines end at `\\n` only."""
     has_bom = data.startswith(BOM)
     start = len(BOM) if has_bom else 0
 
     def lines() -> Iterator[tuple[int, bytes, bytes]]:
         pos = start
-        number = 0
+        number = first_line - 1
         end = len(data)
         while pos < end:
             number += 1
@@ -117,9 +119,9 @@ def is_dpo(obj: Any) -> bool:
     )
 
 
-def read_jsonl(data: bytes) -> tuple[bool, Iterator[Record]]:
+def read_jsonl(data: bytes, first_line: int = 1) -> tuple[bool, Iterator[Record]]:
     """Records of a JSONL file, one per physical line, blank lines included."""
-    has_bom, lines = split_lines(data)
+    has_bom, lines = split_lines(data, first_line)
 
     def records() -> Iterator[Record]:
         for number, raw, eol in lines:
@@ -202,8 +204,8 @@ def read_pairs(
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                error = ("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1} of the line)")
-                yield Record(number, raw, eol, "invalid", error=error)
+                bad = ("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+                yield Record(number, raw, eol, "invalid", error=bad)
                 continue
             stripped = text.strip()
             if not stripped:
