@@ -178,3 +178,13 @@ def test_word_cache_counts_equal_tiktoken_on_whole_strings(texts: list[str]) -> 
         enc = get_encoding(encoding)
         for text in texts:
             assert counter.count(text) == len(enc.encode_ordinary(text)), (encoding, text)
+
+
+def test_huge_strings_are_estimated_quickly_and_flagged() -> None:
+    import time
+
+    counter = TokenCounter("o200k_base")
+    started = time.perf_counter()
+    n = counter.count("x" * 5_000_000)
+    assert time.perf_counter() - started < 2
+    assert n > 65_536 and counter.inexact

@@ -80,19 +80,27 @@ def summary(report: ValidationReport) -> str:
     approx = "" if report.tokens.exact else "~"
     t = report.tokens
     lines = [
-        f"{report.n_examples:,} examples, {n_err} error{'s' * (n_err != 1)}, "
+        f"{report.n_examples:,} example{'s' * (report.n_examples != 1)}, "
+        f"{n_err} error{'s' * (n_err != 1)}, "
         f"{n_warn} warning{'s' * (n_warn != 1)} ({report.format}, {report.model})",
         f"tokens: total {approx}{t.total:,}, max {approx}{t.max:,}, "
         f"p50 {approx}{t.p50:,}, p95 {approx}{t.p95:,}"
-        + ("" if t.exact else " (~ estimated: tool calls, images or DPO are approximations)"),
+        + (
+            ""
+            if t.exact
+            else "\n  (~: estimates for tool calls, images, DPO or text over 500,000 chars)"
+        ),
     ]
     est = report.estimate
     if est is not None:
         cost = (
             "no per-token price known"
             if est.estimated_cost_usd is None
-            else f"estimated cost ${est.estimated_cost_usd:,.2f} at ${est.price_per_1m:g} "
-            f"per 1M training tokens ({est.price_note})"
+            else f"estimated cost ${est.estimated_cost_usd:,.2f} "
+            f"(${est.price_per_1m:g} per 1M training tokens"
+            + ("" if est.price_verified else ", price unverified")
+            + ")"
         )
-        lines.append(f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}, {cost}")
+        lines.append(f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}")
+        lines.append(cost)
     return "\n".join(lines)

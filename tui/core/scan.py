@@ -64,7 +64,9 @@ def check_record(rec: Record, fmt: str) -> list[Problem]:
     return [Problem(rec.line, code, severity, message) for code, severity, message in findings]
 
 
-def token_problem(line: int, tokens: int, model: BaseModel) -> Problem | None:
+def token_problem(
+    line: int, tokens: int, model: BaseModel, *, exact: bool = True
+) -> Problem | None:
     """too_many_tokens when an example is over the model's per-example limit."""
     limit = model.example_token_limit
     if tokens <= limit:
@@ -73,7 +75,8 @@ def token_problem(line: int, tokens: int, model: BaseModel) -> Problem | None:
         line,
         "too_many_tokens",
         WARNING,
-        f"messages: {tokens:,} tokens; {model.name} trains on the first {limit:,}, "
+        f"messages: {'' if exact else 'about '}{tokens:,} tokens; "
+        f"{model.name} trains on the first {limit:,}, "
         "the rest is truncated",
     )
 
@@ -128,6 +131,7 @@ def scan_records(records: Iterable[Record], fmt: str, base: BaseModel) -> Scan:
         simple = None
         if rec.kind == "example" and not dpo:
             simple = _simple_tokens(rec.obj, counter, role_tokens)
+        n_exact = True
         if simple is not None:
             n = simple
         else:
@@ -135,14 +139,16 @@ def scan_records(records: Iterable[Record], fmt: str, base: BaseModel) -> Scan:
             if rec.kind != "example":
                 continue
             n, n_exact = example_tokens(rec.obj, counter, dpo=dpo)
-            exact = exact and n_exact
+        if counter.inexact:  # a huge string was estimated
+            n_exact, counter.inexact = False, False
+        exact = exact and n_exact
         counts.append(n)
         lines.append(rec.line)
         digests.append(_digest(rec, fmt))
-        too_many = token_problem(rec.line, n, base)
+        too_many = token_problem(rec.line, n, base, exact=n_exact)
         if too_many is not None:
             problems.append(too_many)
-    scan.exact = exact and not counter.inexact
+    scan.exact = exact
     return scan
 
 

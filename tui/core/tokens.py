@@ -54,10 +54,10 @@ SPECIAL_TOKENS = {
 }
 ENCODINGS = tuple(OFFICIAL_SHA256)
 
-# Longer strings are counted in chunks and the count is marked approximate: tiktoken's BPE is
+# Longer strings get an estimate from a sample, marked approximate: tiktoken's BPE is
 # quadratic on long runs and its regex overflows its stack on ~1M spaces.
 MAX_EXACT_CHARS = 500_000
-_CHUNK_CHARS = 100_000
+_SAMPLE_CHARS = 100_000
 
 
 class EncodingUnavailable(RuntimeError):
@@ -148,11 +148,11 @@ class TokenCounter:
     def _count_new(self, text: str) -> int:
         encode = self._encode
         if len(text) > MAX_EXACT_CHARS:
+            # Bounded work: count a sample and scale it up. Such a string is far beyond any
+            # example limit anyway, so billing (capped at the limit) is not affected.
             self.inexact = True
-            return sum(
-                _encode_len(encode, text[i : i + _CHUNK_CHARS])
-                for i in range(0, len(text), _CHUNK_CHARS)
-            )
+            sample = _encode_len(encode, text[:_SAMPLE_CHARS])
+            return max(1, round(sample * len(text) / _SAMPLE_CHARS))
         if (
             len(self._spaced) > self._max_words
             or len(self._heads) > self._max_words
