@@ -133,6 +133,8 @@ def test_dpo_jsonl_is_recognised() -> None:
         (b"  \n\n", "empty"),
         (b"\x00\x01\x02binary", "binary"),
         (b'[{"messages": []}]', "JSON array"),
+        (b'[\n  {"messages": []}\n]\n', "JSON array"),
+        (b'{\n  "messages": []\n}\n', "one JSON object spread over several lines"),
     ],
 )
 def test_unusable_bytes_raise_one_clear_error(data: bytes, message: str) -> None:

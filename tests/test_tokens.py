@@ -188,3 +188,21 @@ def test_huge_strings_are_estimated_quickly_and_flagged() -> None:
     n = counter.count("x" * 5_000_000)
     assert time.perf_counter() - started < 2
     assert n > 65_536 and counter.inexact
+
+
+def test_a_tokenizer_panic_becomes_a_flagged_estimate() -> None:
+    class PanicException(BaseException):  # what pyo3 raises when tiktoken's Rust panics
+        pass
+
+    def panic(text: str) -> list[int]:
+        raise PanicException("StackOverflow")
+
+    counter = TokenCounter("o200k_base")
+    counter._encode = panic  # type: ignore[method-assign]
+    assert counter.count("x" * 400) == 100
+    assert counter.inexact
+
+
+def test_lone_surrogates_from_json_escapes_are_counted() -> None:
+    text = json.loads('"a\\ud800b"')
+    assert TokenCounter("cl100k_base").count(text) > 0

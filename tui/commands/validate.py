@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the file's format (default: from its name and content)",
     )
     parser.add_argument("--sep", default=";", help="pairs separator (default ;)")
+    parser.add_argument("--system", metavar="TEXT", help="system prompt for pairs/CSV files")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         filename=args.path,
         fmt=args.format,
         sep=args.sep,
+        system=args.system,
         epochs=args.epochs,
         workers=min(4, os.cpu_count() or 1),
     )

@@ -146,19 +146,26 @@ def sniff_jsonl(data: bytes) -> str:
         obj, error = parse_json_line(raw)
         if error is None and not isinstance(obj, list):
             return "dpo" if is_dpo(obj) else "chat"
-        if raw.lstrip().startswith(b"[") and _is_json_array(data):
+        whole = _whole_json(data) if raw.lstrip()[:1] in (b"[", b"{") else None
+        if isinstance(whole, list):
             raise UnusableInput(
                 "the file is a JSON array; the API needs JSONL, one JSON object a line"
+            )
+        if isinstance(whole, dict) and b"\n" in data.strip():
+            raise UnusableInput(
+                "the file is one JSON object spread over several lines; "
+                "JSONL needs each example on one line"
             )
         return "chat"
     return "chat"
 
 
-def _is_json_array(data: bytes) -> bool:
+def _whole_json(data: bytes) -> Any:
+    """The whole file parsed as one JSON value, or None."""
     try:
-        return isinstance(json.loads(data.lstrip(BOM)), list)
+        return json.loads(data.lstrip(BOM))
     except (ValueError, RecursionError):
-        return False
+        return None
 
 
 def to_jsonl_line(obj: Any) -> str:

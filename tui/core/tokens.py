@@ -145,42 +145,48 @@ class TokenCounter:
             return 0
         return self.count(text)
 
+    def _len(self, text: str) -> int:
+        """Tokens of one text, straight from tiktoken."""
+        try:
+            return len(self._encode(text))
+        except UnicodeEncodeError:
+            # Lone surrogates (from JSON `\\ud800`): tiktoken's own fallback.
+            fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return len(self._encode(fixed))
+        except BaseException as exc:
+            # tiktoken's Rust code panics (pyo3 PanicException, a BaseException) if its regex
+            # overflows its stack: estimate (4 characters a token) and say so, never crash.
+            if type(exc).__name__ != "PanicException":
+                raise
+            self.inexact = True
+            return max(1, len(text) // 4)
+
     def _count_new(self, text: str) -> int:
-        encode = self._encode
         if len(text) > MAX_EXACT_CHARS:
             # Bounded work: count a sample and scale it up. Such a string is far beyond any
             # example limit anyway, so billing (capped at the limit) is not affected.
             self.inexact = True
-            sample = _encode_len(encode, text[:_SAMPLE_CHARS])
+            sample = self._len(text[:_SAMPLE_CHARS])
             return max(1, round(sample * len(text) / _SAMPLE_CHARS))
         if (
             len(self._spaced) > self._max_words
             or len(self._heads) > self._max_words
             or _NOT_WORD_SAFE.search(text) is not None
         ):
-            return _encode_len(encode, text)
+            return self._len(text)
         words = text.split(" ")
         head = words[0]
         n = self._heads.get(head)
         if n is None:
-            n = self._heads[head] = _encode_len(encode, head)
+            n = self._heads[head] = self._len(head)
         spaced = self._spaced
         try:
             return n + sum(map(spaced.__getitem__, islice(words, 1, None)))
         except KeyError:
             for word in islice(words, 1, None):
                 if word not in spaced:
-                    spaced[word] = _encode_len(encode, " " + word)
+                    spaced[word] = self._len(" " + word)
             return n + sum(map(spaced.__getitem__, islice(words, 1, None)))
-
-
-def _encode_len(encode: object, text: str) -> int:
-    try:
-        return len(encode(text))  # type: ignore[operator]
-    except UnicodeEncodeError:
-        # Lone surrogates (from JSON `\\ud800`): tiktoken's own fallback.
-        fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return len(encode(fixed))  # type: ignore[operator]
 
 
 MESSAGE_OVERHEAD = 3  # tokens a message, as the Cookbook counts
