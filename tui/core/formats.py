@@ -423,5 +423,7 @@ def check_usable(data: bytes) -> None:
     """Raise UnusableInput for bytes that are no training file of any format."""
     if not data.strip(BOM + b" \t\r\n"):
         raise UnusableInput("the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnusableInput("the file is UTF-16 text; save it as UTF-8")
     if looks_binary(data):
         raise UnusableInput("the file is binary (it contains NUL bytes), not a text file")
