@@ -206,3 +206,17 @@ def test_a_tokenizer_panic_becomes_a_flagged_estimate() -> None:
 def test_lone_surrogates_from_json_escapes_are_counted() -> None:
     text = json.loads('"a\\ud800b"')
     assert TokenCounter("cl100k_base").count(text) > 0
+
+
+def test_the_parsed_vocabulary_is_cached_and_a_damaged_cache_is_ignored() -> None:
+    from tui.core import tokens
+
+    fresh = tokens._ranks("cl100k_base")
+    path = tokens._cache_path("cl100k_base")
+    assert path.exists() and tokens._read_cache("cl100k_base") == fresh
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert tokens._read_cache("cl100k_base") is None
+    assert tokens._ranks("cl100k_base") == fresh  # rebuilt from the bundled data
+    assert tokens._read_cache("cl100k_base") == fresh
