@@ -261,3 +261,14 @@ def test_parallel_workers_give_the_same_report(monkeypatch: pytest.MonkeyPatch) 
     assert parallel.problems == serial.problems
     assert parallel.token_counts == serial.token_counts
     assert any(p.code == "duplicate_example" and p.line > 30 for p in parallel.problems)
+
+
+def test_bytes_without_a_filename_are_judged_as_an_api_upload() -> None:
+    # The emulator passes bare bytes: pairs text is not JSONL, every line is invalid_json.
+    report = validate_bytes(b"a; b\nc; d\n")
+    assert report.format == "chat"
+    assert [(p.line, p.code) for p in report.errors] == [
+        (0, "invalid_n_examples"),
+        (1, "invalid_json"),
+        (2, "invalid_json"),
+    ]

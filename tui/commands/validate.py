@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.validate import validate_bytes
     from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 
+    if not args.sep:
+        raise UsageError("--sep must not be empty")
     model = resolve_model(args.model)  # an unknown name is a usage error here
     data = read_input(args.path)
     report = validate_bytes(

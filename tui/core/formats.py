@@ -388,8 +388,14 @@ def _row_example(
 
 
 def detect_format(data: bytes, filename: str | None = None) -> str:
-    """The format of a file from its name, then its content. Raises UnusableInput."""
-    name = (filename or "").lower()
+    """The format of a file from its name, then its content. Raises UnusableInput.
+
+    Without a filename the bytes are JSONL (chat or DPO), as the API takes an upload; pairs
+    text and CSV/TSV are recognised by their extension (.txt, .csv, .tsv) or content.
+    """
+    if filename is None:
+        return sniff_jsonl(data)
+    name = filename.lower()
     if name.endswith(".csv"):
         return "csv"
     if name.endswith(".tsv") or name.endswith(".tab"):
