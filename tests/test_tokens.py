@@ -166,7 +166,18 @@ def test_report_totals_for_the_seed_file() -> None:
 
 
 _ALPHABET = st.sampled_from(
-    [*"aZ ż'sT.1234,!?/-\n\r\t", "\u00a0", "\u0301", "\u2028", "\x1c", "  ", "'ll", "😀"]
+    [
+        *"aZ ż'sT.1234,!?/-\n\r\t",
+        "\u00a0",
+        "\u0301",
+        "\u2028",
+        "\x1c",
+        "\u00ad",
+        "\u3000",
+        "  ",
+        "'ll",
+        "😀",
+    ]
 )
 
 

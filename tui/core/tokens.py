@@ -15,7 +15,6 @@ import hashlib
 import importlib.resources
 import json
 import marshal
-import re
 import sys
 from itertools import islice
 from pathlib import Path
@@ -158,8 +157,13 @@ def _write_cache(name: str, ranks: dict[bytes, int]) -> None:
 # Text whose only whitespace is single ASCII spaces splits into words whose tokens never
 # cross a space: tiktoken's pieces never contain a space except as their first character.
 # So tokens("w0 w1 w2") == tokens("w0") + tokens(" w1") + tokens(" w2"), and each word is
-# encoded once per run. Python's \s is a superset of the regex crate's \s (White_Space).
-_NOT_WORD_SAFE = re.compile(r"[^\S ]|  ")
+# encoded once per run. str.isprintable() is False for every Unicode White_Space character
+# but the ASCII space (they are all in categories Cc, Zs, Zl or Zp), which makes it a fast,
+# conservative test for "no other whitespace".
+
+
+def _word_safe(text: str) -> bool:
+    return text.isprintable() and "  " not in text
 
 
 class TokenCounter:
@@ -226,7 +230,7 @@ class TokenCounter:
         if (
             len(self._spaced) > self._max_words
             or len(self._heads) > self._max_words
-            or _NOT_WORD_SAFE.search(text) is not None
+            or not _word_safe(text)
         ):
             return self._len(text)
         words = text.split(" ")
