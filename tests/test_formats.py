@@ -161,3 +161,17 @@ def test_any_bytes_load_and_save_identically_or_fail_cleanly(data: bytes, name: 
     except UnusableInput:
         return
     assert ds.to_bytes() == data
+
+
+def test_insert_and_delete_keep_the_files_line_endings() -> None:
+    ds = Dataset.from_bytes(f"{LINE}\r\n{LINE}".encode(), filename="x.jsonl")
+    ds.insert_example(2, {"messages": []})
+    assert ds.to_bytes().decode() == f'{LINE}\r\n{LINE}\r\n{{"messages": []}}'
+    ds.delete(0)
+    assert ds.to_bytes().decode() == f'{LINE}\r\n{{"messages": []}}'
+    assert [r.line for r in ds.records] == [2, 0]  # source lines; 0 = added in the editor
+    pairs = Dataset.from_bytes(b"a; b\n", filename="p.txt")
+    pairs.insert_example(
+        0, {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "r"}]}
+    )
+    assert pairs.to_bytes() == b"q; r\na; b\n"
