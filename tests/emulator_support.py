@@ -33,10 +33,28 @@ def chat_line(user: str, assistant: str, system: str = SYSTEM) -> str:
 
 def learnable_pairs(n: int = 12) -> list[tuple[str, str]]:
     """Pairs with regular answers (a bigram model can learn them) and distinct prompts."""
-    animals = ["kot", "pies", "koń", "lis", "wilk", "ptak", "żółw", "jeż", "zając", "dzik",
-               "łoś", "bóbr", "kret", "sowa", "mysz", "osa"]
-    return [(f"{a}, spać, dom, numer {i}", f"{a.capitalize()} śpi w domu.")
-            for i, a in enumerate(animals[:n])]
+    animals = [
+        "kot",
+        "pies",
+        "koń",
+        "lis",
+        "wilk",
+        "ptak",
+        "żółw",
+        "jeż",
+        "zając",
+        "dzik",
+        "łoś",
+        "bóbr",
+        "kret",
+        "sowa",
+        "mysz",
+        "osa",
+    ]
+    return [
+        (f"{a}, spać, dom, numer {i}", f"{a.capitalize()} śpi w domu.")
+        for i, a in enumerate(animals[:n])
+    ]
 
 
 def jsonl(pairs: list[tuple[str, str]]) -> bytes:
@@ -62,8 +80,9 @@ def validate_page(model: type[BaseModel], text: str, *, with_ids: bool) -> dict[
     return body
 
 
-def wait_job(client: openai.OpenAI, job_id: str, statuses: tuple[str, ...] = TERMINAL,
-             timeout: float = 10.0) -> Any:
+def wait_job(
+    client: openai.OpenAI, job_id: str, statuses: tuple[str, ...] = TERMINAL, timeout: float = 10.0
+) -> Any:
     """Poll until the job reaches one of `statuses`; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -74,8 +93,12 @@ def wait_job(client: openai.OpenAI, job_id: str, statuses: tuple[str, ...] = TER
         time.sleep(0.005)
 
 
-async def await_job(client: openai.AsyncOpenAI, job_id: str,
-                    statuses: tuple[str, ...] = TERMINAL, timeout: float = 10.0) -> Any:
+async def await_job(
+    client: openai.AsyncOpenAI,
+    job_id: str,
+    statuses: tuple[str, ...] = TERMINAL,
+    timeout: float = 10.0,
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         job = await client.fine_tuning.jobs.retrieve(job_id)

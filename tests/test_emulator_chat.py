@@ -30,16 +30,19 @@ PAIRS = learnable_pairs()
 @pytest.fixture
 def tuned(client: openai.OpenAI) -> str:
     file_id = client.files.create(file=("t.jsonl", jsonl(PAIRS)), purpose="fine-tune").id
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
-                                         hyperparameters={"n_epochs": 3})
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=file_id, hyperparameters={"n_epochs": 3}
+    )
     done = wait_job(client, job.id)
     assert done.fine_tuned_model
     return done.fine_tuned_model
 
 
 def ask(text: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": "Popraw gramatykę zdania."},
-            {"role": "user", "content": text}]
+    return [
+        {"role": "system", "content": "Popraw gramatykę zdania."},
+        {"role": "user", "content": text},
+    ]
 
 
 def test_tuned_model_answers_with_the_nearest_example(client: openai.OpenAI, tuned: str) -> None:
@@ -58,8 +61,9 @@ def test_tuned_model_answers_with_the_nearest_example(client: openai.OpenAI, tun
 def test_checkpoint_model_answers_too(client: openai.OpenAI, tuned: str) -> None:
     job_id = next(iter(client.fine_tuning.jobs.list())).id
     checkpoint = next(iter(client.fine_tuning.jobs.checkpoints.list(job_id)))
-    reply = client.chat.completions.create(model=checkpoint.fine_tuned_model_checkpoint,
-                                           messages=ask(PAIRS[0][0]))
+    reply = client.chat.completions.create(
+        model=checkpoint.fine_tuned_model_checkpoint, messages=ask(PAIRS[0][0])
+    )
     assert reply.choices[0].message.content == PAIRS[0][1]
 
 
@@ -71,16 +75,18 @@ def test_base_model_gives_a_generic_answer(client: openai.OpenAI) -> None:
 
 
 def test_max_tokens_cuts_with_length(client: openai.OpenAI, tuned: str) -> None:
-    reply = client.chat.completions.create(model=tuned, messages=ask(PAIRS[0][0]),
-                                           max_completion_tokens=2)
+    reply = client.chat.completions.create(
+        model=tuned, messages=ask(PAIRS[0][0]), max_completion_tokens=2
+    )
     assert reply.choices[0].finish_reason == "length"
     assert reply.usage and reply.usage.completion_tokens == 2
 
 
 def test_stream_with_usage_sdk(client: openai.OpenAI, tuned: str) -> None:
     prompt, answer = PAIRS[5]
-    stream = client.chat.completions.create(model=tuned, messages=ask(prompt), stream=True,
-                                            stream_options={"include_usage": True})
+    stream = client.chat.completions.create(
+        model=tuned, messages=ask(prompt), stream=True, stream_options={"include_usage": True}
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == answer
@@ -91,8 +97,9 @@ def test_stream_with_usage_sdk(client: openai.OpenAI, tuned: str) -> None:
 
 
 async def test_stream_async_without_usage(aclient: openai.AsyncOpenAI) -> None:
-    stream = await aclient.chat.completions.create(model="gpt-4o-mini", messages=ask("hej"),
-                                                   stream=True)
+    stream = await aclient.chat.completions.create(
+        model="gpt-4o-mini", messages=ask("hej"), stream=True
+    )
     chunks = [c async for c in stream]
     assert all(c.usage is None for c in chunks) and chunks[-1].choices
     assert "hej" in "".join(c.choices[0].delta.content or "" for c in chunks)
@@ -100,10 +107,15 @@ async def test_stream_async_without_usage(aclient: openai.AsyncOpenAI) -> None:
 
 def test_raw_sse_wire_format(server: EmulatorThread, tuned: str) -> None:
     """Every event is `data: <json>` ending in a blank line; each chunk validates strictly."""
-    body = {"model": tuned, "messages": ask(PAIRS[1][0]), "stream": True,
-            "stream_options": {"include_usage": True}}
-    response = httpx2.post(f"{server.base_url}/chat/completions", json=body,
-                           headers={"Authorization": "Bearer k"})
+    body = {
+        "model": tuned,
+        "messages": ask(PAIRS[1][0]),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    response = httpx2.post(
+        f"{server.base_url}/chat/completions", json=body, headers={"Authorization": "Bearer k"}
+    )
     assert response.headers["content-type"].startswith("text/event-stream")
     events = response.text.split("\n\n")
     assert events[-2:] == ["data: [DONE]", ""]
@@ -114,11 +126,11 @@ def test_raw_sse_wire_format(server: EmulatorThread, tuned: str) -> None:
     assert chunks[-1].usage is not None and chunks[-1].choices == []
 
 
-def test_cut_stream_fault_breaks_the_stream(server: EmulatorThread, client: openai.OpenAI,
-                                            tuned: str) -> None:
+def test_cut_stream_fault_breaks_the_stream(
+    server: EmulatorThread, client: openai.OpenAI, tuned: str
+) -> None:
     server.inject("cut-stream")
-    stream = client.chat.completions.create(model=tuned, messages=ask(PAIRS[0][0]),
-                                            stream=True)
+    stream = client.chat.completions.create(model=tuned, messages=ask(PAIRS[0][0]), stream=True)
     received: list[str] = []
     with pytest.raises((httpx2.HTTPError, openai.APIError)):
         received.extend(c.choices[0].delta.content or "" for c in stream if c.choices)

@@ -28,9 +28,23 @@ def _first_line(proc: subprocess.Popen[str], timeout: float = 10.0) -> str:
 def test_standalone_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui", "emulator", "--port", "0", "--speed", "100",
-         "--fault", "500:1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "emulator",
+            "--port",
+            "0",
+            "--speed",
+            "100",
+            "--fault",
+            "500:1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
     )
     try:
         url = _first_line(proc)
@@ -63,8 +77,16 @@ def test_bad_fault_and_speed_are_usage_errors(run_cli) -> None:
 def test_help_documents_faults(run_cli) -> None:
     result = run_cli("emulator", "--help")
     assert result.returncode == 0
-    for word in ("--fault", "429:N", "cut-stream", "fail-job", "TUNEBENCH_EMULATOR_FAULTS",
-                 "--allow-remote", "--speed", "--seed"):
+    for word in (
+        "--fault",
+        "429:N",
+        "cut-stream",
+        "fail-job",
+        "TUNEBENCH_EMULATOR_FAULTS",
+        "--allow-remote",
+        "--speed",
+        "--seed",
+    ):
         assert word in result.stdout
 
 
@@ -112,21 +134,31 @@ def test_demo_model_learns_the_pairs() -> None:
     from tui.emulator import EmulatorThread
 
     system = "Popraw gramatykę zdania."
-    pairs = [line.split("; ") for line in
-             demo_dataset_path().read_text(encoding="utf-8").splitlines()[1:]]
+    pairs = [
+        line.split("; ")
+        for line in demo_dataset_path().read_text(encoding="utf-8").splitlines()[1:]
+    ]
     data = "\n".join(
-        json.dumps({"messages": [{"role": "system", "content": system},
-                                 {"role": "user", "content": words},
-                                 {"role": "assistant", "content": sentence}]},
-                   ensure_ascii=False)
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": words},
+                    {"role": "assistant", "content": sentence},
+                ]
+            },
+            ensure_ascii=False,
+        )
         for words, sentence in pairs
     ).encode()
-    with EmulatorThread(seed=0, speed=1000.0, env_faults=False) as emu, openai.OpenAI(
-        base_url=emu.base_url, api_key="demo"
-    ) as c:
+    with (
+        EmulatorThread(seed=0, speed=1000.0, env_faults=False) as emu,
+        openai.OpenAI(base_url=emu.base_url, api_key="demo") as c,
+    ):
         file_id = c.files.create(file=("demo.jsonl", data), purpose="fine-tune").id
-        job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
-                                        hyperparameters={"n_epochs": 1})
+        job = c.fine_tuning.jobs.create(
+            model="gpt-4o-mini", training_file=file_id, hyperparameters={"n_epochs": 1}
+        )
         deadline = time.monotonic() + 10
         while (job := c.fine_tuning.jobs.retrieve(job.id)).status != "succeeded":
             assert job.status not in ("failed", "cancelled") and time.monotonic() < deadline
@@ -134,8 +166,10 @@ def test_demo_model_learns_the_pairs() -> None:
         assert job.fine_tuned_model
         reply = c.chat.completions.create(
             model=job.fine_tuned_model,
-            messages=[{"role": "system", "content": system},
-                      {"role": "user", "content": "Kot, spać, kanapa"}],
+            messages=[
+                {"role": "system", "content": system},
+                {"role": "user", "content": "Kot, spać, kanapa"},
+            ],
         )
         assert reply.choices[0].message.content == "Kot śpi na kanapie."
 

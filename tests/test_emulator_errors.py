@@ -20,20 +20,25 @@ def test_no_key_is_401_with_the_real_body(server: EmulatorThread) -> None:
     assert response.status_code == 401
     error = response.json()["error"]
     assert error["message"].startswith("You didn't provide an API key.")
-    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", None,
-                                                              None)
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", None, None)
     assert response.headers["x-request-id"].startswith("req_")
     no_key = {"Authorization": "Bearer"}  # the SDK itself refuses an empty api_key
-    with openai.OpenAI(base_url=server.base_url, api_key="k", default_headers=no_key,
-                       max_retries=0) as c, pytest.raises(openai.AuthenticationError) as err:
+    with (
+        openai.OpenAI(
+            base_url=server.base_url, api_key="k", default_headers=no_key, max_retries=0
+        ) as c,
+        pytest.raises(openai.AuthenticationError) as err,
+    ):
         c.models.list()
     assert err.value.status_code == 401 and err.value.request_id
 
 
 def test_wrong_key_when_a_key_is_required() -> None:
     with EmulatorThread(api_key="sk-right-key-123", env_faults=False) as emu:
-        with openai.OpenAI(base_url=emu.base_url, api_key="sk-wrong-key-456",
-                           max_retries=0) as c, pytest.raises(openai.AuthenticationError) as err:
+        with (
+            openai.OpenAI(base_url=emu.base_url, api_key="sk-wrong-key-456", max_retries=0) as c,
+            pytest.raises(openai.AuthenticationError) as err,
+        ):
             c.models.list()
         assert err.value.code == "invalid_api_key"
         assert "sk-wrong-key-456" not in str(err.value)
@@ -78,8 +83,7 @@ def test_sdk_retries_429_honouring_retry_after(server: EmulatorThread) -> None:
         retry_counts.append(request.headers["x-stainless-retry-count"])
 
     http = openai.DefaultHttpxClient(event_hooks={"request": [record]})
-    with openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=2,
-                       http_client=http) as c:
+    with openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=2, http_client=http) as c:
         server.inject("429", count=1, seconds=0.01)
         assert c.models.list().data
         assert retry_counts == ["0", "1"]
@@ -117,9 +121,10 @@ async def test_slow_fault_delays_responses(aclient: openai.AsyncOpenAI, emu: Emu
 
 def test_faults_from_constructor_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUNEBENCH_EMULATOR_FAULTS", "500:1")
-    with EmulatorThread(faults=["429:1"], speed=FAST) as emu, openai.OpenAI(
-        base_url=emu.base_url, api_key="k", max_retries=0
-    ) as c:
+    with (
+        EmulatorThread(faults=["429:1"], speed=FAST) as emu,
+        openai.OpenAI(base_url=emu.base_url, api_key="k", max_retries=0) as c,
+    ):
         with pytest.raises(openai.RateLimitError):
             c.models.list()
         with pytest.raises(openai.InternalServerError):
@@ -129,9 +134,15 @@ def test_faults_from_constructor_and_env(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize(
     ("spec", "parsed"),
-    [("429:3", ("429", 3, 0.05)), ("429:2:1.5", ("429", 2, 1.5)), ("500:2", ("500", 2, 0.05)),
-     ("slow:0.5", ("slow", -1, 0.5)), ("slow:0.5:2", ("slow", 2, 0.5)),
-     ("cut-stream", ("cut-stream", 1, 0.05)), ("fail-job:2", ("fail-job", 2, 0.05))],
+    [
+        ("429:3", ("429", 3, 0.05)),
+        ("429:2:1.5", ("429", 2, 1.5)),
+        ("500:2", ("500", 2, 0.05)),
+        ("slow:0.5", ("slow", -1, 0.5)),
+        ("slow:0.5:2", ("slow", 2, 0.5)),
+        ("cut-stream", ("cut-stream", 1, 0.05)),
+        ("fail-job:2", ("fail-job", 2, 0.05)),
+    ],
 )
 def test_parse_spec(spec: str, parsed: tuple[str, int, float]) -> None:
     assert parse_spec(spec) == parsed
@@ -144,8 +155,10 @@ def test_bad_specs_are_refused(spec: str) -> None:
 
 
 def test_error_body_shape(server: EmulatorThread) -> None:
-    response = httpx2.post(f"{server.base_url}/chat/completions", content=b"{not json",
-                           headers={"Authorization": "Bearer k",
-                                    "Content-Type": "application/json"})
+    response = httpx2.post(
+        f"{server.base_url}/chat/completions",
+        content=b"{not json",
+        headers={"Authorization": "Bearer k", "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert set(json.loads(response.text)["error"]) == {"message", "type", "param", "code"}

@@ -29,8 +29,11 @@ def test_create_retrieve_content_delete(client: openai.OpenAI) -> None:
     assert raw.headers["x-request-id"].startswith("req_")
     assert "x-ratelimit-remaining-requests" in raw.headers
     created = strict(FileObject, raw.text)
-    assert (created.filename, created.bytes, created.purpose) == ("train.jsonl", len(data),
-                                                                  "fine-tune")
+    assert (created.filename, created.bytes, created.purpose) == (
+        "train.jsonl",
+        len(data),
+        "fine-tune",
+    )
     assert created.id.startswith("file-")
 
     fetched = strict(FileObject, client.files.with_raw_response.retrieve(created.id).text)
@@ -60,10 +63,12 @@ def test_bad_purpose_is_400_with_param(client: openai.OpenAI) -> None:
 
 
 def test_list_pages_with_cursor_both_orders(client: openai.OpenAI) -> None:
-    ids = [client.files.create(file=(f"f{i}.jsonl", b"{}\n"), purpose="fine-tune").id
-           for i in range(5)]
-    first = validate_page(FileObject, client.files.with_raw_response.list(limit=2).text,
-                          with_ids=True)
+    ids = [
+        client.files.create(file=(f"f{i}.jsonl", b"{}\n"), purpose="fine-tune").id for i in range(5)
+    ]
+    first = validate_page(
+        FileObject, client.files.with_raw_response.list(limit=2).text, with_ids=True
+    )
     assert [f["id"] for f in first["data"]] == ids[::-1][:2] and first["has_more"] is True
     last = validate_page(
         FileObject,

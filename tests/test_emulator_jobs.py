@@ -81,8 +81,12 @@ def test_full_lifecycle_with_validation_file(client: openai.OpenAI) -> None:
     assert [d["step"] for d in data] == list(range(1, total + 1))  # type: ignore[index]
     first = data[0]
     assert isinstance(first, dict)
-    assert {"train_loss", "train_mean_token_accuracy", "valid_loss",
-            "valid_mean_token_accuracy"} <= first.keys()
+    assert {
+        "train_loss",
+        "train_mean_token_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    } <= first.keys()
     assert first["total_steps"] == total
     epoch_ends = [d["step"] for d in data if "full_valid_loss" in d]  # type: ignore[operator,index]
     assert epoch_ends == [12, 24, 36, 48]
@@ -110,8 +114,13 @@ def test_full_lifecycle_with_validation_file(client: openai.OpenAI) -> None:
     assert results.purpose == "fine-tune-results"
     rows = list(csv.DictReader(io.StringIO(client.files.content(results.id).text)))
     assert len(rows) == total
-    assert list(rows[0]) == ["step", "train_loss", "train_accuracy", "valid_loss",
-                             "valid_mean_token_accuracy"]
+    assert list(rows[0]) == [
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    ]
     assert float(rows[-1]["train_loss"]) == metrics[-1].data["train_loss"]  # type: ignore[index]
 
     model_ids = {m.id for m in client.models.list()}
@@ -125,8 +134,7 @@ def test_every_event_page_validates(client: openai.OpenAI) -> None:
     after = None
     seen: list[str] = []
     while True:
-        raw = client.fine_tuning.jobs.with_raw_response.list_events(job.id, limit=25,
-                                                                    after=after)
+        raw = client.fine_tuning.jobs.with_raw_response.list_events(job.id, limit=25, after=after)
         page = validate_page(FineTuningJobEvent, raw.text, with_ids=False)
         seen += [e["id"] for e in page["data"]]
         if not page["has_more"]:
@@ -138,7 +146,8 @@ def test_every_event_page_validates(client: openai.OpenAI) -> None:
 
 def test_loss_decreases_on_a_learnable_dataset(client: openai.OpenAI) -> None:
     job = client.fine_tuning.jobs.create(
-        model="gpt-4o-mini", training_file=upload(client),
+        model="gpt-4o-mini",
+        training_file=upload(client),
         hyperparameters={"n_epochs": 5},
     )
     wait_job(client, job.id)
@@ -150,9 +159,10 @@ def test_loss_decreases_on_a_learnable_dataset(client: openai.OpenAI) -> None:
 
 
 def _run_job(seed: int) -> list[tuple[str, object]]:
-    with EmulatorThread(seed=0, speed=FAST, env_faults=False) as emu, openai.OpenAI(
-        base_url=emu.base_url, api_key="k", max_retries=0
-    ) as c:
+    with (
+        EmulatorThread(seed=0, speed=FAST, env_faults=False) as emu,
+        openai.OpenAI(base_url=emu.base_url, api_key="k", max_retries=0) as c,
+    ):
         job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c), seed=seed)
         wait_job(c, job.id)
         return [(e.message, e.data) for e in all_events(c, job.id)]
@@ -182,8 +192,9 @@ def test_too_few_examples_fails_with_invalid_n_examples(client: openai.OpenAI) -
 def test_broken_line_fails_with_invalid_training_file(client: openai.OpenAI) -> None:
     lines = [chat_line(u, a) for u, a in learnable_pairs()]
     lines[4] = '{"messages": [oops'
-    file_id = client.files.create(file=("t.jsonl", "\n".join(lines).encode()),
-                                  purpose="fine-tune").id
+    file_id = client.files.create(
+        file=("t.jsonl", "\n".join(lines).encode()), purpose="fine-tune"
+    ).id
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
     failed = wait_job(client, job.id)
     assert failed.error is not None and failed.error.code == "invalid_training_file"
@@ -206,13 +217,14 @@ def test_fail_job_fault(server: EmulatorThread, client: openai.OpenAI) -> None:
 def test_list_jobs_pages_and_metadata_filter(client: openai.OpenAI) -> None:
     file_id = upload(client)
     ids = [
-        client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
-                                       metadata={"team": "a" if i % 2 else "b"}).id
+        client.fine_tuning.jobs.create(
+            model="gpt-4o-mini", training_file=file_id, metadata={"team": "a" if i % 2 else "b"}
+        ).id
         for i in range(5)
     ]
-    page = validate_page(FineTuningJob,
-                         client.fine_tuning.jobs.with_raw_response.list(limit=2).text,
-                         with_ids=False)
+    page = validate_page(
+        FineTuningJob, client.fine_tuning.jobs.with_raw_response.list(limit=2).text, with_ids=False
+    )
     assert page["has_more"] is True and [j["id"] for j in page["data"]] == ids[::-1][:2]
     assert [j.id for j in client.fine_tuning.jobs.list(limit=2)] == ids[::-1]
     team_a = [j.id for j in client.fine_tuning.jobs.list(limit=1, metadata={"team": "a"})]
@@ -223,9 +235,10 @@ def test_list_jobs_pages_and_metadata_filter(client: openai.OpenAI) -> None:
 
 def test_pause_resume_cancel() -> None:
     many = [(f"zdanie numer {i}", f"To jest zdanie {i}.") for i in range(60)]
-    with EmulatorThread(seed=1, speed=20.0, env_faults=False) as emu, openai.OpenAI(
-        base_url=emu.base_url, api_key="k", max_retries=0
-    ) as c:
+    with (
+        EmulatorThread(seed=1, speed=20.0, env_faults=False) as emu,
+        openai.OpenAI(base_url=emu.base_url, api_key="k", max_retries=0) as c,
+    ):
         job = c.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=upload(c, many))
         with pytest.raises(openai.BadRequestError):
             c.fine_tuning.jobs.pause(job.id)  # not running yet
@@ -249,27 +262,46 @@ def test_pause_resume_cancel() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "param", "code"),
     [
-        ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs",
-         "integer_below_min_value"),
-        ({"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 51}}}},
-         "method.supervised.hyperparameters.n_epochs", "integer_above_max_value"),
-        ({"hyperparameters": {"batch_size": 257}}, "hyperparameters.batch_size",
-         "integer_above_max_value"),
-        ({"hyperparameters": {"learning_rate_multiplier": 0}},
-         "hyperparameters.learning_rate_multiplier", "decimal_below_min_value"),
-        ({"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}}},
-         "method.dpo.hyperparameters.beta", "decimal_above_max_value"),
+        (
+            {"hyperparameters": {"n_epochs": 0}},
+            "hyperparameters.n_epochs",
+            "integer_below_min_value",
+        ),
+        (
+            {"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 51}}}},
+            "method.supervised.hyperparameters.n_epochs",
+            "integer_above_max_value",
+        ),
+        (
+            {"hyperparameters": {"batch_size": 257}},
+            "hyperparameters.batch_size",
+            "integer_above_max_value",
+        ),
+        (
+            {"hyperparameters": {"learning_rate_multiplier": 0}},
+            "hyperparameters.learning_rate_multiplier",
+            "decimal_below_min_value",
+        ),
+        (
+            {"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}}},
+            "method.dpo.hyperparameters.beta",
+            "decimal_above_max_value",
+        ),
         ({"seed": -1}, "seed", "integer_below_min_value"),
         ({"suffix": "x" * 65}, "suffix", "string_above_max_length"),
-        ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata",
-         "object_above_max_properties"),
+        (
+            {"metadata": {f"k{i}": "v" for i in range(17)}},
+            "metadata",
+            "object_above_max_properties",
+        ),
         ({"model": "gpt-9"}, "model", "model_not_available"),
         ({"training_file": "file-missing"}, "training_file", None),
         ({"validation_file": "file-missing"}, "validation_file", None),
     ],
 )
-def test_create_rejects_bad_requests(client: openai.OpenAI, kwargs: dict[str, object],
-                                     param: str, code: str | None) -> None:
+def test_create_rejects_bad_requests(
+    client: openai.OpenAI, kwargs: dict[str, object], param: str, code: str | None
+) -> None:
     request: dict[str, object] = {"model": "gpt-4o-mini", "training_file": upload(client)}
     request.update(kwargs)
     with pytest.raises(openai.BadRequestError) as err:
@@ -283,8 +315,11 @@ def test_create_rejects_bad_requests(client: openai.OpenAI, kwargs: dict[str, ob
 def test_missing_training_file_param(server: EmulatorThread) -> None:
     import httpx2
 
-    response = httpx2.post(f"{server.base_url}/fine_tuning/jobs", json={"model": "gpt-4o-mini"},
-                           headers={"Authorization": "Bearer k"})
+    response = httpx2.post(
+        f"{server.base_url}/fine_tuning/jobs",
+        json={"model": "gpt-4o-mini"},
+        headers={"Authorization": "Bearer k"},
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "missing_required_parameter"
     assert response.json()["error"]["param"] == "training_file"
@@ -293,8 +328,9 @@ def test_missing_training_file_param(server: EmulatorThread) -> None:
 async def test_async_lifecycle_and_pages(aclient: openai.AsyncOpenAI) -> None:
     data = jsonl(learnable_pairs())
     file_id = (await aclient.files.create(file=("t.jsonl", data), purpose="fine-tune")).id
-    job = await aclient.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
-                                                suffix="demo")
+    job = await aclient.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=file_id, suffix="demo"
+    )
     done = await await_job(aclient, job.id)
     assert done.status == "succeeded" and FT_MODEL.match(done.fine_tuned_model or "")
     events = [e async for e in aclient.fine_tuning.jobs.list_events(job.id, limit=9)]
@@ -313,8 +349,9 @@ def test_trained_tokens_come_from_the_project_validator(client: openai.OpenAI) -
     data = jsonl(learnable_pairs())
     per_epoch = sum(validate_bytes(data, "gpt-4o-mini", fmt="chat").token_counts)
     file_id = client.files.create(file=("t.jsonl", data), purpose="fine-tune").id
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
-                                         hyperparameters={"n_epochs": 2})
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=file_id, hyperparameters={"n_epochs": 2}
+    )
     assert wait_job(client, job.id).trained_tokens == 2 * per_epoch > 0
 
 
@@ -331,9 +368,10 @@ async def test_async_pause_resume_cancel_and_models() -> None:
     from tui.emulator import Emulator
 
     many = [(f"zdanie numer {i}", f"To jest zdanie {i}.") for i in range(60)]
-    async with Emulator(seed=2, speed=20.0, env_faults=False) as emu, openai.AsyncOpenAI(
-        base_url=emu.base_url, api_key="k", max_retries=0
-    ) as c:
+    async with (
+        Emulator(seed=2, speed=20.0, env_faults=False) as emu,
+        openai.AsyncOpenAI(base_url=emu.base_url, api_key="k", max_retries=0) as c,
+    ):
         file_id = (await c.files.create(file=("t.jsonl", jsonl(many)), purpose="fine-tune")).id
         job = await c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
         await await_job(c, job.id, ("running",))
@@ -350,10 +388,13 @@ async def test_async_pause_resume_cancel_and_models() -> None:
 def test_results_file_can_be_base64_like_the_api_has_sent() -> None:
     import base64
 
-    with EmulatorThread(speed=FAST, base64_results=True, env_faults=False) as emu, \
-            openai.OpenAI(base_url=emu.base_url, api_key="k") as c:
-        job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c),
-                                        hyperparameters={"n_epochs": 1})
+    with (
+        EmulatorThread(speed=FAST, base64_results=True, env_faults=False) as emu,
+        openai.OpenAI(base_url=emu.base_url, api_key="k") as c,
+    ):
+        job = c.fine_tuning.jobs.create(
+            model="gpt-4o-mini", training_file=upload(c), hyperparameters={"n_epochs": 1}
+        )
         done = wait_job(c, job.id)
         raw = c.files.content(done.result_files[0]).content
         assert base64.b64decode(raw).startswith(b"step,train_loss,")

@@ -51,6 +51,11 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "path", nargs="?", metavar="PATH", help="dataset to open (.jsonl, pairs .txt, .csv/.tsv)"
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="offline demo: the bundled Polish grammar pairs against the built-in emulator",
+    )
     parser.add_argument("--version", action="version", version=f"tunebench {__version__}")
     _common(parser)
     return parser
