@@ -58,7 +58,7 @@ def config(emu: EmulatorThread, isolated_home: Path, monkeypatch: pytest.MonkeyP
         f"    base_url: {emu.base_url}\n"
         "    api_key_env: EMU_KEY\n"
         "ui:\n"
-        "  poll_interval: 0.02\n"
+        "  poll_interval: 0.05\n"
         "  bell_on_job_end: true\n",
         encoding="utf-8",
     )
@@ -212,19 +212,25 @@ def _start_job(emu: EmulatorThread, **kwargs: Any) -> str:
     return job.id
 
 
-@pytest.mark.parametrize("emu", [40.0], indirect=True)  # ~3 s of training to poll through
-async def test_reattach_rebuilds_the_chart_and_survives_faults(
-    emu: EmulatorThread, config: None
-) -> None:
-    """Open a running job from the list: history first, then live, through 500s and drops."""
+@pytest.mark.parametrize("emu", [10.0], indirect=True)  # 10 s of training: time to pause
+async def test_reattach_pause_faults_resume(emu: EmulatorThread, config: None) -> None:
+    """Open a running job from the list (history first, then live), pause it, ride out
+    500s, dropped connections and 429s while paused, resume, cancel: every event once."""
     job_id = _start_job(emu)
-    app = make_app()
+    app = make_app(poll=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await app.workers.wait_for_complete()
         await pilot.press("enter")
         assert isinstance(app.screen, JobDetailScreen)
         detail = app.screen
+        await wait_for(
+            pilot, lambda: detail.job is not None and detail.job.status == "running", "running"
+        )
+        await pilot.press("p")
+        assert "Pause" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("y")
+        await wait_for(pilot, lambda: detail.job.status == "paused", "paused")
         seen_reconnecting = 0
         for fault in ("500", "drop", "429"):
             emu.inject(fault, 3, seconds=0.05)
@@ -232,14 +238,24 @@ async def test_reattach_rebuilds_the_chart_and_survives_faults(
             status = str(detail.query_one("#job-status").render())
             seen_reconnecting += "reconnecting in" in status
             await wait_for(pilot, lambda: detail.reconnecting is None, "recovery")
-        await app.workers.wait_for_complete()
         assert seen_reconnecting == 3
-        assert detail.job.status == "succeeded"
-        assert detail.reconnecting is None
+        await pilot.press("u", "y")
+        await wait_for(pilot, lambda: detail.job.status == "running", "running again")
+        steps_before = detail.query_one(LossChart).n_points
+        await wait_for(
+            pilot, lambda: detail.query_one(LossChart).n_points > steps_before, "training to go on"
+        )
+        await pilot.press("c", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert detail.job.status == "cancelled"
         events = emu.emulator.store.jobs[job_id].events
+        messages = [e["message"] for e in events]
+        assert "Fine-tuning job paused" in messages and "Resuming fine-tuning job" in messages
         log = detail.query_one("#job-events", Log)
         assert log.line_count == len(events)  # none missing, none twice
-        assert detail.query_one(LossChart).n_points == 207
+        metrics = [e for e in events if e["type"] == "metrics"]
+        assert detail.query_one(LossChart).n_points == len(metrics)
 
 
 async def test_failed_job_is_announced_with_its_reason(emu: EmulatorThread, config: None) -> None:

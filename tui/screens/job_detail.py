@@ -102,7 +102,8 @@ class JobDetailScreen(MainScreen):
         self.checkpoints: list[Any] = []
         self.results: list[dict[str, str]] = []
         self.reconnecting: str | None = None
-        self._ended_live = False
+        self._status_markup = ""
+        self._hyper_text = ""
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"{self.job_id} · loading…", id="job-status")
@@ -249,7 +250,9 @@ class JobDetailScreen(MainScreen):
             line.append(f"\n{failure_text(job)}", style="red")
         if self.reconnecting:
             line.append(f"\n{self.reconnecting}", style="bold yellow")
-        status.update(line)
+        if line.markup != self._status_markup:  # most polls change nothing
+            self._status_markup = line.markup
+            status.update(line)
         hp = job.hyperparameters
         parts = [job.model, f"method {getattr(job.method, 'type', None) or 'supervised'}"]
         if hp is not None:
@@ -262,7 +265,10 @@ class JobDetailScreen(MainScreen):
         parts += [f"train {job.training_file}"]
         if job.validation_file:
             parts.append(f"valid {job.validation_file}")
-        self.query_one("#job-hyper", Static).update(" · ".join(str(p) for p in parts))
+        hyper = " · ".join(str(p) for p in parts)
+        if hyper != self._hyper_text:
+            self._hyper_text = hyper
+            self.query_one("#job-hyper", Static).update(hyper)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -293,9 +299,7 @@ class JobDetailScreen(MainScreen):
             job = await control(client, self.job_id, action)
         self.app.notify(f"{job.id}: {job.status}")
         self.job = job
-        self._show_status()
-        if job.status not in ("succeeded", "failed", "cancelled"):
-            self.follow()
+        self._show_status()  # the follower keeps polling and picks up the new state
 
     def action_open_model(self) -> None:
         """The selected checkpoint in the Checkpoints tab, else the tuned model."""

@@ -85,7 +85,6 @@ class JobsScreen(MainScreen):
 
     def on_mount(self) -> None:
         self._update_bar()
-        self.load_jobs()
 
     def _update_bar(self) -> None:
         shown = sum(1 for j in self.jobs if _keep(j.status, self.filter))
@@ -170,5 +169,5 @@ class JobsScreen(MainScreen):
         self.app.push_screen(JobDetailScreen(job_id))
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
-            self.load_jobs()
+        """Shown for the first time or again (back from a job): the list is fetched anew."""
+        self.load_jobs()
