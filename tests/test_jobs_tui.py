@@ -34,6 +34,10 @@ class RecordingApp(TunebenchApp):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.opened: list[str] = []
+        self.bells = 0
+
+    def bell(self) -> None:
+        self.bells += 1
 
     def on_open_in_playground(self, message: OpenInPlayground) -> None:
         self.opened.append(message.model)
@@ -41,8 +45,10 @@ class RecordingApp(TunebenchApp):
 
 @pytest.fixture
 def emu(request: pytest.FixtureRequest) -> Iterator[EmulatorThread]:
-    speed = getattr(request, "param", 400.0)
-    with EmulatorThread(seed=11, speed=speed, env_faults=False) as thread:
+    param = getattr(request, "param", 400.0)
+    options = param if isinstance(param, dict) else {"speed": param}
+    options.setdefault("speed", 400.0)
+    with EmulatorThread(seed=11, env_faults=False, **options) as thread:
         yield thread
 
 
@@ -100,6 +106,7 @@ async def launch_from_dataset(app: RecordingApp, pilot: Pilot[Any]) -> JobDetail
     return app.screen  # type: ignore[return-value]
 
 
+@pytest.mark.parametrize("emu", [{"base64_results": True}], indirect=True)
 async def test_launch_follow_succeed_chart_checkpoints_playground(
     emu: EmulatorThread, config: None
 ) -> None:
@@ -121,6 +128,12 @@ async def test_launch_follow_succeed_chart_checkpoints_playground(
         assert [table.get_row_at(i)[0] for i in range(3)] == ["69", "138", "207"]
         assert detail.query_one("#job-results", DataTable).row_count == 207
         assert any("succeeded" in n.message for n in app._notifications)
+        assert app.bells == 1  # ui.bell_on_job_end
+        await pilot.press("ctrl+p", *"log scale", "enter")
+        await pilot.pause()
+        assert chart.log_scale and "log" in chart.render().plain.splitlines()[0]
+        await pilot.press("left", "left")
+        assert chart.readout().startswith("step 205/207 · train ")
         await pilot.press("t", "t")  # Checkpoints tab
         await pilot.press("o")
         await pilot.pause()

@@ -90,6 +90,9 @@ class TunebenchApp(App[int]):
             self.action_launch_job,
         )
         yield SystemCommand("Help", "Keys of the current screen", self.action_help)
+        screen_commands = getattr(screen, "palette_commands", None)
+        if screen_commands is not None:  # a screen's own actions, e.g. the Jobs screens
+            yield from screen_commands()
         yield from super().get_system_commands(screen)
 
     def action_launch_job(self) -> None:

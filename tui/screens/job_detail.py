@@ -8,11 +8,12 @@ write), never one redraw per event.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -271,6 +272,38 @@ class JobDetailScreen(MainScreen):
             self.query_one("#job-hyper", Static).update(hyper)
 
     # --- actions -----------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        chart = self.query_one(LossChart)
+        yield SystemCommand(
+            "Job: cancel", "Stop training (asks first)", lambda: self.action_control("cancel")
+        )
+        yield SystemCommand(
+            "Job: pause", "Pause training (asks first)", lambda: self.action_control("pause")
+        )
+        yield SystemCommand(
+            "Job: resume", "Resume a paused job (asks first)", lambda: self.action_control("resume")
+        )
+        yield SystemCommand(
+            "Job: open in playground",
+            "The selected checkpoint or the tuned model",
+            self.action_open_model,
+        )
+        yield SystemCommand(
+            "Job: next tab", "Chart, events, checkpoints, results", self.action_next_tab
+        )
+        yield SystemCommand(
+            "Chart: accuracy / loss",
+            "Toggle what the chart shows",
+            lambda: chart.action_flip("accuracy"),
+        )
+        yield SystemCommand(
+            "Chart: EMA smoothing", "Toggle smoothing", lambda: chart.action_flip("smooth")
+        )
+        yield SystemCommand(
+            "Chart: log scale", "Toggle a log y axis", lambda: chart.action_flip("log_scale")
+        )
+        yield SystemCommand("Job: back to the list", "", self.action_back)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
@@ -143,6 +144,18 @@ class JobsScreen(MainScreen):
         self.jobs = [*self.jobs, *page.jobs] if more else page.jobs
         self.has_more = page.has_more
         self._render_table()
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        yield SystemCommand(
+            "Jobs: open the selected job", "Chart, events, checkpoints", self.action_open
+        )
+        yield SystemCommand(
+            "Jobs: filter by status",
+            "all → active → succeeded → failed → cancelled",
+            self.action_filter,
+        )
+        yield SystemCommand("Jobs: load more", "The next page of jobs", self.action_more)
+        yield SystemCommand("Jobs: reload", "Fetch the list again", self.action_reload)
 
     def action_reload(self) -> None:
         self.load_jobs()
