@@ -374,3 +374,28 @@ def test_snapshot_job_mid_training(
 
     # One poll loads the history; the next would come after the screenshot.
     assert snap_compare(make_app(poll=60), terminal_size=size, run_before=ready)
+
+
+@SIZES
+def test_snapshot_launch_form(
+    snap_compare,
+    emu: EmulatorThread,
+    config: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "polish.txt").write_bytes(demo_dataset_path().read_bytes())
+
+    async def ready(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await pilot.press("2", "n")
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen)
+        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    app = make_app(Path("polish.txt"), poll=60)
+    assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -52,10 +52,10 @@ class LaunchScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     LaunchScreen { align: center middle; }
     LaunchScreen > Vertical {
-        width: 110; max-width: 100%; height: 100%; max-height: 44;
+        width: 110; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface;
     }
-    LaunchScreen #launch-form { height: 1fr; }
+    LaunchScreen #launch-form { height: auto; max-height: 60vh; }
     LaunchScreen .row { height: 1; }
     LaunchScreen .row Label { width: 16; padding: 0 1 0 0; text-align: right; }
     LaunchScreen .row Input, LaunchScreen .row Select { width: 1fr; }
