@@ -118,9 +118,12 @@ async def stream_chat(
                         parts.append(text)
                         if on_delta is not None:
                             on_delta(text)
+    except openai.APIConnectionError:
+        reply.cut = True
+        reply.error = "the reply was cut off mid-stream: the connection closed before the end"
     except openai.APIError as exc:
         reply.cut = True
-        reply.error = f"the reply was cut off mid-stream ({describe(exc)})"
+        reply.error = f"the reply was cut off mid-stream: {describe(exc)}"
     finally:
         reply.text = "".join(parts)
         reply.total_s = now() - started
