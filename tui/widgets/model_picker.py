@@ -1,0 +1,54 @@
+"""A model picker: tuned models, their checkpoints, then base models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.widgets import Select
+
+from tui.api.chat import ModelChoice
+
+KIND_MARK = {"tuned": "★", "checkpoint": "◆", "base": "○"}
+
+
+def option_label(choice: ModelChoice) -> str:
+    note = f"  {choice.note}" if choice.note and choice.kind == "checkpoint" else ""
+    return f"{KIND_MARK[choice.kind]} {choice.id}{note}"
+
+
+class ModelPicker(Select[str]):
+    """Select one model; `set_choices` keeps the current (or a preferred) model selected."""
+
+    DEFAULT_CSS = """
+    ModelPicker { width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None, prompt: str = "model", blank: bool = False):
+        super().__init__([], prompt=prompt, allow_blank=True, compact=True, id=id)
+        self._blank = blank
+        self.choices: list[ModelChoice] = []
+
+    def set_choices(self, choices: Sequence[ModelChoice], prefer: Sequence[str | None]) -> None:
+        """Show `choices`; select the first of `prefer` that is one of them (or added)."""
+        self.choices = list(choices)
+        known = {c.id for c in self.choices}
+        wanted = next((m for m in prefer if m), None)
+        if wanted and wanted not in known:
+            self.choices.insert(0, ModelChoice(wanted, "tuned", "not listed"))
+        self.set_options((option_label(c), c.id) for c in self.choices)
+        if wanted:
+            self.value = wanted
+        elif self.choices and not self._blank:
+            self.value = self.choices[0].id
+
+    def choose(self, model: str) -> None:
+        """Select `model`, adding it to the list if the API did not list it."""
+        if model not in {c.id for c in self.choices}:
+            self.set_choices(self.choices, [model])
+        else:
+            self.value = model
+
+    @property
+    def model(self) -> str | None:
+        value = self.value
+        return value if isinstance(value, str) else None
