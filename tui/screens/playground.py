@@ -25,7 +25,7 @@ from tui.widgets.batch_check import BatchCheckScreen
 from tui.widgets.binding_commands import ScreenBindingCommands
 from tui.widgets.chat_log import ChatLog, ChatMessage
 from tui.widgets.compare_view import CompareView, reply_stats
-from tui.widgets.model_picker import ModelPicker
+from tui.widgets.model_picker import ModelPicker, default_partner
 from tui.widgets.save_example import SaveExampleScreen
 
 if TYPE_CHECKING:
@@ -413,6 +413,12 @@ class PlaygroundScreen(MainScreen):
         switcher = self.query_one(ContentSwitcher)
         switcher.current = "compare" if self.compare_mode else "chat"
         if self.compare_mode:
+            second = self.query_one(CompareView).pickers[0]
+            model = self.model
+            if model is not None and second.model in (None, model):
+                partner = default_partner(model, self.picker.choices)
+                if partner is not None:
+                    second.choose(partner)
             self.status("compare: the same message to 2–3 models · pick them above the panes")
         else:
             self.status("chat")

@@ -58,7 +58,7 @@ class BatchCheckScreen(ModalScreen[None]):
     """
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+r", "run", "Run check", id="batch.run"),
-        Binding("ctrl+e", "export", "Export JSONL", id="batch.export"),
+        Binding("ctrl+s", "export", "Export JSONL", id="batch.export"),
         Binding("escape", "close", "Close", id="batch.close"),
     ]
 
@@ -158,7 +158,7 @@ class BatchCheckScreen(ModalScreen[None]):
         failed = f" · {errors} failed" if errors else ""
         self.query_one("#batch-summary", Static).update(
             f"exact match {exact}/{n} ({batch.exact_rate(self.results):.0%}){failed}"
-            " · ctrl+e exports"
+            " · ctrl+s exports"
         )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

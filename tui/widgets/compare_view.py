@@ -9,7 +9,7 @@ from textual.widgets import Label
 
 from tui.api.chat import Reply
 from tui.widgets.chat_log import FLUSH_HZ, StreamText
-from tui.widgets.model_picker import ModelPicker
+from tui.widgets.model_picker import ModelPicker, tail
 
 MAX_MODELS = 3
 
@@ -39,15 +39,21 @@ class ComparePane(VerticalScroll):
     ComparePane.-partial { border: round $warning; }
     """
 
+    model = ""
+
     def compose(self) -> ComposeResult:
         yield StreamText()
+
+    def on_resize(self) -> None:
+        self.border_title = tail(self.model, max(8, self.size.width - 8))
 
     @property
     def body(self) -> StreamText:
         return self.query_one(StreamText)
 
     def start(self, model: str) -> None:
-        self.border_title = model
+        self.model = model
+        self.on_resize()
         self.border_subtitle = "waiting…"
         self.remove_class("-error", "-partial")
         self.body.set_text("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.widgets import Select
 
 from tui.api.chat import ModelChoice
@@ -11,9 +12,24 @@ from tui.api.chat import ModelChoice
 KIND_MARK = {"tuned": "★", "checkpoint": "◆", "base": "○"}
 
 
-def option_label(choice: ModelChoice) -> str:
+def option_label(choice: ModelChoice) -> Text:
     note = f"  {choice.note}" if choice.note and choice.kind == "checkpoint" else ""
-    return f"{KIND_MARK[choice.kind]} {choice.id}{note}"
+    return Text(f"{KIND_MARK[choice.kind]} {choice.id}{note}", no_wrap=True, overflow="ellipsis")
+
+
+def tail(model: str, width: int) -> str:
+    """A model id cut to `width` from the left: a tuned id differs at its end (suffix, id)."""
+    return model if len(model) <= width else "…" + model[-max(1, width - 1) :]
+
+
+def default_partner(model: str, choices: Sequence[ModelChoice]) -> str | None:
+    """What to compare `model` with: a tuned model's base model, else the next other model."""
+    ids = [c.id for c in choices]
+    if model.startswith("ft:"):
+        base = model.split(":")[1]
+        if base in ids:
+            return base
+    return next((i for i in ids if i != model), None)
 
 
 class ModelPicker(Select[str]):
