@@ -66,6 +66,8 @@ async def open_playground(app: TunebenchApp, pilot) -> PlaygroundScreen:  # type
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, PlaygroundScreen)
+    await pilot.press("enter")  # start writing: the prompt takes the keys
+    assert app.focused is screen.query_one("#prompt", Input)
     return screen
 
 
@@ -282,6 +284,7 @@ async def test_open_in_playground_and_model_not_found(env: SimpleNamespace) -> N
         screen = app.screen
         assert isinstance(screen, PlaygroundScreen)
         assert screen.model == "ft:gpt-4.1-mini-2025-04-14:emulator:gone:xyz"
+        await pilot.press("enter")
         await send(app, pilot, PROMPT)
         messages = screen.query_one(ChatLog).messages()
         assert messages[-1].role == "error"
@@ -312,3 +315,13 @@ async def test_network_down_is_one_line(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_playground(app, pilot)
         assert status(screen).startswith("cannot reach the API")
+
+
+async def test_number_keys_still_switch_screens_after_writing(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("i", "1")  # typed into the prompt, not screen keys
+        assert screen.query_one("#prompt", Input).value == "i1"
+        await pilot.press("escape", "2")
+        assert type(app.screen).__name__ == "JobsScreen"

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 EMPTY_CHAT = (
     "Pick a model (F2), check the system prompt — it is the one the dataset trains with, "
-    "so a tuned model answers the trained way — and type a message below."
+    "so a tuned model answers the trained way — then press Enter and write a message."
 )
 
 
@@ -85,10 +85,14 @@ class PlaygroundScreen(MainScreen):
         ),
         Binding("f2", "focus_model", "Model", tooltip="Pick the model", id="playground.model"),
         Binding(
+            "i,enter", "focus_prompt", "Write", tooltip="Write a message", id="playground.write"
+        ),
+        Binding(
             "ctrl+j", "send", "Send", show=False, tooltip="Send the message", id="playground.send"
         ),
     ]
     COMMANDS = {ScreenBindingCommands}  # noqa: RUF012
+    AUTO_FOCUS = ""  # keys 1/2/3 switch screens until the user starts writing (i or enter)
 
     streaming: var[bool] = var(False, bindings=True)
     compare_mode: var[bool] = var(False, bindings=True)
@@ -137,7 +141,6 @@ class PlaygroundScreen(MainScreen):
 
     def on_mount(self) -> None:
         self._fill_system_prompt()
-        self.query_one("#prompt", Input).focus()
         self.load_models()
 
     def on_screen_resume(self) -> None:
@@ -163,6 +166,8 @@ class PlaygroundScreen(MainScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.streaming
+        if action == "focus_prompt":
+            return self.focused is None
         if action == "retry":
             return not self.streaming and self.last_failed
         if action in ("copy_reply", "save_example"):
@@ -210,6 +215,7 @@ class PlaygroundScreen(MainScreen):
             )
         except Exception as exc:
             self.picker.set_choices([], [self._pending_model])
+            self.picker.prompt = "no model list (see below)"
             self.status(app.report_error(exc), "error")
             return
         remembered = last_choice.last_model(app.profile_name)
@@ -422,7 +428,6 @@ class PlaygroundScreen(MainScreen):
             self.status("compare: the same message to 2–3 models · pick them above the panes")
         else:
             self.status("chat")
-        self.query_one("#prompt", Input).focus()
 
     def action_batch_check(self) -> None:
         model = self.model
@@ -445,3 +450,12 @@ class PlaygroundScreen(MainScreen):
 
     def action_focus_model(self) -> None:
         self.picker.focus()
+
+    def action_focus_prompt(self) -> None:
+        self.query_one("#prompt", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Esc in a field (when no reply is streaming) leaves it, so 1/2/3 switch screens."""
+        if event.key == "escape" and not self.streaming and self.focused is not None:
+            self.set_focus(None)
+            event.stop()

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tui.api import batch
 
@@ -99,6 +99,7 @@ class BatchCheckScreen(ModalScreen[None]):
             table.add_column("got", key="got")
             yield table
             yield Static("", id="batch-diff")
+        yield Footer()
 
     def on_mount(self) -> None:
         target = "#batch-path" if not self._path else "#batch-limit"
@@ -144,7 +145,9 @@ class BatchCheckScreen(ModalScreen[None]):
             done += 1
             mark = "✓" if result.exact else ("!" if result.error else "✗")
             table.update_cell(str(index), "ok", mark)
-            table.update_cell(str(index), "got", _cell(result.error or result.got))
+            table.update_cell(
+                str(index), "got", _cell(result.error or result.got), update_width=True
+            )
             summary.update(f"checked {done}/{len(examples)}…")
 
         self.results = await batch.run_check(client, self.model, examples, on_result=on_result)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static, TextArea
+from textual.widgets import Footer, Static, TextArea
 
 Message = dict[str, Any]
 
@@ -24,6 +24,7 @@ class SaveExampleScreen(ModalScreen[list[Message] | None]):
     }
     SaveExampleScreen .context { color: $text-muted; height: auto; max-height: 8; }
     SaveExampleScreen TextArea { height: auto; min-height: 3; max-height: 10; }
+    SaveExampleScreen TextArea { border-title-color: $text-accent; }
     SaveExampleScreen .hint { color: $text-muted; }
     """
     BINDINGS = [  # noqa: RUF012
@@ -42,10 +43,11 @@ class SaveExampleScreen(ModalScreen[list[Message] | None]):
             box.border_title = "Save as training example"
             lines = [f"{m['role']}: {m['content']}" for m in context]
             yield Static("\n".join(lines), classes="context", markup=False)
-            editor = TextArea(reply["content"], id="reply", soft_wrap=True, compact=True)
+            editor = TextArea(reply["content"], id="reply", soft_wrap=True)
             editor.border_title = "assistant (edit the answer to train)"
             yield editor
             yield Static("ctrl+s adds it to the open dataset · esc cancels", classes="hint")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#reply", TextArea).focus()
