@@ -54,9 +54,8 @@ def _limit(request: web.Request, default: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise invalid(
-            "limit", f"expected an integer, but got {raw!r} instead.", "invalid_type"
-        ) from None
+        raise invalid("limit", f"expected an integer, but got {raw!r} instead.",
+                      "invalid_type") from None
     if not 1 <= value <= maximum:
         raise invalid("limit", f"expected a value between 1 and {maximum}, but got {value}.")
     return value
@@ -66,12 +65,10 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(
-            400,
-            "We could not parse the JSON body of your request. (HINT: This "
-            "likely means you aren't using your HTTP library correctly. The OpenAI "
-            "API expects a JSON payload, but what was sent was not valid JSON.)",
-        ) from None
+        raise ApiError(400, "We could not parse the JSON body of your request. (HINT: This "
+                       "likely means you aren't using your HTTP library correctly. The OpenAI "
+                       "API expects a JSON payload, but what was sent was not valid JSON.)"
+                       ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     return body
@@ -103,9 +100,8 @@ class RateWindow:
 class EmulatorApp:
     """Routes over a `Store`; jobs run as tasks owned by this object (see `shutdown`)."""
 
-    def __init__(
-        self, *, seed: int, speed: float, faults: Faults, api_key: str | None, base64_results: bool
-    ) -> None:
+    def __init__(self, *, seed: int, speed: float, faults: Faults, api_key: str | None,
+                 base64_results: bool) -> None:
         self.store = Store(seed)
         self.faults = faults
         self.speed = speed
@@ -164,7 +160,9 @@ class EmulatorApp:
         except ApiError as error:
             return _error_response(error)
         except web.HTTPNotFound:
-            return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
+            return _error_response(
+                ApiError(404, f"Invalid URL ({request.method} {request.path})")
+            )
         except web.HTTPMethodNotAllowed:
             return _error_response(
                 ApiError(405, f"Invalid method for URL ({request.method} {request.path})")
@@ -176,15 +174,13 @@ class EmulatorApp:
         except Exception:  # any bug becomes the API's 500 body, and is logged
             log.exception("emulator: unhandled error on %s %s", request.method, request.path)
             return _error_response(
-                ApiError(
-                    500,
-                    "The server had an error while processing your request.",
-                    type="server_error",
-                )
+                ApiError(500, "The server had an error while processing your request.",
+                         type="server_error")
             )
 
     @web.middleware
-    async def _auth_and_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _auth_and_faults(self, request: web.Request, handler: Handler
+                               ) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         key = key.strip()
@@ -192,33 +188,23 @@ class EmulatorApp:
             raise ApiError(401, _NO_KEY)
         if self.api_key is not None and key != self.api_key:
             masked = f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
-            raise ApiError(
-                401,
-                f"Incorrect API key provided: {masked}. You can find your API "
-                "key at https://platform.openai.com/account/api-keys.",
-                code="invalid_api_key",
-            )
+            raise ApiError(401, f"Incorrect API key provided: {masked}. You can find your API "
+                           "key at https://platform.openai.com/account/api-keys.",
+                           code="invalid_api_key")
         delay = self.faults.take("slow")
         if delay:
             await asyncio.sleep(delay)
         retry = self.faults.take("429")
         if retry is not None:
             raise ApiError(
-                429,
-                "Rate limit reached for requests",
-                type="requests",
+                429, "Rate limit reached for requests", type="requests",
                 code="rate_limit_exceeded",
-                headers={
-                    "retry-after": str(max(0, round(retry))),
-                    "retry-after-ms": str(int(retry * 1000)),
-                },
+                headers={"retry-after": str(max(0, round(retry))),
+                         "retry-after-ms": str(int(retry * 1000))},
             )
         if self.faults.take("500") is not None:
-            raise ApiError(
-                500,
-                "The server had an error while processing your request. Sorry about that!",
-                type="server_error",
-            )
+            raise ApiError(500, "The server had an error while processing your request. "
+                           "Sorry about that!", type="server_error")
         return await handler(request)
 
     # -- files ---------------------------------------------------------------------------------
@@ -232,10 +218,8 @@ class EmulatorApp:
         if not isinstance(purpose, str) or not purpose:
             raise missing("purpose")
         if purpose not in FILE_PURPOSES:
-            raise invalid(
-                "purpose",
-                f"expected one of {', '.join(FILE_PURPOSES)}, but got {purpose!r} instead.",
-            )
+            raise invalid("purpose", f"expected one of {', '.join(FILE_PURPOSES)}, but got "
+                          f"{purpose!r} instead.")
         if upload is None or isinstance(upload, str):
             raise missing("file")
         expires_at = None
@@ -256,16 +240,8 @@ class EmulatorApp:
         if order == "desc":
             files.reverse()
         purpose = request.query.get("purpose")
-        return _json(
-            page(
-                files,
-                request,
-                default=10_000,
-                maximum=10_000,
-                with_ids=True,
-                keep=(lambda f: f["purpose"] == purpose) if purpose else None,
-            )
-        )
+        return _json(page(files, request, default=10_000, maximum=10_000, with_ids=True,
+                          keep=(lambda f: f["purpose"] == purpose) if purpose else None))
 
     def _file(self, request: web.Request) -> Any:
         file_id = request.match_info["file_id"]
@@ -313,21 +289,16 @@ class EmulatorApp:
         job_id = request.match_info["job_id"]
         job = self.store.jobs.get(job_id)
         if job is None:
-            raise ApiError(
-                404, f"Could not find fine tune job: {job_id}", param="job_id", code="not_found"
-            )
+            raise ApiError(404, f"Could not find fine tune job: {job_id}", param="job_id",
+                           code="not_found")
         return job
 
     async def retrieve_job(self, request: web.Request) -> web.Response:
         return _json(self._job(request).data)
 
     def _refuse(self, job: Job, action: str) -> ApiError:
-        return ApiError(
-            400,
-            f"Cannot {action} job {job.id}: its status is {job.status}.",
-            param="fine_tuning_job_id",
-            code="invalid_job_status",
-        )
+        return ApiError(400, f"Cannot {action} job {job.id}: its status is {job.status}.",
+                        param="fine_tuning_job_id", code="invalid_job_status")
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         job = self._job(request)
@@ -362,11 +333,8 @@ class EmulatorApp:
 
     async def list_checkpoints(self, request: web.Request) -> web.Response:
         job = self._job(request)
-        return _json(
-            page(
-                list(reversed(job.checkpoints)), request, default=10, maximum=10_000, with_ids=True
-            )
-        )
+        return _json(page(list(reversed(job.checkpoints)), request, default=10, maximum=10_000,
+                          with_ids=True))
 
     # -- models -------------------------------------------------------------------------------
 
@@ -388,12 +356,8 @@ class EmulatorApp:
         model = request.match_info["model"]
         if model not in self.store.models:
             self._model_meta(model)  # 404 for unknown models
-            raise ApiError(
-                403,
-                "You have insufficient permissions for this operation: "
-                f"{model} is not a model you own.",
-                code="insufficient_permissions",
-            )
+            raise ApiError(403, "You have insufficient permissions for this operation: "
+                           f"{model} is not a model you own.", code="insufficient_permissions")
         del self.store.models[model]
         return _json({"id": model, "object": "model", "deleted": True})
 
@@ -431,65 +395,38 @@ class EmulatorApp:
         if body.get("stream"):
             options = body.get("stream_options") or {}
             include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
-            return await self._stream(
-                request, completion_id, reported, parts, finish, usage if include_usage else None
-            )
-        return _json(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": now(),
-                "model": reported,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": "".join(parts),
-                            "refusal": None,
-                            "annotations": [],
-                        },
-                        "logprobs": None,
-                        "finish_reason": finish,
-                    }
-                ],
-                "usage": usage,
-                "service_tier": "default",
-                "system_fingerprint": "fp_emulator",
-            }
-        )
+            return await self._stream(request, completion_id, reported, parts, finish,
+                                      usage if include_usage else None)
+        return _json({
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": now(),
+            "model": reported,
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(parts), "refusal": None,
+                            "annotations": []},
+                "logprobs": None,
+                "finish_reason": finish,
+            }],
+            "usage": usage,
+            "service_tier": "default",
+            "system_fingerprint": "fp_emulator",
+        })
 
-    async def _stream(
-        self,
-        request: web.Request,
-        completion_id: str,
-        model: str,
-        parts: list[str],
-        finish: str,
-        usage: dict[str, Any] | None,
-    ) -> web.StreamResponse:
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": "text/event-stream; charset=utf-8",
-                "Cache-Control": "no-cache",
-            }
-        )
+    async def _stream(self, request: web.Request, completion_id: str, model: str,
+                      parts: list[str], finish: str, usage: dict[str, Any] | None
+                      ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                               "Cache-Control": "no-cache"})
         await response.prepare(request)
         created = now()
         with_usage = usage is not None
 
         def chunk(delta: dict[str, Any] | None, reason: str | None = None) -> bytes:
-            return sse.event(
-                sse.chunk(
-                    completion_id,
-                    created,
-                    model,
-                    delta,
-                    finish_reason=reason,
-                    usage=None if delta is not None else usage,
-                    include_usage=with_usage,
-                )
-            )
+            return sse.event(sse.chunk(completion_id, created, model, delta, finish_reason=reason,
+                                       usage=None if delta is not None else usage,
+                                       include_usage=with_usage))
 
         cut = self.faults.take("cut-stream") is not None
         await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
@@ -508,22 +445,11 @@ class EmulatorApp:
         return response
 
 
-def page(
-    items: list[dict[str, Any]],
-    request: web.Request,
-    *,
-    default: int,
-    maximum: int,
-    with_ids: bool = False,
-    keep: Callable[[dict[str, Any]], bool] | None = None,
-) -> dict[str, Any]:
-    return cursor_page(
-        items,
-        after=request.query.get("after"),
-        limit=_limit(request, default, maximum),
-        with_ids=with_ids,
-        keep=keep,
-    )
+def page(items: list[dict[str, Any]], request: web.Request, *, default: int, maximum: int,
+         with_ids: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None
+         ) -> dict[str, Any]:
+    return cursor_page(items, after=request.query.get("after"),
+                       limit=_limit(request, default, maximum), with_ids=with_ids, keep=keep)
 
 
 def _request_id() -> str:

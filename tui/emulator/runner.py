@@ -65,9 +65,7 @@ def _fail(job: Job, error: FileError | dict[str, Any]) -> None:
 def _metrics(result: StepResult) -> dict[str, float]:
     out: dict[str, float] = {"step": result.step}
     named: list[tuple[str, Metrics | None]] = [
-        ("train", result.train),
-        ("valid", result.valid),
-        ("full_valid", result.full_valid),
+        ("train", result.train), ("valid", result.valid), ("full_valid", result.full_valid),
     ]
     for prefix, metrics in named:
         if metrics is not None:
@@ -86,15 +84,8 @@ def _step_message(result: StepResult, total: int) -> str:
 
 
 def _csv_row(metrics: dict[str, float]) -> str:
-    cells = [
-        metrics.get(k)
-        for k in (
-            "train_loss",
-            "train_mean_token_accuracy",
-            "valid_loss",
-            "valid_mean_token_accuracy",
-        )
-    ]
+    cells = [metrics.get(k) for k in ("train_loss", "train_mean_token_accuracy", "valid_loss",
+                                      "valid_mean_token_accuracy")]
     return ",".join([str(int(metrics["step"]))] + ["" if c is None else f"{c}" for c in cells])
 
 
@@ -175,38 +166,29 @@ class JobRunner:
             await self.config.sleep(STEP_SECONDS)
             result = trainer.step()
             metrics = _metrics(result)
-            job.event(
-                _step_message(result, total), kind="metrics", data={**metrics, "total_steps": total}
-            )
+            job.event(_step_message(result, total), kind="metrics",
+                      data={**metrics, "total_steps": total})
             rows.append(_csv_row(metrics) + "\n")
             if result.epoch_end and result.epoch > trainer.n_epochs - 3:
                 self._checkpoint(job, f"{model_id}:ckpt-step-{result.step}", metrics)
             if result.step == fail_step and self.faults.take("fail-job") is not None:
-                _fail(
-                    job,
-                    {
-                        "code": "server_error",
-                        "param": None,
-                        "message": "The job failed due to an internal error during "
-                        "training (injected by the emulator).",
-                    },
-                )
+                _fail(job, {"code": "server_error", "param": None,
+                            "message": "The job failed due to an internal error during "
+                            "training (injected by the emulator)."})
                 return
         self._succeed(job, model_id, "".join(rows).encode(), hyper["n_epochs"])
 
     def _checkpoint(self, job: Job, model: str, metrics: dict[str, float]) -> None:
         step = int(metrics["step"])
-        job.checkpoints.append(
-            {
-                "object": "fine_tuning.job.checkpoint",
-                "id": job.ids.new("ftckpt_"),
-                "created_at": now(),
-                "fine_tuned_model_checkpoint": model,
-                "fine_tuning_job_id": job.id,
-                "metrics": metrics,
-                "step_number": step,
-            }
-        )
+        job.checkpoints.append({
+            "object": "fine_tuning.job.checkpoint",
+            "id": job.ids.new("ftckpt_"),
+            "created_at": now(),
+            "fine_tuned_model_checkpoint": model,
+            "fine_tuning_job_id": job.id,
+            "metrics": metrics,
+            "step_number": step,
+        })
         self.store.add_model(model, job.id)
         job.event(f"Checkpoint created at step {step}")
 

@@ -65,13 +65,8 @@ class Emulator:
         self.host = host
         self.port = port
         self.faults = Faults([*faults, *(specs_from_env() if env_faults else [])])
-        self._app = EmulatorApp(
-            seed=seed,
-            speed=speed,
-            faults=self.faults,
-            api_key=api_key,
-            base64_results=base64_results,
-        )
+        self._app = EmulatorApp(seed=seed, speed=speed, faults=self.faults, api_key=api_key,
+                                base64_results=base64_results)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -102,9 +97,8 @@ class Emulator:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        runner = web.AppRunner(
-            self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
-        )
+        runner = web.AppRunner(self._app.build(), access_log=None,
+                               shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
         await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_SECONDS).start()
         self._runner = runner
@@ -121,12 +115,8 @@ class Emulator:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.stop()
 
 
@@ -155,7 +145,8 @@ class EmulatorThread:
 
     def start(self, timeout: float = 10.0) -> str:
         loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="tunebench-emulator", daemon=True)
+        thread = threading.Thread(target=loop.run_forever, name="tunebench-emulator",
+                                  daemon=True)
         thread.start()
         self._loop, self._thread = loop, thread
         try:
@@ -185,10 +176,6 @@ class EmulatorThread:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None,
+                 exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()

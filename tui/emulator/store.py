@@ -83,14 +83,8 @@ class Job:
     def status(self) -> str:
         return str(self.data["status"])
 
-    def event(
-        self,
-        message: str,
-        *,
-        level: str = "info",
-        data: dict[str, Any] | None = None,
-        kind: str = "message",
-    ) -> None:
+    def event(self, message: str, *, level: str = "info", data: dict[str, Any] | None = None,
+              kind: str = "message") -> None:
         self.events.append(
             {
                 "object": "fine_tuning.job.event",
@@ -120,9 +114,8 @@ class Store:
         self.jobs: dict[str, Job] = {}
         self.models: dict[str, TunedModel] = {}
 
-    def add_file(
-        self, filename: str, purpose: str, content: bytes, expires_at: int | None = None
-    ) -> dict[str, Any]:
+    def add_file(self, filename: str, purpose: str, content: bytes,
+                 expires_at: int | None = None) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "id": self.ids.new("file-", 22),
             "object": "file",
