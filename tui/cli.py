@@ -20,6 +20,9 @@ from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 COMMANDS: dict[str, str] = {
     "chat": "tui.commands.chat",
     "config": "tui.commands.config",
+    "validate": "tui.commands.validate",
+    "convert": "tui.commands.convert",
+    "emulator": "tui.commands.emulator",
 }
 
 

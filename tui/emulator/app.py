@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,8 @@ REQUESTS_PER_MINUTE = 10_000
 TOKENS_PER_MINUTE = 2_000_000
 STREAM_CHUNK_SECONDS = 0.03
 CUT_AFTER_CHUNKS = 3
+REQUEST_ID = web.RequestKey("request_id", str)
+STARTED = web.RequestKey("started", float)
 _NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization "
     "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field "
@@ -54,8 +57,9 @@ def _limit(request: web.Request, default: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise invalid("limit", f"expected an integer, but got {raw!r} instead.",
-                      "invalid_type") from None
+        raise invalid(
+            "limit", f"expected an integer, but got {raw!r} instead.", "invalid_type"
+        ) from None
     if not 1 <= value <= maximum:
         raise invalid("limit", f"expected a value between 1 and {maximum}, but got {value}.")
     return value
@@ -65,10 +69,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "We could not parse the JSON body of your request. (HINT: This "
-                       "likely means you aren't using your HTTP library correctly. The OpenAI "
-                       "API expects a JSON payload, but what was sent was not valid JSON.)"
-                       ) from None
+        raise ApiError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This "
+            "likely means you aren't using your HTTP library correctly. The OpenAI "
+            "API expects a JSON payload, but what was sent was not valid JSON.)",
+        ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     return body
@@ -100,8 +106,9 @@ class RateWindow:
 class EmulatorApp:
     """Routes over a `Store`; jobs run as tasks owned by this object (see `shutdown`)."""
 
-    def __init__(self, *, seed: int, speed: float, faults: Faults, api_key: str | None,
-                 base64_results: bool) -> None:
+    def __init__(
+        self, *, seed: int, speed: float, faults: Faults, api_key: str | None, base64_results: bool
+    ) -> None:
         self.store = Store(seed)
         self.faults = faults
         self.speed = speed
@@ -144,43 +151,41 @@ class EmulatorApp:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
-        response.headers["x-request-id"] = request.get("request_id") or _request_id()
+        response.headers["x-request-id"] = request.get(REQUEST_ID) or _request_id()
         response.headers["openai-organization"] = ORG
         response.headers["openai-version"] = "2020-10-01"
-        started = request.get("started", time.monotonic())
+        started = request.get(STARTED, time.monotonic())
         response.headers["openai-processing-ms"] = str(int((time.monotonic() - started) * 1000))
         response.headers.update(self.rate.headers())
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        request["request_id"] = _request_id()
-        request["started"] = time.monotonic()
+        request[REQUEST_ID] = _request_id()
+        request[STARTED] = time.monotonic()
         try:
             return await handler(request)
         except ApiError as error:
             return _error_response(error)
         except web.HTTPNotFound:
-            return _error_response(
-                ApiError(404, f"Invalid URL ({request.method} {request.path})")
-            )
+            return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
         except web.HTTPMethodNotAllowed:
             return _error_response(
                 ApiError(405, f"Invalid method for URL ({request.method} {request.path})")
             )
         except web.HTTPRequestEntityTooLarge:
             return _error_response(ApiError(413, "File is too large (limit 512 MB)."))
-        except (asyncio.CancelledError, ConnectionError):
-            raise
         except Exception:  # any bug becomes the API's 500 body, and is logged
             log.exception("emulator: unhandled error on %s %s", request.method, request.path)
             return _error_response(
-                ApiError(500, "The server had an error while processing your request.",
-                         type="server_error")
+                ApiError(
+                    500,
+                    "The server had an error while processing your request.",
+                    type="server_error",
+                )
             )
 
     @web.middleware
-    async def _auth_and_faults(self, request: web.Request, handler: Handler
-                               ) -> web.StreamResponse:
+    async def _auth_and_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         key = key.strip()
@@ -188,23 +193,33 @@ class EmulatorApp:
             raise ApiError(401, _NO_KEY)
         if self.api_key is not None and key != self.api_key:
             masked = f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
-            raise ApiError(401, f"Incorrect API key provided: {masked}. You can find your API "
-                           "key at https://platform.openai.com/account/api-keys.",
-                           code="invalid_api_key")
+            raise ApiError(
+                401,
+                f"Incorrect API key provided: {masked}. You can find your API "
+                "key at https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
         delay = self.faults.take("slow")
         if delay:
             await asyncio.sleep(delay)
         retry = self.faults.take("429")
         if retry is not None:
             raise ApiError(
-                429, "Rate limit reached for requests", type="requests",
+                429,
+                "Rate limit reached for requests",
+                type="requests",
                 code="rate_limit_exceeded",
-                headers={"retry-after": str(max(0, round(retry))),
-                         "retry-after-ms": str(int(retry * 1000))},
+                headers={
+                    "retry-after": str(math.ceil(retry)),
+                    "retry-after-ms": str(int(retry * 1000)),
+                },
             )
         if self.faults.take("500") is not None:
-            raise ApiError(500, "The server had an error while processing your request. "
-                           "Sorry about that!", type="server_error")
+            raise ApiError(
+                500,
+                "The server had an error while processing your request. Sorry about that!",
+                type="server_error",
+            )
         return await handler(request)
 
     # -- files ---------------------------------------------------------------------------------
@@ -218,9 +233,11 @@ class EmulatorApp:
         if not isinstance(purpose, str) or not purpose:
             raise missing("purpose")
         if purpose not in FILE_PURPOSES:
-            raise invalid("purpose", f"expected one of {', '.join(FILE_PURPOSES)}, but got "
-                          f"{purpose!r} instead.")
-        if upload is None or isinstance(upload, str):
+            raise invalid(
+                "purpose",
+                f"expected one of {', '.join(FILE_PURPOSES)}, but got {purpose!r} instead.",
+            )
+        if not isinstance(upload, web.FileField):
             raise missing("file")
         expires_at = None
         seconds = form.get("expires_after[seconds]")
@@ -240,8 +257,16 @@ class EmulatorApp:
         if order == "desc":
             files.reverse()
         purpose = request.query.get("purpose")
-        return _json(page(files, request, default=10_000, maximum=10_000, with_ids=True,
-                          keep=(lambda f: f["purpose"] == purpose) if purpose else None))
+        return _json(
+            page(
+                files,
+                request,
+                default=10_000,
+                maximum=10_000,
+                with_ids=True,
+                keep=(lambda f: f["purpose"] == purpose) if purpose else None,
+            )
+        )
 
     def _file(self, request: web.Request) -> Any:
         file_id = request.match_info["file_id"]
@@ -289,16 +314,21 @@ class EmulatorApp:
         job_id = request.match_info["job_id"]
         job = self.store.jobs.get(job_id)
         if job is None:
-            raise ApiError(404, f"Could not find fine tune job: {job_id}", param="job_id",
-                           code="not_found")
+            raise ApiError(
+                404, f"Could not find fine tune job: {job_id}", param="job_id", code="not_found"
+            )
         return job
 
     async def retrieve_job(self, request: web.Request) -> web.Response:
         return _json(self._job(request).data)
 
     def _refuse(self, job: Job, action: str) -> ApiError:
-        return ApiError(400, f"Cannot {action} job {job.id}: its status is {job.status}.",
-                        param="fine_tuning_job_id", code="invalid_job_status")
+        return ApiError(
+            400,
+            f"Cannot {action} job {job.id}: its status is {job.status}.",
+            param="fine_tuning_job_id",
+            code="invalid_job_status",
+        )
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         job = self._job(request)
@@ -333,8 +363,11 @@ class EmulatorApp:
 
     async def list_checkpoints(self, request: web.Request) -> web.Response:
         job = self._job(request)
-        return _json(page(list(reversed(job.checkpoints)), request, default=10, maximum=10_000,
-                          with_ids=True))
+        return _json(
+            page(
+                list(reversed(job.checkpoints)), request, default=10, maximum=10_000, with_ids=True
+            )
+        )
 
     # -- models -------------------------------------------------------------------------------
 
@@ -347,7 +380,8 @@ class EmulatorApp:
         raise model_not_found(model)
 
     async def list_models(self, request: web.Request) -> web.Response:
-        return _json({"object": "list", "data": self.store.all_models()})
+        # A single page (the SDK's SyncPage); has_more is sent anyway, as on every list.
+        return _json({"object": "list", "data": self.store.all_models(), "has_more": False})
 
     async def retrieve_model(self, request: web.Request) -> web.Response:
         return _json(self._model_meta(request.match_info["model"]))
@@ -356,8 +390,12 @@ class EmulatorApp:
         model = request.match_info["model"]
         if model not in self.store.models:
             self._model_meta(model)  # 404 for unknown models
-            raise ApiError(403, "You have insufficient permissions for this operation: "
-                           f"{model} is not a model you own.", code="insufficient_permissions")
+            raise ApiError(
+                403,
+                "You have insufficient permissions for this operation: "
+                f"{model} is not a model you own.",
+                code="insufficient_permissions",
+            )
         del self.store.models[model]
         return _json({"id": model, "object": "model", "deleted": True})
 
@@ -369,7 +407,9 @@ class EmulatorApp:
         tuned = self.store.models.get(model)
         if tuned is not None:
             examples = self.store.jobs[tuned.job_id].examples
-            return model, chat.nearest_answer(examples, prompt)
+            if examples:
+                return model, chat.nearest_answer(examples, prompt)
+            return model, chat.generic_answer(model, prompt)
         base = resolve_base(model)
         if base is None:
             raise model_not_found(model)
@@ -395,61 +435,102 @@ class EmulatorApp:
         if body.get("stream"):
             options = body.get("stream_options") or {}
             include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
-            return await self._stream(request, completion_id, reported, parts, finish,
-                                      usage if include_usage else None)
-        return _json({
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": now(),
-            "model": reported,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": "".join(parts), "refusal": None,
-                            "annotations": []},
-                "logprobs": None,
-                "finish_reason": finish,
-            }],
-            "usage": usage,
-            "service_tier": "default",
-            "system_fingerprint": "fp_emulator",
-        })
+            return await self._stream(
+                request, completion_id, reported, parts, finish, usage if include_usage else None
+            )
+        return _json(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": now(),
+                "model": reported,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {
+                            "role": "assistant",
+                            "content": "".join(parts),
+                            "refusal": None,
+                            "annotations": [],
+                        },
+                        "logprobs": None,
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": "fp_emulator",
+            }
+        )
 
-    async def _stream(self, request: web.Request, completion_id: str, model: str,
-                      parts: list[str], finish: str, usage: dict[str, Any] | None
-                      ) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
-                                               "Cache-Control": "no-cache"})
+    async def _stream(
+        self,
+        request: web.Request,
+        completion_id: str,
+        model: str,
+        parts: list[str],
+        finish: str,
+        usage: dict[str, Any] | None,
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
+        )
         await response.prepare(request)
         created = now()
         with_usage = usage is not None
 
         def chunk(delta: dict[str, Any] | None, reason: str | None = None) -> bytes:
-            return sse.event(sse.chunk(completion_id, created, model, delta, finish_reason=reason,
-                                       usage=None if delta is not None else usage,
-                                       include_usage=with_usage))
+            return sse.event(
+                sse.chunk(
+                    completion_id,
+                    created,
+                    model,
+                    delta,
+                    finish_reason=reason,
+                    usage=None if delta is not None else usage,
+                    include_usage=with_usage,
+                )
+            )
 
         cut = self.faults.take("cut-stream") is not None
-        await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
-        for index, piece in enumerate(parts):
-            if cut and index == min(CUT_AFTER_CHUNKS, len(parts) // 2):
-                if request.transport is not None:
-                    request.transport.abort()
-                return response
-            await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
-            await response.write(chunk({"content": piece}))
-        await response.write(chunk({}, finish))
-        if with_usage:
-            await response.write(chunk(None))
-        await response.write(sse.DONE)
-        await response.write_eof()
+        try:
+            await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
+            for index, piece in enumerate(parts):
+                if cut and index == min(CUT_AFTER_CHUNKS, len(parts) // 2):
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return response
+                await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
+                await response.write(chunk({"content": piece}))
+            await response.write(chunk({}, finish))
+            if with_usage:
+                await response.write(chunk(None))
+            await response.write(sse.DONE)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client stopped reading (closed the stream early): nothing left to do
         return response
 
 
-def page(items: list[dict[str, Any]], request: web.Request, *, default: int, maximum: int,
-         with_ids: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None
-         ) -> dict[str, Any]:
-    return cursor_page(items, after=request.query.get("after"),
-                       limit=_limit(request, default, maximum), with_ids=with_ids, keep=keep)
+def page(
+    items: list[dict[str, Any]],
+    request: web.Request,
+    *,
+    default: int,
+    maximum: int,
+    with_ids: bool = False,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
+    return cursor_page(
+        items,
+        after=request.query.get("after"),
+        limit=_limit(request, default, maximum),
+        with_ids=with_ids,
+        keep=keep,
+    )
 
 
 def _request_id() -> str:

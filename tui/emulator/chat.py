@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tui.emulator.examples import Example, count_tokens, pieces
+from tui.emulator.examples import Example, content_text, count_tokens, pieces
 
 
 def _trigrams(text: str) -> set[str]:
@@ -20,6 +20,7 @@ def _trigrams(text: str) -> set[str]:
 
 
 def nearest_answer(examples: Sequence[Example], prompt: str) -> str:
+    """The answer of the example nearest to `prompt`; `examples` must not be empty."""
     key = prompt.strip().casefold()
     for example in examples:
         if example.prompt.strip().casefold() == key:
@@ -35,29 +36,21 @@ def nearest_answer(examples: Sequence[Example], prompt: str) -> str:
 
 def generic_answer(model: str, prompt: str) -> str:
     return (
-        f"This is a generic reply from the emulated base model {model}. It has not been "
+        f"This is a generic reply from the emulated model {model}. It has not been "
         f"fine-tuned, so it only restates your message: {prompt.strip()[:200]}"
     )
-
-
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
 
 
 def last_user_text(messages: Sequence[dict[str, Any]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
-            return _text(message.get("content"))
+            return content_text(message.get("content"))
     return ""
 
 
 def prompt_tokens(messages: Sequence[dict[str, Any]]) -> int:
     """Tokens of the prompt as chat models count them: content plus 3 per message, plus 3."""
-    return 3 + sum(3 + count_tokens(_text(m.get("content"))) for m in messages)
+    return 3 + sum(3 + count_tokens(content_text(m.get("content"))) for m in messages)
 
 
 def truncate(answer: str, max_tokens: int | None) -> tuple[list[str], str]:

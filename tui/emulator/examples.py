@@ -38,32 +38,29 @@ class Example:
 
     prompt: str
     answer: str
-    n_tokens: int  # every message's tokens plus per-message overhead, as billing counts
 
 
-def _text(content: object) -> str:
+def content_text(content: object) -> str:
+    """The text of a message's content: a string, or the text parts of a list."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict)
-        )
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
 
 
 def _from_messages(messages: list[object]) -> Example | None:
-    prompt, answer, n_tokens = "", None, 3
+    prompt, answer = "", None
     for message in messages:
         if not isinstance(message, dict):
             continue
-        text = _text(message.get("content"))
-        n_tokens += 4 + count_tokens(text)
+        text = content_text(message.get("content"))
         role = message.get("role")
         if role == "user":
             prompt = text
         elif role == "assistant" and message.get("weight", 1) != 0 and text:
             answer = text
-    return Example(prompt, answer, n_tokens) if answer is not None else None
+    return Example(prompt, answer) if answer is not None else None
 
 
 def parse_examples(data: bytes) -> list[Example]:

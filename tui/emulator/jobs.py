@@ -15,16 +15,21 @@ def _check_int(value: object, path: str, lo: int, hi: int | None) -> None:
     if value == "auto":
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(path, f"expected an integer or 'auto', but got {value!r} instead.",
-                      "invalid_type")
+        raise invalid(
+            path, f"expected an integer or 'auto', but got {value!r} instead.", "invalid_type"
+        )
     if value < lo:
-        raise invalid(path, "integer below minimum value. "
-                      f"Expected a value >= {lo}, but got {value} instead.",
-                      "integer_below_min_value")
+        raise invalid(
+            path,
+            f"integer below minimum value. Expected a value >= {lo}, but got {value} instead.",
+            "integer_below_min_value",
+        )
     if hi is not None and value > hi:
-        raise invalid(path, "integer above maximum value. "
-                      f"Expected a value <= {hi}, but got {value} instead.",
-                      "integer_above_max_value")
+        raise invalid(
+            path,
+            f"integer above maximum value. Expected a value <= {hi}, but got {value} instead.",
+            "integer_above_max_value",
+        )
 
 
 def _check_number(value: object, path: str, hi: float | None = None) -> None:
@@ -32,16 +37,21 @@ def _check_number(value: object, path: str, hi: float | None = None) -> None:
     if value == "auto":
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise invalid(path, f"expected a number or 'auto', but got {value!r} instead.",
-                      "invalid_type")
+        raise invalid(
+            path, f"expected a number or 'auto', but got {value!r} instead.", "invalid_type"
+        )
     if value <= 0:
-        raise invalid(path, "decimal below minimum value. "
-                      f"Expected a value > 0, but got {value} instead.",
-                      "decimal_below_min_value")
+        raise invalid(
+            path,
+            f"decimal below minimum value. Expected a value > 0, but got {value} instead.",
+            "decimal_below_min_value",
+        )
     if hi is not None and value > hi:
-        raise invalid(path, "decimal above maximum value. "
-                      f"Expected a value <= {hi}, but got {value} instead.",
-                      "decimal_above_max_value")
+        raise invalid(
+            path,
+            f"decimal above maximum value. Expected a value <= {hi}, but got {value} instead.",
+            "decimal_above_max_value",
+        )
 
 
 def _hyperparameters(raw: object, path: str, *, dpo: bool) -> dict[str, Any]:
@@ -68,18 +78,27 @@ def _method(body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("method", "expected an object.", "invalid_type")
     kind = method.get("type")
     if kind not in ("supervised", "dpo", "reinforcement"):
-        raise invalid("method.type", f"expected one of 'supervised', 'dpo', 'reinforcement', "
-                      f"but got {kind!r} instead.", "invalid_value")
+        raise invalid(
+            "method.type",
+            f"expected one of 'supervised', 'dpo', 'reinforcement', but got {kind!r} instead.",
+            "invalid_value",
+        )
     if kind == "reinforcement":
-        raise ApiError(400, "The emulator does not run reinforcement fine-tuning; use "
-                       "'supervised' or 'dpo'.", param="method.type", code="unsupported_value")
+        raise ApiError(
+            400,
+            "The emulator does not run reinforcement fine-tuning; use 'supervised' or 'dpo'.",
+            param="method.type",
+            code="unsupported_value",
+        )
     inner = method.get(kind) or {}
     if not isinstance(inner, dict):
         raise invalid(f"method.{kind}", "expected an object.", "invalid_type")
-    hyper = inner.get("hyperparameters", body.get("hyperparameters"))
+    given = inner.get("hyperparameters", body.get("hyperparameters"))
     path = f"method.{kind}.hyperparameters"
-    return {"type": kind, kind: {"hyperparameters": _hyperparameters(hyper, path,
-                                                                    dpo=kind == "dpo")}}
+    return {
+        "type": kind,
+        kind: {"hyperparameters": _hyperparameters(given, path, dpo=kind == "dpo")},
+    }
 
 
 def _metadata(raw: object) -> dict[str, str] | None:
@@ -88,17 +107,22 @@ def _metadata(raw: object) -> dict[str, str] | None:
     if not isinstance(raw, dict):
         raise invalid("metadata", "expected an object.", "invalid_type")
     if len(raw) > 16:
-        raise invalid("metadata", f"too many keys. Expected at most 16, but got {len(raw)}.",
-                      "object_above_max_properties")
+        raise invalid(
+            "metadata",
+            f"too many keys. Expected at most 16, but got {len(raw)}.",
+            "object_above_max_properties",
+        )
     for key, value in raw.items():
         if len(key) > 64:
-            raise invalid(f"metadata.{key}", "key longer than 64 characters.",
-                          "string_above_max_length")
+            raise invalid(
+                f"metadata.{key}", "key longer than 64 characters.", "string_above_max_length"
+            )
         if not isinstance(value, str):
             raise invalid(f"metadata.{key}", "expected a string.", "invalid_type")
         if len(value) > 512:
-            raise invalid(f"metadata.{key}", "value longer than 512 characters.",
-                          "string_above_max_length")
+            raise invalid(
+                f"metadata.{key}", "value longer than 512 characters.", "string_above_max_length"
+            )
     return dict(raw)
 
 
@@ -110,9 +134,13 @@ def _file(store: Store, body: dict[str, Any], param: str) -> str | None:
     if stored is None:
         raise ApiError(400, f"invalid {param}: {file_id}", param=param)
     if stored.meta["purpose"] != "fine-tune":
-        raise ApiError(400, f"File {file_id} has purpose '{stored.meta['purpose']}', "
-                       "but must have purpose 'fine-tune'.", param=param,
-                       code="invalid_file_purpose")
+        raise ApiError(
+            400,
+            f"File {file_id} has purpose '{stored.meta['purpose']}', "
+            "but must have purpose 'fine-tune'.",
+            param=param,
+            code="invalid_file_purpose",
+        )
     return file_id
 
 
@@ -124,8 +152,12 @@ def _base_model(store: Store, model: object) -> str:
     name = model.split(":")[1] if tuned is not None else model
     base = resolve_base(name)
     if base is None:
-        raise ApiError(400, f"Model {model} is not available for fine-tuning or does not "
-                       "exist.", param="model", code="model_not_available")
+        raise ApiError(
+            400,
+            f"Model {model} is not available for fine-tuning or does not exist.",
+            param="model",
+            code="model_not_available",
+        )
     return base
 
 
@@ -138,8 +170,9 @@ def build_job(store: Store, body: dict[str, Any]) -> Job:
     validation_file = _file(store, body, "validation_file")
     suffix = body.get("suffix")
     if suffix is not None and (not isinstance(suffix, str) or not 1 <= len(suffix) <= 64):
-        raise invalid("suffix", "expected a string of 1 to 64 characters.",
-                      "string_above_max_length")
+        raise invalid(
+            "suffix", "expected a string of 1 to 64 characters.", "string_above_max_length"
+        )
     seed = body.get("seed")
     if seed is None:
         seed = int(store.ids.token(9), 36) % MAX_SEED

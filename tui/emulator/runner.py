@@ -65,7 +65,9 @@ def _fail(job: Job, error: FileError | dict[str, Any]) -> None:
 def _metrics(result: StepResult) -> dict[str, float]:
     out: dict[str, float] = {"step": result.step}
     named: list[tuple[str, Metrics | None]] = [
-        ("train", result.train), ("valid", result.valid), ("full_valid", result.full_valid),
+        ("train", result.train),
+        ("valid", result.valid),
+        ("full_valid", result.full_valid),
     ]
     for prefix, metrics in named:
         if metrics is not None:
@@ -84,8 +86,15 @@ def _step_message(result: StepResult, total: int) -> str:
 
 
 def _csv_row(metrics: dict[str, float]) -> str:
-    cells = [metrics.get(k) for k in ("train_loss", "train_mean_token_accuracy", "valid_loss",
-                                      "valid_mean_token_accuracy")]
+    cells = [
+        metrics.get(k)
+        for k in (
+            "train_loss",
+            "train_mean_token_accuracy",
+            "valid_loss",
+            "valid_mean_token_accuracy",
+        )
+    ]
     return ",".join([str(int(metrics["step"]))] + ["" if c is None else f"{c}" for c in cells])
 
 
@@ -100,6 +109,8 @@ class JobRunner:
         return None if stored is None else stored.content
 
     def _check_files(self, job: Job) -> FileError | None:
+        """Run the validator on the job's files; keeps the training tokens for billing."""
+        method = job.data["method"]["type"]
         for param in ("training_file", "validation_file"):
             file_id = job.data[param]
             if file_id is None:
@@ -107,9 +118,11 @@ class JobRunner:
             content = self._content(file_id)
             if content is None:
                 return FileError(f"invalid_{param}", f"File {file_id} was deleted.", param)
-            error = check_file(content, job.data["model"], param=param)
-            if error is not None:
-                return error
+            check = check_file(content, job.data["model"], param=param, method=method)
+            if check.error is not None:
+                return check.error
+            if param == "training_file":
+                job.training_tokens = check.tokens
         return None
 
     async def run(self, job: Job) -> None:
@@ -119,12 +132,17 @@ class JobRunner:
             files += f" and validation file: {data['validation_file']}"
         job.event(f"Validating {files}")
         await self.config.sleep(VALIDATING_SECONDS)
-        error = self._check_files(job)
+        # Validating and parsing a big file takes a while: off the loop, so requests flow.
+        error = await asyncio.to_thread(self._check_files, job)
         if error is not None:
             _fail(job, error)
             return
-        job.examples = parse_examples(self._content(data["training_file"]) or b"")
-        valid = parse_examples(self._content(data["validation_file"]) or b"")
+        job.examples = await asyncio.to_thread(
+            parse_examples, self._content(data["training_file"]) or b""
+        )
+        valid = await asyncio.to_thread(
+            parse_examples, self._content(data["validation_file"]) or b""
+        )
         method = data["method"]
         hyper = _resolve(method[method["type"]]["hyperparameters"], len(job.examples))
         method[method["type"]]["hyperparameters"] = hyper
@@ -164,31 +182,40 @@ class JobRunner:
             seconds_left = (total - trainer.step_number) * STEP_SECONDS / self.config.speed
             data["estimated_finish"] = now() + math.ceil(seconds_left)
             await self.config.sleep(STEP_SECONDS)
-            result = trainer.step()
+            result = await asyncio.to_thread(trainer.step)
             metrics = _metrics(result)
-            job.event(_step_message(result, total), kind="metrics",
-                      data={**metrics, "total_steps": total})
+            job.event(
+                _step_message(result, total), kind="metrics", data={**metrics, "total_steps": total}
+            )
             rows.append(_csv_row(metrics) + "\n")
             if result.epoch_end and result.epoch > trainer.n_epochs - 3:
                 self._checkpoint(job, f"{model_id}:ckpt-step-{result.step}", metrics)
             if result.step == fail_step and self.faults.take("fail-job") is not None:
-                _fail(job, {"code": "server_error", "param": None,
-                            "message": "The job failed due to an internal error during "
-                            "training (injected by the emulator)."})
+                _fail(
+                    job,
+                    {
+                        "code": "server_error",
+                        "param": None,
+                        "message": "The job failed due to an internal error during "
+                        "training (injected by the emulator).",
+                    },
+                )
                 return
         self._succeed(job, model_id, "".join(rows).encode(), hyper["n_epochs"])
 
     def _checkpoint(self, job: Job, model: str, metrics: dict[str, float]) -> None:
         step = int(metrics["step"])
-        job.checkpoints.append({
-            "object": "fine_tuning.job.checkpoint",
-            "id": job.ids.new("ftckpt_"),
-            "created_at": now(),
-            "fine_tuned_model_checkpoint": model,
-            "fine_tuning_job_id": job.id,
-            "metrics": metrics,
-            "step_number": step,
-        })
+        job.checkpoints.append(
+            {
+                "object": "fine_tuning.job.checkpoint",
+                "id": job.ids.new("ftckpt_"),
+                "created_at": now(),
+                "fine_tuned_model_checkpoint": model,
+                "fine_tuning_job_id": job.id,
+                "metrics": metrics,
+                "step_number": step,
+            }
+        )
         self.store.add_model(model, job.id)
         job.event(f"Checkpoint created at step {step}")
 
@@ -205,6 +232,6 @@ class JobRunner:
             finished_at=now(),
             estimated_finish=None,
             result_files=[results["id"]],
-            trained_tokens=n_epochs * sum(ex.n_tokens for ex in job.examples),
+            trained_tokens=n_epochs * job.training_tokens,
         )
         job.event("The job has successfully completed")

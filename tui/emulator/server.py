@@ -65,8 +65,13 @@ class Emulator:
         self.host = host
         self.port = port
         self.faults = Faults([*faults, *(specs_from_env() if env_faults else [])])
-        self._app = EmulatorApp(seed=seed, speed=speed, faults=self.faults, api_key=api_key,
-                                base64_results=base64_results)
+        self._app = EmulatorApp(
+            seed=seed,
+            speed=speed,
+            faults=self.faults,
+            api_key=api_key,
+            base64_results=base64_results,
+        )
         self._runner: web.AppRunner | None = None
 
     @property
@@ -97,10 +102,11 @@ class Emulator:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        runner = web.AppRunner(self._app.build(), access_log=None,
-                               shutdown_timeout=SHUTDOWN_SECONDS)
+        runner = web.AppRunner(
+            self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
+        )
         await runner.setup()
-        await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_SECONDS).start()
+        await web.SockSite(runner, sock).start()
         self._runner = runner
         return self.base_url
 
@@ -115,8 +121,12 @@ class Emulator:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
 
@@ -145,8 +155,7 @@ class EmulatorThread:
 
     def start(self, timeout: float = 10.0) -> str:
         loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="tunebench-emulator",
-                                  daemon=True)
+        thread = threading.Thread(target=loop.run_forever, name="tunebench-emulator", daemon=True)
         thread.start()
         self._loop, self._thread = loop, thread
         try:
@@ -176,6 +185,10 @@ class EmulatorThread:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None,
-                 exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -72,6 +72,7 @@ class Job:
     events: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     checkpoints: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     examples: list[Example] = field(default_factory=list)
+    training_tokens: int = 0  # per epoch, counted by the project's validator
     task: asyncio.Task[None] | None = None
     resume: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -83,8 +84,14 @@ class Job:
     def status(self) -> str:
         return str(self.data["status"])
 
-    def event(self, message: str, *, level: str = "info", data: dict[str, Any] | None = None,
-              kind: str = "message") -> None:
+    def event(
+        self,
+        message: str,
+        *,
+        level: str = "info",
+        data: dict[str, Any] | None = None,
+        kind: str = "message",
+    ) -> None:
         self.events.append(
             {
                 "object": "fine_tuning.job.event",
@@ -114,8 +121,9 @@ class Store:
         self.jobs: dict[str, Job] = {}
         self.models: dict[str, TunedModel] = {}
 
-    def add_file(self, filename: str, purpose: str, content: bytes,
-                 expires_at: int | None = None) -> dict[str, Any]:
+    def add_file(
+        self, filename: str, purpose: str, content: bytes, expires_at: int | None = None
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "id": self.ids.new("file-", 22),
             "object": "file",

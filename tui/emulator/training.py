@@ -4,7 +4,7 @@ A bigram softmax over hashed word-piece ids: p(next | previous) = softmax(W[prev
 Each step takes one batch of examples in a seeded shuffled order, measures cross-entropy and
 top-1 accuracy on the batch's assistant tokens, then applies one SGD update. A dataset with
 regular answers is learnt within a few epochs; noise is not. Pure Python, deterministic for a
-seed, cheap enough to run inside the event loop (tokens per example and vocabulary are capped).
+seed, and cheap: tokens per example, examples per step and the vocabulary are capped.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import itertools
 import math
 import random
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from tui.emulator.examples import Example, tokenize
 
 BOS, EOS = 0, 1
 MAX_TOKENS_PER_EXAMPLE = 64
+MAX_EXAMPLES_PER_STEP = 32  # of a bigger batch, the first 32 are trained on (bounds a step's cost)
 MAX_VOCAB = 512
 BASE_LEARNING_RATE = 1.5
 
@@ -64,34 +66,49 @@ class BigramModel:
         total = sum(exps)
         return [e / total for e in exps]
 
-    def evaluate(self, pairs: Sequence[tuple[int, int]]) -> Metrics:
-        loss = correct = 0.0
+    def _by_previous(
+        self, pairs: Sequence[tuple[int, int]]
+    ) -> dict[int, tuple[list[float], Counter[int]]]:
+        """Per distinct previous token: p(next | previous), and how often each target follows.
+
+        The probabilities depend only on the previous token, so they are computed once each.
+        """
+        follows: dict[int, Counter[int]] = {}
         for previous, target in pairs:
-            probs = self._probs(previous)
-            loss -= math.log(max(probs[target], 1e-12))
-            correct += max(range(len(probs)), key=probs.__getitem__) == target
-        n = max(1, len(pairs))
-        return Metrics(loss / n, correct / n)
+            follows.setdefault(previous, Counter())[target] += 1
+        return {prev: (self._probs(prev), counts) for prev, counts in follows.items()}
+
+    @staticmethod
+    def _metrics(stats: dict[int, tuple[list[float], Counter[int]]], n: int) -> Metrics:
+        loss = correct = 0.0
+        for probs, counts in stats.values():
+            best = max(range(len(probs)), key=probs.__getitem__)
+            for target, k in counts.items():
+                loss -= k * math.log(max(probs[target], 1e-12))
+                correct += k * (best == target)
+        return Metrics(loss / max(1, n), correct / max(1, n))
+
+    def evaluate(self, pairs: Sequence[tuple[int, int]]) -> Metrics:
+        return self._metrics(self._by_previous(pairs), len(pairs))
 
     def train_batch(self, batch: Sequence[Sequence[tuple[int, int]]]) -> Metrics:
-        """Metrics of the batch before the update (as a training loss is), then one SGD step."""
+        """Metrics of the batch before the update (as a training loss is), then one SGD step
+        on the summed cross-entropy gradient."""
         pairs = [pair for example in batch for pair in example]
-        metrics = self.evaluate(pairs)
+        stats = self._by_previous(pairs)
+        metrics = self._metrics(stats, len(pairs))
         row_step = self.learning_rate / max(1, len(batch))
         bias_step = self.learning_rate / max(1, len(pairs))
         bias_grad = [0.0] * self.vocab_size
-        row_grads: dict[int, list[float]] = {}
-        for previous, target in pairs:
-            probs = self._probs(previous)
-            probs[target] -= 1.0
-            grad = row_grads.setdefault(previous, [0.0] * self.vocab_size)
-            for j, g in enumerate(probs):
-                grad[j] += g
-                bias_grad[j] += g
-        for previous, grad in row_grads.items():
+        for previous, (probs, counts) in stats.items():
+            n = sum(counts.values())
+            grad = [n * p for p in probs]
+            for target, k in counts.items():
+                grad[target] -= k
             row = self.rows.setdefault(previous, [0.0] * self.vocab_size)
             for j, g in enumerate(grad):
                 row[j] -= row_step * g
+                bias_grad[j] += g
         for j, g in enumerate(bias_grad):
             self.bias[j] -= bias_step * g
         return metrics
@@ -149,7 +166,8 @@ class Trainer:
         if within == 0:
             self._order = list(range(len(self.train)))
             self._rng.shuffle(self._order)
-        picked = self._order[within * self.batch_size : (within + 1) * self.batch_size]
+        start = within * self.batch_size
+        picked = self._order[start : start + min(self.batch_size, MAX_EXAMPLES_PER_STEP)]
         train = self.model.train_batch([self.train[i] for i in picked])
         self.step_number += 1
         epoch_end = within == self.steps_per_epoch - 1
