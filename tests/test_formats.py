@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seed_data import SEED_JSONL, SEED_PAIRS, SEED_SYSTEM
 
 from tui.core.dataset import Dataset
@@ -132,9 +134,44 @@ def test_dpo_jsonl_is_recognised() -> None:
         (b"", "empty"),
         (b"  \n\n", "empty"),
         (b"\x00\x01\x02binary", "binary"),
+        ('{"messages": []}\n'.encode("utf-16"), "UTF-16"),
         (b'[{"messages": []}]', "JSON array"),
+        (b'[\n  {"messages": []}\n]\n', "JSON array"),
+        (b'{\n  "messages": []\n}\n', "one JSON object spread over several lines"),
     ],
 )
 def test_unusable_bytes_raise_one_clear_error(data: bytes, message: str) -> None:
     with pytest.raises(UnusableInput, match=message):
         Dataset.from_bytes(data, filename="x.jsonl")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=600),
+        st.lists(st.sampled_from(['{"a": 1}', "x;y", "a,b", '"q', "\r", "\n", "\ufeff", "é", ";"]))
+        .map("".join)
+        .map(str.encode),
+    ),
+    st.sampled_from(["t.jsonl", "t.txt", "t.csv", "t.tsv", None]),
+)
+def test_any_bytes_load_and_save_identically_or_fail_cleanly(data: bytes, name: str | None) -> None:
+    try:
+        ds = Dataset.from_bytes(data, filename=name)
+    except UnusableInput:
+        return
+    assert ds.to_bytes() == data
+
+
+def test_insert_and_delete_keep_the_files_line_endings() -> None:
+    ds = Dataset.from_bytes(f"{LINE}\r\n{LINE}".encode(), filename="x.jsonl")
+    ds.insert_example(2, {"messages": []})
+    assert ds.to_bytes().decode() == f'{LINE}\r\n{LINE}\r\n{{"messages": []}}'
+    ds.delete(0)
+    assert ds.to_bytes().decode() == f'{LINE}\r\n{{"messages": []}}'
+    assert [r.line for r in ds.records] == [2, 0]  # source lines; 0 = added in the editor
+    pairs = Dataset.from_bytes(b"a; b\n", filename="p.txt")
+    pairs.insert_example(
+        0, {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "r"}]}
+    )
+    assert pairs.to_bytes() == b"q; r\na; b\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.core.estimate import default_epochs, estimate, percentile
 from tui.core.models import base_name, find_model, resolve_model
@@ -161,3 +163,71 @@ def test_report_totals_for_the_seed_file() -> None:
     assert report.estimate is not None
     assert report.estimate.n_epochs == 10
     assert report.estimate.billed_tokens == 4500
+
+
+_ALPHABET = st.sampled_from(
+    [
+        *"aZ ż'sT.1234,!?/-\n\r\t",
+        "\u00a0",
+        "\u0301",
+        "\u2028",
+        "\x1c",
+        "\u00ad",
+        "\u3000",
+        "  ",
+        "'ll",
+        "😀",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ALPHABET, max_size=40).map("".join), max_size=8))
+def test_word_cache_counts_equal_tiktoken_on_whole_strings(texts: list[str]) -> None:
+    for encoding in ("o200k_base", "cl100k_base"):
+        counter = TokenCounter(encoding)
+        enc = get_encoding(encoding)
+        for text in texts:
+            assert counter.count(text) == len(enc.encode_ordinary(text)), (encoding, text)
+
+
+def test_huge_strings_are_estimated_quickly_and_flagged() -> None:
+    import time
+
+    counter = TokenCounter("o200k_base")
+    started = time.perf_counter()
+    n = counter.count("x" * 5_000_000)
+    assert time.perf_counter() - started < 2
+    assert n > 65_536 and counter.inexact
+
+
+def test_a_tokenizer_panic_becomes_a_flagged_estimate() -> None:
+    class PanicException(BaseException):  # what pyo3 raises when tiktoken's Rust panics
+        pass
+
+    def panic(text: str) -> list[int]:
+        raise PanicException("StackOverflow")
+
+    counter = TokenCounter("o200k_base")
+    counter._encode = panic  # type: ignore[method-assign]
+    assert counter.count("x" * 400) == 100
+    assert counter.inexact
+
+
+def test_lone_surrogates_from_json_escapes_are_counted() -> None:
+    text = json.loads('"a\\ud800b"')
+    assert TokenCounter("cl100k_base").count(text) > 0
+
+
+def test_the_parsed_vocabulary_is_cached_and_a_damaged_cache_is_ignored() -> None:
+    from tui.core import tokens
+
+    fresh = tokens._ranks("cl100k_base")
+    path = tokens._cache_path("cl100k_base")
+    assert path.exists() and tokens._read_cache("cl100k_base") == fresh
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert tokens._read_cache("cl100k_base") is None
+    assert tokens._ranks("cl100k_base") == fresh  # rebuilt from the bundled data
+    assert tokens._read_cache("cl100k_base") == fresh

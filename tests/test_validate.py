@@ -248,3 +248,27 @@ def test_arbitrary_bytes_never_crash_the_validator(data: bytes) -> None:
 @given(st.lists(st.sampled_from(["{", "}", "[", "]", '"', ":", ",", "\n", "\r", "a", "1"])))
 def test_json_like_noise_never_crashes(parts: list[str]) -> None:
     validate_bytes("".join(parts).encode(), filename="t.jsonl")
+
+
+def test_parallel_workers_give_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.core import validate
+
+    monkeypatch.setattr(validate, "PARALLEL_MIN_BYTES", 0)
+    lines = [*FILLER, FILLER[0], '{"messages": [', *FILLER[:5], json.dumps({"messages": []})]
+    data = "\n".join(lines * 3).encode()
+    serial = validate_bytes(data, filename="t.jsonl")
+    parallel = validate_bytes(data, filename="t.jsonl", workers=3)
+    assert parallel.problems == serial.problems
+    assert parallel.token_counts == serial.token_counts
+    assert any(p.code == "duplicate_example" and p.line > 30 for p in parallel.problems)
+
+
+def test_bytes_without_a_filename_are_judged_as_an_api_upload() -> None:
+    # The emulator passes bare bytes: pairs text is not JSONL, every line is invalid_json.
+    report = validate_bytes(b"a; b\nc; d\n")
+    assert report.format == "chat"
+    assert [(p.line, p.code) for p in report.errors] == [
+        (0, "invalid_n_examples"),
+        (1, "invalid_json"),
+        (2, "invalid_json"),
+    ]
