@@ -217,7 +217,7 @@ async def test_compare_two_models_side_by_side(env: SimpleNamespace) -> None:
         await send(app, pilot, PROMPT)
         first, second = view.panes[0], view.panes[1]
         assert first.body.text == ANSWER
-        assert second.body.text.startswith("This is a generic reply from the emulated base")
+        assert second.body.text == generic_answer(BASE, PROMPT)
         assert not view.panes[2].display
         for pane in (first, second):
             assert "first " in str(pane.border_subtitle)

@@ -34,6 +34,10 @@ def diff_content(expected: str, got: str) -> Content:
     return Content.assemble(*pieces)
 
 
+def _mark(result: batch.CheckResult) -> str:
+    return "✓" if result.exact else ("!" if result.error else "✗")
+
+
 def _cell(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= CELL_WIDTH else flat[: CELL_WIDTH - 1] + "…"
@@ -151,6 +155,16 @@ class BatchCheckScreen(ModalScreen[None]):
             summary.update(f"checked {done}/{len(examples)}…")
 
         self.results = await batch.run_check(client, self.model, examples, on_result=on_result)
+        # rebuilt in order once done, so column widths do not depend on arrival order
+        table.clear()
+        for index, result in enumerate(self.results):
+            table.add_row(
+                str(result.example.line),
+                _mark(result),
+                _cell(result.example.expected),
+                _cell(result.error or result.got),
+                key=str(index),
+            )
         self._show_summary()
         self._show_diff(table.cursor_row)
 
