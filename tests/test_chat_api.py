@@ -29,8 +29,8 @@ def test_exact_match_ignores_surrounding_whitespace() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("{not json", "not JSON"),
-        ('{"prompt": "x"}', "not a chat example"),
+        ("{not json", "column 2: Expecting property name"),
+        ('{"prompt": "x"}', "no assistant message"),
         ('{"messages": [{"role": "user", "content": "x"}]}', "no assistant message"),
     ],
 )
@@ -92,3 +92,15 @@ def test_model_not_found_on_azure_says_deploy_first() -> None:
 def test_model_not_found_elsewhere_is_plain() -> None:
     line = describe(_not_found("https://api.openai.com/v1/chat/completions", "model_not_found"))
     assert line.startswith("model not found (404): The API deployment")
+
+
+def test_batch_reads_pairs_text_with_its_system_prompt(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.txt"
+    path.write_text("# system: Popraw gramatykę zdania.\nKot, spać; Kot śpi.\n", encoding="utf-8")
+    [example] = batch.load_examples(path)
+    assert example.line == 2
+    assert example.prompt == [
+        {"role": "system", "content": "Popraw gramatykę zdania."},
+        {"role": "user", "content": "Kot, spać"},
+    ]
+    assert example.expected == "Kot śpi."

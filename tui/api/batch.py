@@ -80,29 +80,48 @@ def example_from_messages(messages: Sequence[Message], line: int) -> CheckExampl
     return None
 
 
-def load_examples(path: Path, limit: int | None = None) -> list[CheckExample]:
-    """The first `limit` examples of a chat JSONL file; a bad line is one `path:line` error."""
-    examples: list[CheckExample] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
+def load_examples(
+    path: Path, limit: int | None = None, *, sep: str = ";", system: str | None = None
+) -> list[CheckExample]:
+    """The first `limit` examples of a dataset file (chat or DPO JSONL, pairs text, CSV/TSV).
+
+    A line that is not a usable example is one `path:line: why` error: a check on a broken
+    split would report a misleading rate.
+    """
+    from tui.core.formats import UnusableInput, detect_format, read_records
+
+    data = path.read_bytes()
+    try:
+        _bom, records = read_records(data, detect_format(data, path.name), sep=sep, system=system)
+        examples: list[CheckExample] = []
+        for record in records:
             if limit is not None and len(examples) >= limit:
                 break
-            if not raw.strip():
+            if record.kind == "invalid" and record.error is not None:
+                raise UsageError(f"{path}:{record.line}: {record.error[1]}")
+            if record.kind != "example":
                 continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}:{number}: not JSON ({exc.msg})") from None
-            messages = obj.get("messages") if isinstance(obj, dict) else None
-            if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-                raise UsageError(f"{path}:{number}: not a chat example (no messages list)")
-            example = example_from_messages(messages, number)
+            example = example_from_messages(_messages(record.obj), record.line)
             if example is None:
-                raise UsageError(f"{path}:{number}: no assistant message to check against")
+                raise UsageError(f"{path}:{record.line}: no assistant message to check against")
             examples.append(example)
+    except UnusableInput as exc:
+        raise UsageError(f"{path}: {exc}") from None
     if not examples:
         raise UsageError(f"{path}: no examples")
     return examples
+
+
+def _messages(obj: Any) -> list[Message]:
+    """A chat example's messages; for a preference (DPO) example, input + preferred output."""
+    if not isinstance(obj, dict):
+        return []
+    messages = obj.get("messages")
+    if messages is None and isinstance(obj.get("input"), dict):
+        messages = [*obj["input"].get("messages", []), *obj.get("preferred_output", [])]
+    if not isinstance(messages, list):
+        return []
+    return [m for m in messages if isinstance(m, dict)]
 
 
 async def run_check(

@@ -7,7 +7,6 @@ deltas and renders on a timer. Stopping cancels the worker, which closes the HTT
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
@@ -435,9 +434,10 @@ class PlaygroundScreen(MainScreen):
             self.status("pick a model first (F2)", "warning")
             return
         app: Any = self.app
-        path: Path | None = app.dataset_path
-        default = path if path is not None and path.suffix == ".jsonl" else None
-        self.app.push_screen(BatchCheckScreen(self.client, model, path=default))
+        system = app.settings.dataset.system_prompt or None
+        self.app.push_screen(
+            BatchCheckScreen(self.client, model, path=app.dataset_path, system=system)
+        )
 
     def action_clear(self) -> None:
         if self.streaming:

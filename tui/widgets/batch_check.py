@@ -73,12 +73,14 @@ class BatchCheckScreen(ModalScreen[None]):
         *,
         path: Path | None = None,
         limit: int = DEFAULT_LIMIT,
+        system: str | None = None,
     ) -> None:
         super().__init__()
         self._client = client
         self.model = model
         self._path = path
         self._limit = limit
+        self._system = system
         self.results: list[batch.CheckResult] = []
         self.source: Path | None = None
 
@@ -86,10 +88,10 @@ class BatchCheckScreen(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = f"Batch check · {self.model}"
             with Horizontal(id="batch-source"):
-                yield Label("chat JSONL")
+                yield Label("examples")
                 yield Input(
                     str(self._path or ""),
-                    placeholder="validation split or any chat .jsonl",
+                    placeholder="validation split: .jsonl, pairs .txt, .csv",
                     id="batch-path",
                     compact=True,
                 )
@@ -122,7 +124,7 @@ class BatchCheckScreen(ModalScreen[None]):
         raw_limit = self.query_one("#batch-limit", Input).value.strip()
         summary = self.query_one("#batch-summary", Static)
         if not raw_path:
-            summary.update("give a chat .jsonl file (the validation split, for instance)")
+            summary.update("give a dataset file (the validation split, for instance)")
             return
         limit = int(raw_limit) if raw_limit.isdigit() and int(raw_limit) > 0 else None
         self.run_check(Path(raw_path).expanduser(), limit)
@@ -134,7 +136,7 @@ class BatchCheckScreen(ModalScreen[None]):
         table.clear()
         self.results = []
         try:
-            examples = batch.load_examples(path, limit)
+            examples = batch.load_examples(path, limit, system=self._system)
             client = self._client()
         except Exception as exc:
             self.app.report_error(exc, inline=summary)  # type: ignore[attr-defined]
