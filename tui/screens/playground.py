@@ -243,6 +243,18 @@ class PlaygroundScreen(MainScreen):
         if isinstance(event.value, str):
             last_choice.remember_model(self.app.profile_name, event.value)  # type: ignore[attr-defined]
 
+    @on(Select.Changed)
+    def _preview_compare(self) -> None:
+        if self.compare_mode:
+            self._compare_preview()
+
+    def _compare_models(self) -> list[str]:
+        main = self.model
+        return [*([main] if main else []), *self.query_one(CompareView).extra_models()]
+
+    def _compare_preview(self) -> None:
+        self.query_one(CompareView).preview(self._compare_models())
+
     # --- sending ------------------------------------------------------------------------------
 
     def _options(self) -> dict[str, Any] | None:
@@ -283,7 +295,7 @@ class PlaygroundScreen(MainScreen):
             return
         prompt_input.value = ""
         if self.compare_mode:
-            models = [model, *self.query_one(CompareView).extra_models()]
+            models = self._compare_models()
             if len(models) < 2:
                 self.status("compare: pick a second model above the panes", "warning")
                 prompt_input.value = text
@@ -424,6 +436,7 @@ class PlaygroundScreen(MainScreen):
                 partner = default_partner(model, self.picker.choices)
                 if partner is not None:
                     second.choose(partner)
+            self._compare_preview()
             self.status("compare: the same message to 2–3 models · pick them above the panes")
         else:
             self.status("chat")

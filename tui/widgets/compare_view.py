@@ -25,7 +25,7 @@ def reply_stats(reply: Reply) -> str:
     return " · ".join(parts)
 
 
-class ComparePane(VerticalScroll):
+class ComparePane(VerticalScroll, can_focus=False):
     """One model's reply; the model in the border title, timings and usage below."""
 
     DEFAULT_CSS = """
@@ -85,6 +85,9 @@ class CompareView(Vertical):
     CompareView.-narrow > #compare-panes { layout: vertical; }
     """
 
+    busy = False
+    """A compare is streaming."""
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-pickers"):
             yield Label("vs")
@@ -121,12 +124,27 @@ class CompareView(Vertical):
     def _shown(self) -> int:
         return sum(1 for pane in self.panes if pane.display)
 
+    def preview(self, models: list[str]) -> None:
+        """Show one empty pane per model, titled, before anything is sent."""
+        if self.busy:
+            return  # a compare is streaming: leave its panes alone
+        for index, pane in enumerate(self.panes):
+            pane.display = index < len(models)
+            if index < len(models):
+                pane.model = models[index]
+                pane.on_resize()
+                pane.border_subtitle = ""
+                pane.remove_class("-error", "-partial")
+                pane.body.set_text("", note="the reply streams here")
+        self.on_resize()
+
     def start(self, models: list[str]) -> None:
         for index, pane in enumerate(self.panes):
             pane.display = index < len(models)
             if index < len(models):
                 pane.start(models[index])
         self.on_resize()
+        self.busy = True
         self._timer.resume()
 
     def append(self, index: int, text: str) -> None:
@@ -141,11 +159,13 @@ class CompareView(Vertical):
 
     def finish(self, replies: list[Reply]) -> None:
         self._timer.pause()
+        self.busy = False
         for pane, reply in zip(self.panes, replies, strict=False):
             pane.finish(reply)
 
     def stop(self) -> None:
         self._timer.pause()
+        self.busy = False
         for pane in self.panes:
             if pane.display:
                 pane.stop()

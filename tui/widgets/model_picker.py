@@ -13,8 +13,18 @@ KIND_MARK = {"tuned": "★", "checkpoint": "◆", "base": "○"}
 
 
 def option_label(choice: ModelChoice) -> Text:
-    note = f"  {choice.note}" if choice.note and choice.kind == "checkpoint" else ""
-    return Text(f"{KIND_MARK[choice.kind]} {choice.id}{note}", no_wrap=True, overflow="ellipsis")
+    """Distinct part first: `★ demo:dShFGCnK (gpt-4.1-mini-…)`, `◆ demo:dShFGCnK step 207`."""
+    parts = choice.id.split(":")
+    if choice.id.startswith("ft:") and len(parts) >= 5:
+        name = ":".join(p for p in parts[3:5] if p)
+        if choice.kind == "checkpoint":
+            step = parts[5].removeprefix("ckpt-step-") if len(parts) > 5 else "?"
+            text = f"{name} step {step}"
+        else:
+            text = f"{name}\u00a0({parts[1]})"  # no break: the overlay wraps at spaces
+    else:
+        text = choice.id
+    return Text(f"{KIND_MARK[choice.kind]} {text}", no_wrap=True, overflow="ellipsis")
 
 
 def tail(model: str, width: int) -> str:
