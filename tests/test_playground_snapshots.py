@@ -7,6 +7,7 @@ timings come from a frozen clock.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def served(isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(chat, "CLOCK", lambda: 0.0)
     monkeypatch.chdir(tmp_path)
     examples = demo_examples()
-    write_jsonl(tmp_path / "valid.jsonl", examples[:5])
+    wrong = json.loads(json.dumps(examples[4]))
+    wrong["messages"][-1]["content"] = "Jutro pójdziemy razem do kina."
+    write_jsonl(tmp_path / "valid.jsonl", [*examples[:4], wrong])
     with EmulatorThread(seed=0, speed=1000.0) as emu:
         write_profile(isolated_home, emu.base_url)
         asyncio.run(train(emu.base_url, write_jsonl(tmp_path / "train.jsonl", examples)))
@@ -95,6 +98,7 @@ def test_batch_check_snapshot(served: str, snap_compare, size: tuple[int, int]) 
         await pilot.pause()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
+        await pilot.press("tab", "tab", "down", "down", "down", "down")  # the mismatch
         await pilot.pause()
 
     assert snap_compare(make_app(), run_before=run_before, terminal_size=size)

@@ -23,14 +23,19 @@ DEFAULT_LIMIT = 20
 CELL_WIDTH = 30
 
 
+DIFF_MARKS = {"same": ("", ""), "removed": ("[-", "-]"), "added": ("{+", "+}")}
+DIFF_STYLES = {"same": "", "removed": "strike $text-error", "added": "bold $text-success"}
+
+
 def diff_content(expected: str, got: str) -> Content:
-    """Removed words struck through in red, added words in green."""
-    styles = {"same": "", "removed": "strike $text-error", "added": "bold $text-success"}
+    """`[-missing-]` words struck in red, `{+added+}` words in green (git's word-diff marks,
+    so the diff reads without colour too)."""
     pieces: list[tuple[str, str] | str] = []
     for op, words in batch.word_diff(expected, got):
         if pieces:
             pieces.append(" ")
-        pieces.append((words, styles[op]) if styles[op] else words)
+        start, end = DIFF_MARKS[op]
+        pieces.append((f"{start}{words}{end}", DIFF_STYLES[op]) if op != "same" else words)
     return Content.assemble(*pieces)
 
 
@@ -193,7 +198,9 @@ class BatchCheckScreen(ModalScreen[None]):
         if result.error:
             diff.update(Content.assemble(head, (result.error, "$text-error")))
             return
-        user = Content.assemble(("› ", "$text-muted"), result.example.user_text, "\n")
+        user = Content.assemble(
+            ("› ", "$text-muted"), result.example.user_text, ("   expected → got\n", "$text-muted")
+        )
         diff.update(Content.assemble(head, user, diff_content(result.example.expected, result.got)))
 
     def action_export(self) -> None:
