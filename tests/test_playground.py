@@ -325,3 +325,28 @@ async def test_number_keys_still_switch_screens_after_writing(env: SimpleNamespa
         assert screen.query_one("#prompt", Input).value == "i1"
         await pilot.press("escape", "2")
         assert type(app.screen).__name__ == "JobsScreen"
+
+
+async def test_dataset_system_prompt_wins_and_edits_are_kept(env: SimpleNamespace) -> None:
+    app = make_app()
+    app.dataset_system_prompt = "Popraw gramatykę i interpunkcję."  # type: ignore[attr-defined]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        system = screen.query_one("#system", TextArea)
+        assert system.text == "Popraw gramatykę i interpunkcję."
+        system.focus()
+        await pilot.press("end", "!")
+        app.dataset_system_prompt = "Something else."  # type: ignore[attr-defined]
+        await pilot.press("escape", "1", "3")  # leave and come back
+        assert system.text == "Popraw gramatykę i interpunkcję.!"
+
+
+async def test_palette_lists_playground_actions(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("escape", "ctrl+p")
+        await pilot.press(*"compare models")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.compare_mode

@@ -96,9 +96,10 @@ async def stream_chat(
     reply = Reply(model)
     parts: list[str] = []
     started = now()
-    stream = await client.chat.completions.create(
+    # the options are keyword arguments the SDK's overloads cannot see through **
+    stream = await client.chat.completions.create(  # type: ignore[call-overload]
         model=model,
-        messages=list(messages),  # type: ignore[arg-type]
+        messages=list(messages),
         stream=True,
         stream_options={"include_usage": True},
         **request_options(temperature, max_tokens),
