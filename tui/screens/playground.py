@@ -102,6 +102,7 @@ class PlaygroundScreen(MainScreen):
         super().__init__()
         self.history: list[Message] = []
         self._client: AsyncOpenAI | None = None
+        self._base_client: AsyncOpenAI | None = None
         self._pending_model: str | None = None
         self._reply_widget: ChatMessage | None = None
         self._auto_system: str = ""
@@ -187,10 +188,15 @@ class PlaygroundScreen(MainScreen):
 
             app: Any = self.app
             name, profile = app.loaded.profile(app.profile_name)
-            self._client = chat.watch_rate_limits(
-                Endpoint(name, profile).async_client(), self._on_rate_limited
-            )
+            self._base_client = Endpoint(name, profile).async_client()
+            self._client = chat.watch_rate_limits(self._base_client, self._on_rate_limited)
         return self._client
+
+    async def on_unmount(self) -> None:
+        """Close the HTTP connections (the watching copy owns its own http client)."""
+        for client in (self._client, self._base_client):
+            if client is not None:
+                await client.close()
 
     def _on_rate_limited(self, seconds: float | None) -> None:
         wait = f" in {seconds:.1f} s" if seconds is not None else ""
