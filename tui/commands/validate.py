@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for problem in report.problems:
             print(problem.format(args.path))
-        print(summary(report))
+        print(summary(report, auto_epochs=args.epochs is None))
     return EXIT_FAILED if report.errors else EXIT_OK
 
 
@@ -78,7 +78,7 @@ def report_json(path: str, report: ValidationReport) -> dict[str, object]:
     }
 
 
-def summary(report: ValidationReport) -> str:
+def summary(report: ValidationReport, *, auto_epochs: bool = True) -> str:
     """The few lines after the problems: counts, tokens, epochs, billed tokens, cost."""
     n_err, n_warn = len(report.errors), len(report.warnings)
     approx = "" if report.tokens.exact else "~"
@@ -105,6 +105,7 @@ def summary(report: ValidationReport) -> str:
             + ("" if est.price_verified else ", price unverified")
             + ")"
         )
-        lines.append(f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}")
+        auto = " (auto)" if auto_epochs else ""
+        lines.append(f"epochs {est.n_epochs}{auto}, billed tokens {approx}{est.billed_tokens:,}")
         lines.append(cost)
     return "\n".join(lines)

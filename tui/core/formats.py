@@ -294,7 +294,8 @@ def read_table(
             except csv.Error as exc:
                 end = max(reader.line_num, start + 1)
                 rec = _table_record(physical, start, end, "invalid")
-                rec.error = ("csv_error", str(exc))
+                hint = " (a quote that is never closed?)" if "end of data" in str(exc) else ""
+                rec.error = ("csv_error", f"{exc}{hint}")
                 yield rec
                 start = end
                 continue
