@@ -164,6 +164,22 @@ async def test_stop_mid_stream_keeps_partial_text_and_cancels(
             await pilot.pause(0.2)  # the request is gone: nothing more arrives
             assert reply.text == partial
 
+            # compare mode: one key stops every model's stream
+            await pilot.press("ctrl+o", "enter")
+            await paste(app, pilot, "hello there")
+            await pilot.press("enter")
+            view = screen.query_one(CompareView)
+            for _ in range(500):
+                await pilot.pause(0.01)
+                if all(p.body.text for p in view.panes[:2]):
+                    break
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            for pane in view.panes[:2]:
+                assert pane.border_subtitle == "stopped"
+                assert pane.body.note == "[stopped]"
+                assert len(pane.body.text) < len(full)
+
 
 async def test_cut_stream_keeps_partial_text_and_retry_completes(env: SimpleNamespace) -> None:
     app = make_app()
