@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
 from tui.errors import describe
+from tui.messages import OpenInPlayground
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -90,6 +91,13 @@ class TunebenchApp(App[int]):
             self.screen.dismiss()
             return
         self.push_screen(HelpScreen(self.screen))
+
+    async def on_open_in_playground(self, message: OpenInPlayground) -> None:
+        """Show the Playground with the model (a tuned model or checkpoint) selected."""
+        await self.switch_mode("playground")
+        screen = self.screen
+        if isinstance(screen, PlaygroundScreen):
+            screen.select_model(message.model)
 
     # --- the one error path in the TUI -------------------------------------------------
 
