@@ -34,9 +34,10 @@ class TunebenchApp(App[int]):
     }
     DEFAULT_MODE = "dataset"
     BINDINGS = [  # noqa: RUF012
-        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset"),
-        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs"),
-        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground"),
+        # Hidden from the footer: the header's tabs name these keys.
+        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset", show=False),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs", show=False),
+        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground", show=False),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]

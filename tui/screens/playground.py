@@ -61,6 +61,7 @@ class PlaygroundScreen(MainScreen):
             "Copy",
             tooltip="Copy the last reply (OSC 52)",
             id="playground.copy",
+            show=False,  # the footer has no room at 80 columns; F1 and Ctrl+P list it
         ),
         Binding(
             "ctrl+s",
@@ -80,11 +81,21 @@ class PlaygroundScreen(MainScreen):
             "ctrl+b", "batch_check", "Batch", tooltip="Batch check a split", id="playground.batch"
         ),
         Binding(
-            "ctrl+l", "clear", "Clear", tooltip="Clear the conversation", id="playground.clear"
+            "ctrl+l",
+            "clear",
+            "Clear",
+            tooltip="Clear the conversation",
+            id="playground.clear",
+            show=False,
         ),
         Binding("f2", "focus_model", "Model", tooltip="Pick the model", id="playground.model"),
         Binding(
-            "i,enter", "focus_prompt", "Write", tooltip="Write a message", id="playground.write"
+            "i,enter",
+            "focus_prompt",
+            "Write",
+            tooltip="Write a message",
+            id="playground.write",
+            show=False,  # the empty state says "press Enter and write a message"
         ),
         Binding(
             "ctrl+j", "send", "Send", show=False, tooltip="Send the message", id="playground.send"
