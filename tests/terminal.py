@@ -65,6 +65,25 @@ class PtyApp:
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
+    def highlighted(self, needle: str) -> bool:
+        """Whether `needle` is on screen drawn in reverse video (the current header tab)."""
+        for y, line in enumerate(self.screen.display):
+            x = line.find(needle)
+            if x >= 0:
+                row = self.screen.buffer[y]
+                return all(row[x + i].reverse for i in range(len(needle)))
+        return False
+
+    def wait_for_tab(self, name: str, timeout: float = 20.0) -> None:
+        """Wait until the header shows `name` as the current screen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.highlighted(name):
+                return
+            if not self._pump(0.05):
+                break
+        raise AssertionError(f"tab {name!r} never became current; the screen shows:\n{self.text()}")
+
     def _pump(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.fd], [], [], timeout)
         if not ready:

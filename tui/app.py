@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
 from tui.errors import describe
+from tui.messages import OpenInPlayground
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -34,9 +35,10 @@ class TunebenchApp(App[int]):
     }
     DEFAULT_MODE = "dataset"
     BINDINGS = [  # noqa: RUF012
-        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset"),
-        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs"),
-        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground"),
+        # Hidden from the footer: the header's tabs name these keys.
+        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset", show=False),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs", show=False),
+        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground", show=False),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -113,6 +115,13 @@ class TunebenchApp(App[int]):
             self.screen.dismiss()
             return
         self.push_screen(HelpScreen(self.screen))
+
+    async def on_open_in_playground(self, message: OpenInPlayground) -> None:
+        """Show the Playground with the model (a tuned model or checkpoint) selected."""
+        await self.switch_mode("playground")
+        screen = self.screen
+        if isinstance(screen, PlaygroundScreen):
+            screen.select_model(message.model)
 
     # --- the one error path in the TUI -------------------------------------------------
 

@@ -18,6 +18,7 @@ from tui import __version__
 from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 
 COMMANDS: dict[str, str] = {
+    "chat": "tui.commands.chat",
     "config": "tui.commands.config",
     "validate": "tui.commands.validate",
     "convert": "tui.commands.convert",
