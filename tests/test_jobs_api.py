@@ -216,4 +216,7 @@ async def test_429_message_says_how_long_to_wait(emu: Emulator) -> None:
     async with client_for(emu, max_retries=0) as client:
         with pytest.raises(openai.RateLimitError) as info:
             await jobs.list_jobs(client)
-    assert "rate limited (429), retries used up; the API asks to wait 3 s and try again" in describe(info.value)
+    assert (
+        "rate limited (429), retries used up; the API asks to wait 3 s and try again"
+        in describe(info.value)
+    )

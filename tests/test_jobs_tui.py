@@ -21,6 +21,7 @@ from tui.messages import OpenInPlayground
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.launch import LaunchScreen
+from tui.screens.playground import PlaygroundScreen
 from tui.widgets.loss_chart import LossChart
 
 FROZEN = 1_790_000_000  # 2026-09-21 14:13:20 UTC
@@ -138,7 +139,10 @@ async def test_launch_follow_succeed_chart_checkpoints_playground(
         await pilot.press("o")
         await pilot.pause()
         assert app.opened and app.opened[-1].endswith(":ckpt-step-69")
+        assert isinstance(app.screen, PlaygroundScreen)
         # Back on the list the new job is there, coloured by status.
+        await pilot.press("2")
+        assert app.screen is detail
         await pilot.press("escape")
         assert isinstance(app.screen, JobsScreen)
         await app.workers.wait_for_complete()

@@ -88,11 +88,11 @@ class JobDetailScreen(MainScreen):
     """
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Jobs", id="job.back"),
-        Binding("t", "next_tab", "Next tab", id="job.tab"),
-        Binding("c", "control('cancel')", "Cancel job", id="job.cancel"),
+        Binding("t", "next_tab", "Tab", id="job.tab"),
+        Binding("c", "control('cancel')", "Cancel", id="job.cancel"),
         Binding("p", "control('pause')", "Pause", id="job.pause"),
         Binding("u", "control('resume')", "Resume", id="job.resume"),
-        Binding("o", "open_model", "Open in playground", id="job.open"),
+        Binding("o", "open_model", "Playground", id="job.open"),
     ]
 
     def __init__(self, job_id: str) -> None:

@@ -70,9 +70,10 @@ class LossChart(Widget, can_focus=True):
         Binding("shift+right,pagedown", "cursor(10)", "10% on", show=False),
         Binding("home", "cursor_end(0)", "First step", show=False),
         Binding("end", "cursor_end(1)", "Last step", show=False),
-        Binding("a", "flip('accuracy')", "Accuracy", id="chart.accuracy"),
-        Binding("e", "flip('smooth')", "EMA", id="chart.ema"),
-        Binding("g", "flip('log_scale')", "Log", id="chart.log"),
+        # Hidden from the footer (the chart's header names them); listed in F1 and Ctrl+P.
+        Binding("a", "flip('accuracy')", "Accuracy/loss", id="chart.accuracy", show=False),
+        Binding("e", "flip('smooth')", "EMA smoothing", id="chart.ema", show=False),
+        Binding("g", "flip('log_scale')", "Log scale", id="chart.log", show=False),
     ]
 
     accuracy: reactive[bool] = reactive(False)
@@ -158,6 +159,8 @@ class LossChart(Widget, can_focus=True):
             return "no metrics yet"
         parts = [f"step {step}/{self.total_steps}"]
         for key, label in zip(self._keys(), LABELS, strict=True):
+            if not self.series[key].steps:
+                continue  # a metric this job does not report (no validation file)
             value = self.series[key].at(step)
             parts.append(f"{label} {value:.4f}" if value is not None else f"{label} —")
         return " · ".join(parts)
@@ -207,7 +210,7 @@ class LossChart(Widget, can_focus=True):
             *(["EMA"] if self.smooth else []),
             *(["log"] if self.log_scale else []),
         ]
-        header.append("  [" + ", ".join(flags) + "]", style="dim")
+        header.append("  [" + ", ".join(flags) + "]  a/e/g ←/→", style="dim")
         legend = Text("  ")
         for key, label, col in zip(keys, LABELS, COLOURS, strict=True):
             if self.series[key].steps:
