@@ -4,6 +4,7 @@ events exactly once through 429s, 500s and dropped connections, results, plain e
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -127,7 +128,7 @@ async def test_watch_gets_every_event_once_through_faults(emu: Emulator) -> None
         job = await jobs.create_job(
             setup, store, "emu", jobs.LaunchSpec(model="gpt-4o-mini"), training=up
         )
-    faults = iter(["429", "500", "drop"] * 20)
+    faults = itertools.cycle(["429", "500", "drop"])
     async with client_for(emu, max_retries=0) as client:
         async for update in jobs.watch(client, job.id, interval=0.005, sleep=noop_sleep):
             if update.reconnecting:
