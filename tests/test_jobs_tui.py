@@ -403,3 +403,31 @@ def test_snapshot_launch_form(
 
     app = make_app(Path("polish.txt"), poll=60)
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def test_list_pages_and_filters(emu: EmulatorThread, config: None) -> None:
+    client = openai.OpenAI(api_key="sk", base_url=emu.base_url)
+    broken = client.files.create(file=("x.jsonl", b"not json\n"), purpose="fine-tune")
+    ids = [
+        client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=broken.id).id
+        for _ in range(22)
+    ]  # they fail at validation, quickly and without training
+    app = make_app(poll=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        table = screen.query_one("#jobs-table", DataTable)
+        assert table.row_count == 20
+        assert "m: more" in str(screen.query_one("#jobs-bar").render())
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+        assert table.row_count == 22
+        assert table.get_row_at(21)[0] == ids[0]
+        await pilot.press("f", "f", "f")  # all -> active -> succeeded -> failed
+        assert "filter: failed" in str(screen.query_one("#jobs-bar").render())
+        failed = sum(job.status == "failed" for job in screen.jobs)
+        assert table.row_count == failed
+        assert all(str(table.get_row_at(i)[1]) == "failed" for i in range(failed))
+        await pilot.press("f")  # cancelled
+        assert table.row_count == 0
