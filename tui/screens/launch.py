@@ -373,6 +373,9 @@ class LaunchScreen(ModalScreen[str | None]):
                 message.update(text)
             return
         app.notify(f"created {job.id} ({reused} {training.file_id})", title="Job launched")
+        if name != app.profile_name:  # the job lives on that profile: follow it there
+            app.profile_name = name
+            app._refresh_subtitle()
         self.dismiss(job.id)
 
 
