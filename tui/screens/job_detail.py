@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -24,6 +24,7 @@ from tui.screens.base import MainScreen
 from tui.screens.jobs import api_client, status_text, utc
 from tui.widgets.loss_chart import LossChart
 
+WIDE = 140  # columns from which events sit beside the chart
 TABS = ("tab-chart", "tab-events", "tab-checkpoints", "tab-results")
 CONTROL_WORDS = {
     "cancel": ("Cancel", "stops training for good; checkpoints already made stay usable"),
@@ -85,7 +86,10 @@ class JobDetailScreen(MainScreen):
     JobDetailScreen TabbedContent { height: 1fr; }
     JobDetailScreen TabPane { padding: 0; }
     JobDetailScreen #job-results { height: 1fr; }
+    JobDetailScreen #job-chart { width: 1fr; }
+    JobDetailScreen #job-events-side { width: 42%; border-left: vkey $panel; }
     """
+
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Jobs", id="job.back"),
         Binding("t", "next_tab", "Tab", id="job.tab"),
@@ -110,8 +114,9 @@ class JobDetailScreen(MainScreen):
         yield Static(f"{self.job_id} · loading…", id="job-status")
         yield Static("", id="job-hyper")
         with TabbedContent(initial="tab-chart"):
-            with TabPane("Chart", id="tab-chart"):
+            with TabPane("Chart", id="tab-chart"), Horizontal():
                 yield LossChart(id="job-chart")
+                yield Log(id="job-events-side", max_lines=2_000, auto_scroll=True)
             with TabPane("Events", id="tab-events"):
                 yield Log(id="job-events", max_lines=20_000, auto_scroll=True)
             with TabPane("Checkpoints", id="tab-checkpoints"):
@@ -123,8 +128,16 @@ class JobDetailScreen(MainScreen):
                 yield results
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.width)
         self.query_one(LossChart).focus()
         self.follow()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Wide terminals show the latest events beside the chart; narrow ones use a tab."""
+        self.query_one("#job-events-side", Log).display = width >= WIDE
 
     # --- following ---------------------------------------------------------------------
 
@@ -161,8 +174,9 @@ class JobDetailScreen(MainScreen):
             return
         from tui.api.jobs import metric_point
 
-        log = self.query_one("#job-events", Log)
-        log.write_lines(_event_line(e) for e in events)
+        lines = [_event_line(e) for e in events]
+        self.query_one("#job-events", Log).write_lines(lines)
+        self.query_one("#job-events-side", Log).write_lines(lines[-2_000:])
         points = []
         total = 0
         for event in events:
