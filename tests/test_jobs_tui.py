@@ -431,3 +431,13 @@ async def test_list_pages_and_filters(emu: EmulatorThread, config: None) -> None
         assert all(str(table.get_row_at(i)[1]) == "failed" for i in range(failed))
         await pilot.press("f")  # cancelled
         assert table.row_count == 0
+
+
+async def test_unknown_job_says_not_found_in_place(emu: EmulatorThread, config: None) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(JobDetailScreen("ftjob-doesnotexist"))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(app.screen.query_one("#job-status").render())
+        assert status.startswith("not found (404)")

@@ -143,6 +143,14 @@ class JobDetailScreen(MainScreen):
 
     @work(exclusive=True, group="job-follow", exit_on_error=False)
     async def follow(self) -> None:
+        """Poll until the job ends; a lasting failure (404, 401, no key) is shown in place."""
+        try:
+            await self._follow()
+        except Exception as exc:
+            status = self.query_one("#job-status", Static)
+            self.app.report_error(exc, inline=status)  # type: ignore[attr-defined]
+
+    async def _follow(self) -> None:
         from tui.api import jobs as api
 
         interval = self.app.settings.ui.poll_interval  # type: ignore[attr-defined]
