@@ -221,3 +221,29 @@ async def test_429_message_says_how_long_to_wait(emu: Emulator) -> None:
         "rate limited (429), retries used up; the API asks to wait 3 s and try again"
         in describe(info.value)
     )
+
+
+async def test_dpo_dataset_launches_a_dpo_job(emu: Emulator, tmp_path: Path) -> None:
+    from tui.api.preflight import preflight
+
+    row = {
+        "input": {"messages": [{"role": "user", "content": "Kot, spać"}]},
+        "preferred_output": [{"role": "assistant", "content": "Kot śpi."}],
+        "non_preferred_output": [{"role": "assistant", "content": "Kot spać."}],
+    }
+    path = tmp_path / "prefs.jsonl"
+    path.write_text((json.dumps(row, ensure_ascii=False) + "\n") * 12, encoding="utf-8")
+    check = preflight(path, "gpt-4o-mini", split_percent=25, seed=1)
+    assert check.method == "dpo" and not check.blocked
+    assert check.n_validation == 3
+    spec = jobs.LaunchSpec(model=check.model, method="dpo", beta=0.2)
+    async with client_for(emu) as client:
+        store = Store()
+        train = await jobs.upload(client, store, "emu", check.training, check.upload_name)
+        held = await jobs.upload(client, store, "emu", check.validation or b"", "v.jsonl")
+        job = await jobs.create_job(
+            client, store, "emu", spec, training=train, validation_file=held.file_id
+        )
+    assert job.method is not None and job.method.type == "dpo"
+    assert job.method.dpo is not None and job.method.dpo.hyperparameters.beta == 0.2
+    assert job.validation_file == held.file_id

@@ -42,8 +42,9 @@ class Preflight:
     def summary(self) -> list[str]:
         """Plain lines for the pre-flight panel and the CLI."""
         r = self.report
+        kind = r.format if r.format == self.method else f"{r.format}, {self.method}"
         lines = [
-            f"{self.path.name}: {r.n_examples} examples ({r.format}, {self.method}), "
+            f"{self.path.name}: {r.n_examples} examples ({kind}), "
             f"{len(r.errors)} errors, {len(r.warnings)} warnings",
         ]
         for problem in r.errors[:5]:
@@ -54,8 +55,10 @@ class Preflight:
             lines.append(f"validation: {self.validation_name}, {self.n_validation} examples")
         tokens = r.tokens
         approx = "" if tokens.exact else "≈"
+        whole = " in the whole file" if self.validation is not None else ""
         lines.append(
-            f"tokens: {approx}{tokens.total:,} (max {tokens.max:,}, p95 {tokens.p95:,} per example)"
+            f"tokens{whole}: {approx}{tokens.total:,} (max {tokens.max:,}, p95 {tokens.p95:,} "
+            "per example)"
         )
         est = self.estimate
         if est is not None:
