@@ -364,7 +364,7 @@ async def watch(
     a visible backoff on errors. Pass a client with `max_retries=0` to see every failure."""
     from tui.errors import describe
 
-    slow = slow_interval if slow_interval is not None else interval * 5
+    slow = slow_interval if slow_interval is not None else interval * 2.5
     follower = EventFollower(client, job_id)
     failures = 0
     while True:

@@ -130,6 +130,7 @@ class JobDetailScreen(MainScreen):
     def on_mount(self) -> None:
         self._fit(self.app.size.width)
         self.query_one(LossChart).focus()
+        self.set_interval(1.0, self._tick)  # elapsed time moves between polls
         self.follow()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -239,6 +240,10 @@ class JobDetailScreen(MainScreen):
             self.app.notify(failure_text(job), title="Job ended", severity="error", timeout=15)
         if self.app.settings.ui.bell_on_job_end:  # type: ignore[attr-defined]
             self.app.bell()
+
+    def _tick(self) -> None:
+        if self.job is not None and self.job.finished_at is None:
+            self._show_status()
 
     def _now(self) -> float:
         clock = getattr(self.app, "clock", None)
