@@ -108,7 +108,9 @@ def preflight(
     report = dataset.validate(model=base.name, epochs=epochs)
     method = "dpo" if dataset.fmt == "dpo" else "supervised"
     examples = [r.obj for r in dataset.records if r.kind == "example"]
-    result = Preflight(path, base.name, method, dataset.export_jsonl(), report, report.estimate)
+    # A tuned model can be trained further: keep its name; the base gives tokenizer and price.
+    name = model.strip() if model.strip().startswith("ft:") else base.name
+    result = Preflight(path, name, method, dataset.export_jsonl(), report, report.estimate)
     if validation_path is not None:
         held = _open(validation_path, system=system, sep=sep)
         result.validation = held.export_jsonl()

@@ -300,6 +300,9 @@ class LaunchScreen(ModalScreen[str | None]):
                 continue
             note = "" if m.name in offered else ", not listed by this endpoint"
             options.append((f"{m.name} (shuts down {m.shutdown_date or '—'}{note})", m.name))
+        for model_id in sorted(offered):
+            if model_id.startswith("ft:") and ":ckpt-step-" not in model_id:
+                options.append((f"{model_id} (train further)", model_id))
         select.set_options(options)
         if current in [value for _, value in options]:
             select.value = current
