@@ -441,3 +441,22 @@ async def test_unknown_job_says_not_found_in_place(emu: EmulatorThread, config: 
         await pilot.pause()
         status = str(app.screen.query_one("#job-status").render())
         assert status.startswith("not found (404)")
+
+
+async def test_launch_action_from_any_screen_uses_the_app_dataset(
+    emu: EmulatorThread, config: None
+) -> None:
+    """What the Dataset screen does after saving: set app.dataset_path, run launch_job."""
+    app = make_app(poll=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p", *"launch fine-tuning", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LaunchScreen)
+        assert "choose a dataset file first" in str(app.screen.query_one("#preflight").render())
+        await pilot.press("escape")
+        app.dataset_path = demo_dataset_path()
+        await app.run_action("launch_job")
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen)
+        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        assert not launch.query_one("#confirm").disabled
