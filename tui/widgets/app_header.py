@@ -9,7 +9,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-SCREEN_TABS = (("1", "Dataset"), ("2", "Jobs"), ("3", "Playground"))
+SCREEN_TABS = (
+    ("1", "dataset", "Dataset"),
+    ("2", "jobs", "Jobs"),
+    ("3", "playground", "Playground"),
+)
 APP_NAME = " tunebench "
 
 
@@ -22,11 +26,11 @@ class AppHeader(Widget):
         self.watch(self.app, "sub_title", lambda _value: self.refresh())
 
     def render(self) -> Text:
-        current = getattr(self.screen, "TITLE", "")
+        current = self.app.current_mode  # a job's detail screen still lights "Jobs"
         tabs = Text()
-        for key, title in SCREEN_TABS:
+        for key, mode, title in SCREEN_TABS:
             tabs.append(" ")
-            tabs.append(f" {key} {title} ", style="bold reverse" if title == current else "dim")
+            tabs.append(f" {key} {title} ", style="bold reverse" if mode == current else "dim")
         right = Text(f" {self.app.sub_title} ", style="italic")
         width = self.size.width
         line = Text(APP_NAME, style="bold") + tabs
