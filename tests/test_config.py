@@ -142,3 +142,15 @@ def test_config_path_command_honours_override(run_cli, tmp_path: Path) -> None:
     assert result.stdout.strip() == str(target)
     assert not target.exists()
     assert os.environ.get("TUNEBENCH_CONFIG") is None
+
+
+def test_readme_config_reference_is_generated_from_the_schema(run_cli) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
+    block = readme[readme.index(start) + len(start) : readme.index(end)]
+    result = run_cli("config", "reference")
+    assert result.returncode == 0
+    assert block == result.stdout, (
+        "README config reference is stale: paste `tunebench config reference`"
+    )
+    assert "`profiles.NAME.api_key_env`" in block and "`ui.poll_interval`" in block

@@ -28,13 +28,14 @@ DEMO_PROFILE = "demo"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
 
 
 class Profile(_Section):
     """One API endpoint: OpenAI, Azure OpenAI, or any OpenAI-compatible base URL."""
 
     kind: Literal["openai", "azure", "emulator"] = "openai"
+    """Which API this is: OpenAI itself, Azure OpenAI, or the tunebench emulator."""
     base_url: str | None = None
     """Override the API base URL (a gateway, a proxy, the emulator). None: the SDK default."""
     api_key_env: str = "OPENAI_API_KEY"
@@ -42,7 +43,9 @@ class Profile(_Section):
     api_key: SecretStr | None = None
     """A literal key. Accepted with a warning; refused if the file is readable by others."""
     organization: str | None = None
+    """OpenAI organization id (sent as OpenAI-Organization); else $OPENAI_ORG_ID."""
     project: str | None = None
+    """OpenAI project id (sent as OpenAI-Project); else $OPENAI_PROJECT_ID."""
     endpoint: str | None = None
     """Azure only: https://NAME.openai.azure.com"""
     api_version: str | None = None
@@ -72,7 +75,9 @@ class DatasetSettings(_Section):
 
 class Defaults(_Section):
     base_model: str = "gpt-4.1-mini-2025-04-14"
+    """The base model the launch form, `jobs create` and the playground start from."""
     epochs: int | Literal["auto"] = "auto"
+    """Training epochs: auto (OpenAI's rule from the number of examples) or 1..50."""
 
     @field_validator("epochs")
     @classmethod
@@ -84,17 +89,68 @@ class Defaults(_Section):
 
 class UISettings(_Section):
     theme: str = "textual-dark"
+    """A Textual theme name (textual-dark, textual-light, nord, gruvbox, …)."""
     poll_interval: float = Field(default=2.0, gt=0, le=600)
     """Seconds between job polls while a job is running."""
     bell_on_job_end: bool = False
+    """Ring the terminal bell when a followed job succeeds, fails or is cancelled."""
 
 
 class Config(_Section):
     default_profile: str = "openai"
+    """The profile used when neither --profile nor $TUNEBENCH_PROFILE names one."""
     profiles: dict[str, Profile] = Field(default_factory=lambda: {"openai": Profile()})
+    """Named API endpoints (see the profile keys below)."""
     dataset: DatasetSettings = Field(default_factory=DatasetSettings)
     defaults: Defaults = Field(default_factory=Defaults)
     ui: UISettings = Field(default_factory=UISettings)
+
+
+def reference_markdown() -> str:
+    """The config reference for the README, generated from the schema so it cannot drift."""
+    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    sections: list[tuple[str, type[BaseModel]]] = [
+        ("", Config),
+        ("profiles.NAME.", Profile),
+        ("dataset.", DatasetSettings),
+        ("defaults.", Defaults),
+        ("ui.", UISettings),
+    ]
+    for prefix, model in sections:
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                continue
+            default = info.get_default(call_default_factory=True)
+            if default is None or isinstance(default, dict):
+                shown = ""
+            else:
+                shown = f"`{str(default).lower() if isinstance(default, bool) else default}`"
+                shown = '`""`' if default == "" else shown
+            kind = _type_name(annotation)
+            meaning = (info.description or "").replace("\n", " ").replace("|", "\\|")
+            rows.append(f"| `{prefix}{name}` | {kind} | {shown} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+def _type_name(annotation: Any) -> str:
+    """A reader's name for a field type: text, number, one of …, optional."""
+    import types
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = len(args) < len(typing.get_args(annotation))
+    if typing.get_origin(annotation) is Literal:
+        return " or ".join(f"`{a}`" for a in typing.get_args(annotation))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in args]
+        return " or ".join(names) + (" (optional)" if optional else "")
+    names = {str: "text", float: "number", int: "whole number", bool: "true or false"}
+    if annotation is SecretStr:
+        return "secret"
+    if typing.get_origin(annotation) is dict:
+        return "mapping of name → profile"
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 DEFAULT_CONFIG_TEXT = """\

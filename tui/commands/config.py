@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "show where the config file is, print the effective config (secrets masked), create it"
+HELP = (
+    "show where the config file is, print the effective config (secrets masked), create it, "
+    "or print its reference"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument(
         "--profile", metavar="NAME", default=argparse.SUPPRESS, help="profile to mark active"
     )
+    sub.add_parser("reference", help="print the config reference (Markdown, from the schema)")
     init = sub.add_parser("init", help="create the config file with commented defaults")
     init.add_argument(
         "--force", action="store_true", help="replace an existing file (kept as config.yaml.bak)"
@@ -26,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "path":
         print(config.config_path())
+        return 0
+    if args.action == "reference":
+        sys.stdout.write(config.reference_markdown())
         return 0
     if args.action == "init":
         path = config.config_path()
