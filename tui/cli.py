@@ -19,6 +19,8 @@ from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 
 COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
+    "validate": "tui.commands.validate",
+    "convert": "tui.commands.convert",
 }
 
 

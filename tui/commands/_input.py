@@ -1,0 +1,32 @@
+"""Reading a dataset file named on the command line, with one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.errors import UsageError
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of `path`; a missing file or a directory is a UsageError (exit 2)."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{path}: is a directory, not a file")
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 50:
+        raise UsageError(f"epochs must be between 1 and 50, not {value}")
+    return value

@@ -1,0 +1,98 @@
+"""`tunebench validate PATH`: every problem of a training file pinned to its line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from tui.commands._input import positive_int, read_input
+
+if TYPE_CHECKING:
+    from tui.core.validate import ValidationReport
+
+HELP = "check a training file like the API will, with tokens and estimated cost"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="chat or DPO .jsonl, pairs .txt, .csv/.tsv")
+    parser.add_argument(
+        "--model", metavar="M", help="base model or ft: name (default gpt-4o-mini-2024-07-18)"
+    )
+    parser.add_argument(
+        "--epochs", metavar="N", type=positive_int, help="training epochs (default: auto)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--format",
+        choices=("chat", "dpo", "pairs", "csv", "tsv"),
+        help="the file's format (default: from its name and content)",
+    )
+    parser.add_argument("--sep", default=";", help="pairs separator (default ;)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.core.models import resolve_model
+    from tui.core.validate import validate_bytes
+    from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
+
+    model = resolve_model(args.model)  # an unknown name is a usage error here
+    data = read_input(args.path)
+    report = validate_bytes(
+        data,
+        args.model or model.name,
+        filename=args.path,
+        fmt=args.format,
+        sep=args.sep,
+        epochs=args.epochs,
+    )
+    if report.fatal is not None:
+        raise UsageError(f"{args.path}: {report.fatal}")
+    if args.json:
+        print(json.dumps(report_json(args.path, report), ensure_ascii=False))
+    else:
+        for problem in report.problems:
+            print(problem.format(args.path))
+        print(summary(report))
+    return EXIT_FAILED if report.errors else EXIT_OK
+
+
+def report_json(path: str, report: ValidationReport) -> dict[str, object]:
+    est = report.estimate
+    return {
+        "file": path,
+        "format": report.format,
+        "model": report.model,
+        "examples": report.n_examples,
+        "problems": [p.to_dict() for p in report.problems],
+        "tokens": report.tokens.to_dict(),
+        "n_epochs": est.n_epochs if est else None,
+        "billed_tokens": est.billed_tokens if est else None,
+        "estimated_cost_usd": est.estimated_cost_usd if est else None,
+    }
+
+
+def summary(report: ValidationReport) -> str:
+    """The few lines after the problems: counts, tokens, epochs, billed tokens, cost."""
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    approx = "" if report.tokens.exact else "~"
+    t = report.tokens
+    lines = [
+        f"{report.n_examples:,} examples, {n_err} error{'s' * (n_err != 1)}, "
+        f"{n_warn} warning{'s' * (n_warn != 1)} ({report.format}, {report.model})",
+        f"tokens: total {approx}{t.total:,}, max {approx}{t.max:,}, "
+        f"p50 {approx}{t.p50:,}, p95 {approx}{t.p95:,}"
+        + ("" if t.exact else " (~ estimated: tool calls, images or DPO are approximations)"),
+    ]
+    est = report.estimate
+    if est is not None:
+        cost = (
+            "no per-token price known"
+            if est.estimated_cost_usd is None
+            else f"estimated cost ${est.estimated_cost_usd:,.2f} at ${est.price_per_1m:g} "
+            f"per 1M training tokens ({est.price_note})"
+        )
+        lines.append(
+            f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}, {cost}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,422 @@
+"""Reading and writing training files, one record per source line (or CSV row).
+
+Formats: chat JSONL and DPO JSONL (kept byte for byte), pairs text (`input; output`),
+CSV/TSV with a header. Every record remembers its source line and its raw bytes so a file
+opened and saved without edits is byte-identical, and lines that do not parse are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+BOM = b"\xef\xbb\xbf"
+# A line longer than this is reported, not parsed: the cap on work per line.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+Kind = Literal["example", "invalid", "blank", "comment"]
+FORMATS = ("chat", "dpo", "pairs", "csv", "tsv")
+JSONL_FORMATS = ("chat", "dpo")
+
+
+@dataclass(slots=True)
+class Record:
+    """One source line (or CSV row) and what it means.
+
+    kind: "example" (obj is the parsed example, in chat or DPO shape), "invalid" (meant as an
+    example but unusable: `error` = (code, message)), "blank" or "comment" (not an example).
+    raw: the source text of the record without its final line ending; eol: that ending.
+    """
+
+    line: int
+    raw: bytes
+    eol: bytes
+    kind: Kind
+    obj: Any = None
+    error: tuple[str, str] | None = None
+
+
+class UnusableInput(ValueError):
+    """The bytes are not a training file at all (empty, binary, a JSON array...)."""
+
+
+# ---------------------------------------------------------------------------- lines
+
+
+def split_lines(data: bytes) -> tuple[bool, Iterator[tuple[int, bytes, bytes]]]:
+    """(has_bom, iterator of (line_number, raw_without_eol, eol)). Lines end at `\\n` only."""
+    has_bom = data.startswith(BOM)
+    start = len(BOM) if has_bom else 0
+
+    def lines() -> Iterator[tuple[int, bytes, bytes]]:
+        pos = start
+        number = 0
+        end = len(data)
+        while pos < end:
+            number += 1
+            nl = data.find(b"\n", pos)
+            if nl == -1:
+                yield number, data[pos:], b""
+                return
+            if nl > pos and data[nl - 1] == 0x0D:
+                yield number, data[pos : nl - 1], b"\r\n"
+            else:
+                yield number, data[pos:nl], b"\n"
+            pos = nl + 1
+
+    return has_bom, lines()
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes never occur in text files; a few in the first 8 KiB mean binary."""
+    return b"\x00" in data[:8192]
+
+
+# ---------------------------------------------------------------------------- JSONL
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def parse_json_line(raw: bytes) -> tuple[Any, tuple[str, str] | None]:
+    """Parse one JSONL line. Returns (obj, None) or (None, (code, message))."""
+    if len(raw) > MAX_LINE_BYTES:
+        mib = len(raw) / (1024 * 1024)
+        return None, (
+            "line_too_long",
+            f"line is {mib:.0f} MiB; lines over {MAX_LINE_BYTES // (1024 * 1024)} MiB "
+            "are not parsed",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, ("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+    try:
+        return _DECODER.decode(text), None
+    except json.JSONDecodeError as exc:
+        return None, ("invalid_json", f"column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        return None, ("invalid_json", "JSON nested too deeply to read")
+    except ValueError as exc:  # NaN / Infinity, rejected by _reject_constant
+        return None, ("invalid_json", str(exc))
+
+
+def is_dpo(obj: Any) -> bool:
+    return isinstance(obj, dict) and (
+        "preferred_output" in obj
+        or "non_preferred_output" in obj
+        or "preferred_completion" in obj
+        or ("input" in obj and "messages" not in obj)
+    )
+
+
+def read_jsonl(data: bytes) -> tuple[bool, Iterator[Record]]:
+    """Records of a JSONL file, one per physical line, blank lines included."""
+    has_bom, lines = split_lines(data)
+
+    def records() -> Iterator[Record]:
+        for number, raw, eol in lines:
+            if not raw.strip():
+                yield Record(number, raw, eol, "blank")
+                continue
+            obj, error = parse_json_line(raw)
+            if error is not None:
+                yield Record(number, raw, eol, "invalid", error=error)
+            else:
+                yield Record(number, raw, eol, "example", obj=obj)
+
+    return has_bom, records()
+
+
+def sniff_jsonl(data: bytes) -> str:
+    """'chat' or 'dpo' from the first line that parses; raises UnusableInput for non-JSONL."""
+    _, lines = split_lines(data)
+    for _number, raw, _eol in lines:
+        if not raw.strip():
+            continue
+        obj, error = parse_json_line(raw)
+        if error is None:
+            if isinstance(obj, list):
+                raise UnusableInput(
+                    "the file is a JSON array; the API needs JSONL, one JSON object a line"
+                )
+            return "dpo" if is_dpo(obj) else "chat"
+        if raw.lstrip().startswith(b"[") and _is_json_array(data):
+            raise UnusableInput(
+                "the file is a JSON array; the API needs JSONL, one JSON object a line"
+            )
+        return "chat"
+    return "chat"
+
+
+def _is_json_array(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data.lstrip(BOM)), list)
+    except (ValueError, RecursionError):
+        return False
+
+
+def to_jsonl_line(obj: Any) -> str:
+    """One example exactly as uploaded: default separators, UTF-8 unescaped."""
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def export_jsonl(examples: list[Any]) -> bytes:
+    """Chat JSONL as it will be uploaded: one object a line, `\\n` endings, no BOM."""
+    return "".join(to_jsonl_line(obj) + "\n" for obj in examples).encode("utf-8")
+
+
+def chat_example(user: str, assistant: str, system: str | None) -> dict[str, Any]:
+    messages: list[dict[str, str]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": user})
+    messages.append({"role": "assistant", "content": assistant})
+    return {"messages": messages}
+
+
+# ---------------------------------------------------------------------------- pairs
+
+SYSTEM_PREFIX = "system:"
+
+
+def read_pairs(
+    data: bytes, *, sep: str = ";", system: str | None = None
+) -> tuple[bool, Iterator[Record]]:
+    """Records of a pairs text file: `input; output` a line.
+
+    `#` lines are comments; `# system: TEXT` sets the system prompt for the pairs after it
+    (`system` is the prompt before any such line). A line without exactly one separator or
+    with an empty side is an invalid record, never guessed.
+    """
+    if not sep:
+        raise ValueError("the separator must not be empty")
+    has_bom, lines = split_lines(data)
+
+    def records() -> Iterator[Record]:
+        current = system
+        for number, raw, eol in lines:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                error = ("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+                yield Record(number, raw, eol, "invalid", error=error)
+                continue
+            stripped = text.strip()
+            if not stripped:
+                yield Record(number, raw, eol, "blank")
+                continue
+            if stripped.startswith("#"):
+                body = stripped[1:].strip()
+                if body.lower().startswith(SYSTEM_PREFIX):
+                    current = body[len(SYSTEM_PREFIX) :].strip() or None
+                yield Record(number, raw, eol, "comment")
+                continue
+            parts = text.split(sep)
+            error = _pair_error(parts, sep)
+            if error is not None:
+                yield Record(number, raw, eol, "invalid", error=error)
+                continue
+            user, assistant = parts[0].strip(), parts[1].strip()
+            yield Record(number, raw, eol, "example", obj=chat_example(user, assistant, current))
+
+    return has_bom, records()
+
+
+def _pair_error(parts: list[str], sep: str) -> tuple[str, str] | None:
+    if len(parts) == 1:
+        return "missing_separator", f"no separator {sep!r}: expected `input{sep} output`"
+    if len(parts) > 2:
+        return (
+            "multiple_separators",
+            f"{len(parts) - 1} separators {sep!r}: expected exactly one "
+            "(use --sep to choose another separator)",
+        )
+    if not parts[0].strip():
+        return "empty_input", f"nothing before the separator {sep!r} (the user message)"
+    if not parts[1].strip():
+        return "empty_output", f"nothing after the separator {sep!r} (the assistant message)"
+    return None
+
+
+# ---------------------------------------------------------------------------- CSV / TSV
+
+USER_COLUMNS = ("input", "user", "prompt")
+ASSISTANT_COLUMNS = ("output", "assistant", "completion", "response")
+SYSTEM_COLUMNS = ("system",)
+
+
+def read_table(
+    data: bytes, *, delimiter: str = ",", system: str | None = None
+) -> tuple[bool, Iterator[Record]]:
+    """Records of a CSV/TSV file with a header row; one record per row (rows may span lines).
+
+    Raises UnusableInput if the text is not UTF-8 or the header lacks the needed columns.
+    """
+    has_bom = data.startswith(BOM)
+    body = data[len(BOM) :] if has_bom else data
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnusableInput(f"not valid UTF-8 text (byte {exc.start + 1})") from None
+    physical = _physical_lines(text)
+    # csv needs line endings preserved inside quoted cells; feed it the physical lines.
+    reader = csv.reader(_LineFeed(physical), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UnusableInput("the file is empty") from None
+    except csv.Error as exc:
+        raise UnusableInput(f"line 1: cannot read the header: {exc}") from None
+    columns = _columns(header)
+    header_end = reader.line_num
+
+    def records() -> Iterator[Record]:
+        yield _table_record(physical, 0, header_end, "comment")
+        start = header_end
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                end = max(reader.line_num, start + 1)
+                rec = _table_record(physical, start, end, "invalid")
+                rec.error = ("csv_error", str(exc))
+                yield rec
+                start = end
+                continue
+            end = reader.line_num
+            rec = _table_record(physical, start, end, "example")
+            if not any(cell.strip() for cell in row):
+                rec.kind = "blank"
+            else:
+                obj, error = _row_example(row, columns, len(header), system)
+                if error is not None:
+                    rec.kind, rec.error = "invalid", error
+                else:
+                    rec.obj = obj
+            yield rec
+            start = end
+
+    return has_bom, records()
+
+
+def _physical_lines(text: str) -> list[str]:
+    """Lines split at `\\n` only (str.splitlines also splits at U+2028 and friends)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+class _LineFeed:
+    """An iterator over physical lines that csv.reader can consume one at a time."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._it = iter(lines)
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._it)
+
+
+def _table_record(physical: list[str], start: int, end: int, kind: Kind) -> Record:
+    text = "".join(physical[start:end])
+    eol = ""
+    for ending in ("\r\n", "\n", "\r"):
+        if text.endswith(ending):
+            eol = ending
+            text = text[: -len(ending)]
+            break
+    return Record(start + 1, text.encode("utf-8"), eol.encode(), kind)
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    names = [h.strip().lower() for h in header]
+
+    def find(options: tuple[str, ...]) -> int | None:
+        for option in options:
+            if option in names:
+                return names.index(option)
+        return None
+
+    user, assistant = find(USER_COLUMNS), find(ASSISTANT_COLUMNS)
+    if user is None or assistant is None:
+        raise UnusableInput(
+            "line 1: the header needs an input (or user) column and an output (or assistant) "
+            f"column; found {', '.join(repr(h) for h in header) or 'nothing'}"
+        )
+    columns = {"user": user, "assistant": assistant}
+    system = find(SYSTEM_COLUMNS)
+    if system is not None:
+        columns["system"] = system
+    return columns
+
+
+def _row_example(
+    row: list[str], columns: dict[str, int], width: int, system: str | None
+) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    if len(row) != width:
+        return None, ("csv_field_count", f"{len(row)} fields, the header has {width}")
+    user = row[columns["user"]].strip()
+    assistant = row[columns["assistant"]].strip()
+    if not user:
+        return None, ("empty_input", "the input (user) cell is empty")
+    if not assistant:
+        return None, ("empty_output", "the output (assistant) cell is empty")
+    row_system = row[columns["system"]].strip() if "system" in columns else ""
+    return chat_example(user, assistant, row_system or system), None
+
+
+# ---------------------------------------------------------------------------- dispatch
+
+
+def detect_format(data: bytes, filename: str | None = None) -> str:
+    """The format of a file from its name, then its content. Raises UnusableInput."""
+    name = (filename or "").lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".tsv") or name.endswith(".tab"):
+        return "tsv"
+    if name.endswith(".txt"):
+        return "pairs"
+    if name.endswith(".jsonl") or name.endswith(".json") or name.endswith(".ndjson"):
+        return sniff_jsonl(data)
+    head = data.lstrip(BOM).lstrip()[:1]
+    if head in (b"{", b"["):
+        return sniff_jsonl(data)
+    return "pairs"
+
+
+def read_records(
+    data: bytes, fmt: str, *, sep: str = ";", system: str | None = None
+) -> tuple[bool, Iterator[Record]]:
+    """(has_bom, records) for any format. Raises UnusableInput for unusable bytes."""
+    if fmt in JSONL_FORMATS:
+        return read_jsonl(data)
+    if fmt == "pairs":
+        return read_pairs(data, sep=sep, system=system)
+    if fmt == "csv":
+        return read_table(data, delimiter=",", system=system)
+    if fmt == "tsv":
+        return read_table(data, delimiter="\t", system=system)
+    raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def check_usable(data: bytes) -> None:
+    """Raise UnusableInput for bytes that are no training file of any format."""
+    if not data.strip(BOM + b" \t\r\n"):
+        raise UnusableInput("the file is empty")
+    if looks_binary(data):
+        raise UnusableInput("the file is binary (it contains NUL bytes), not a text file")

@@ -1,0 +1,201 @@
+"""The fine-tunable base models: tokenizer, example token limit, methods, price, shutdown.
+
+Facts from `shared/reference/openai-fine-tuning.md` section 3 (status late Nov 2026). Prices
+per 1M training tokens: no official table was found; each carries its source, and
+`price_verified` is False where the figure is from secondary reports or memory only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.errors import UsageError
+
+PRICES_CHECKED = "2026-11"
+_SECONDARY = "secondary reports (reference section 3), no official table found"
+_MEMORY = "from memory only, unverified (reference section 3)"
+
+
+@dataclass(frozen=True, slots=True)
+class BaseModel:
+    name: str  # the snapshot name the API resolves to
+    encoding: str  # tiktoken encoding name
+    example_token_limit: int  # longer examples are truncated from the end
+    limit_confirmed: bool
+    methods: tuple[str, ...]  # "supervised", "dpo", "reinforcement", "vision"
+    price_per_1m_training_tokens: float | None  # USD; None when not billed per token
+    price_source: str
+    price_date: str
+    price_verified: bool
+    shutdown_date: str | None  # YYYY-MM-DD
+    aliases: tuple[str, ...] = ()
+
+
+MODELS: tuple[BaseModel, ...] = (
+    BaseModel(
+        "gpt-4.1-2025-04-14",
+        "o200k_base",
+        65_536,
+        False,
+        ("supervised", "dpo"),
+        25.0,
+        _MEMORY,
+        PRICES_CHECKED,
+        False,
+        "2027-01-14",
+        ("gpt-4.1",),
+    ),
+    BaseModel(
+        "gpt-4.1-mini-2025-04-14",
+        "o200k_base",
+        65_536,
+        False,
+        ("supervised", "dpo"),
+        5.0,
+        _MEMORY,
+        PRICES_CHECKED,
+        False,
+        "2027-01-14",
+        ("gpt-4.1-mini",),
+    ),
+    BaseModel(
+        "gpt-4.1-nano-2025-04-14",
+        "o200k_base",
+        65_536,
+        False,
+        ("supervised", "dpo"),
+        1.5,
+        _MEMORY,
+        PRICES_CHECKED,
+        False,
+        "2026-10-23",
+        ("gpt-4.1-nano",),
+    ),
+    BaseModel(
+        "gpt-4o-2024-08-06",
+        "o200k_base",
+        65_536,
+        True,
+        ("supervised", "dpo", "vision"),
+        25.0,
+        _SECONDARY,
+        PRICES_CHECKED,
+        False,
+        "2027-01-14",
+        ("gpt-4o",),
+    ),
+    BaseModel(
+        "gpt-4o-mini-2024-07-18",
+        "o200k_base",
+        65_536,
+        True,
+        ("supervised", "dpo"),
+        3.0,
+        _SECONDARY,
+        PRICES_CHECKED,
+        False,
+        "2027-01-14",
+        ("gpt-4o-mini",),
+    ),
+    BaseModel(
+        # Billed at $100 per hour of core training time plus grader tokens, not per token.
+        "o4-mini-2025-04-16",
+        "o200k_base",
+        65_536,
+        False,
+        ("reinforcement",),
+        None,
+        "help.openai.com/en/articles/11323177: $100 per training hour",
+        PRICES_CHECKED,
+        True,
+        "2026-10-23",
+        ("o4-mini",),
+    ),
+    BaseModel(
+        "gpt-3.5-turbo-0125",
+        "cl100k_base",
+        16_385,
+        True,
+        ("supervised",),
+        8.0,
+        _SECONDARY,
+        PRICES_CHECKED,
+        False,
+        "2026-10-23",
+        ("gpt-3.5-turbo",),
+    ),
+    BaseModel(
+        "gpt-3.5-turbo-1106",
+        "cl100k_base",
+        16_385,
+        True,
+        ("supervised",),
+        8.0,
+        _SECONDARY,
+        PRICES_CHECKED,
+        False,
+        "2026-10-23",
+    ),
+    BaseModel(
+        "gpt-3.5-turbo-0613",
+        "cl100k_base",
+        4_096,
+        True,
+        ("supervised",),
+        8.0,
+        _SECONDARY,
+        PRICES_CHECKED,
+        False,
+        "2026-10-23",
+    ),
+    BaseModel(
+        # The guide gives no example limit for gpt-4-0613; 8,192 is its context window.
+        "gpt-4-0613",
+        "cl100k_base",
+        8_192,
+        False,
+        ("supervised",),
+        None,
+        "no price found",
+        PRICES_CHECKED,
+        False,
+        "2026-10-23",
+        ("gpt-4",),
+    ),
+)
+
+DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
+
+_BY_NAME: dict[str, BaseModel] = {}
+for _model in MODELS:
+    _BY_NAME[_model.name] = _model
+    for _alias in _model.aliases:
+        _BY_NAME[_alias] = _model
+
+
+class UnknownModel(UsageError):
+    """A model name that is not a fine-tunable base model (or an `ft:` name of one)."""
+
+
+def base_name(model: str) -> str:
+    """`ft:gpt-4.1-2025-04-14:org:suffix:id` -> `gpt-4.1-2025-04-14`; other names unchanged."""
+    name = model.strip()
+    if name.startswith("ft:"):
+        name = name[3:].split(":", 1)[0]
+    return name
+
+
+def find_model(model: str) -> BaseModel | None:
+    """The base model of a snapshot, alias or `ft:` name, or None if unknown."""
+    return _BY_NAME.get(base_name(model))
+
+
+def resolve_model(model: str | None) -> BaseModel:
+    """Like find_model, with the default for None; raises UnknownModel (exit 2)."""
+    if model is None:
+        return _BY_NAME[DEFAULT_MODEL]
+    found = find_model(model)
+    if found is None:
+        known = ", ".join(m.name for m in MODELS)
+        raise UnknownModel(f"unknown base model {model!r}; fine-tunable models: {known}")
+    return found

