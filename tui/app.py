@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
 from tui.errors import describe
+from tui.messages import AddTrainingExample
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -57,11 +58,45 @@ class TunebenchApp(App[int]):
         self.show_tracebacks = debug
         self.crash: BaseException | None = None
         self._startup_warnings = list(startup_warnings)
+        self.dataset_screen: DatasetScreen | None = None  # set when the screen mounts
         self._refresh_subtitle()
 
     def _refresh_subtitle(self) -> None:
         dataset = self.dataset_path.name if self.dataset_path else "no dataset"
         self.sub_title = f"profile: {self.profile_name} · {dataset}"
+
+    # --- the open dataset, for the other screens ----------------------------------------
+
+    @property
+    def dataset_system_prompt(self) -> str:
+        """The open dataset's default system prompt, else the configured one."""
+        screen = self.dataset_screen
+        if screen is not None and screen.doc is not None and screen.doc.default_system:
+            return screen.doc.default_system
+        return self.settings.dataset.system_prompt
+
+    @property
+    def saved_dataset_path(self) -> Path | None:
+        """The dataset file as saved (JSONL, no unsaved edits), for launching a job."""
+        screen = self.dataset_screen
+        if screen is None or screen.doc is None or screen.doc.dirty:
+            return None
+        return screen.save_path
+
+    async def on_add_training_example(self, message: AddTrainingExample) -> None:
+        await self.switch_mode("dataset")
+        screen = self.dataset_screen
+        if screen is not None:
+            screen.add_messages(message.messages)
+
+    async def action_quit(self) -> None:
+        screen = self.dataset_screen
+        if screen is not None and screen.has_unsaved():
+            if not isinstance(self.screen, DatasetScreen):
+                await self.switch_mode("dataset")
+            screen.confirm_quit()
+            return
+        self.exit()
 
     def on_mount(self) -> None:
         theme = self.settings.ui.theme
@@ -83,6 +118,8 @@ class TunebenchApp(App[int]):
                 lambda mode=mode: self.switch_mode(mode),  # type: ignore[misc]
             )
         yield SystemCommand("Help", "Keys of the current screen", self.action_help)
+        if isinstance(screen, DatasetScreen):
+            yield from screen.screen_commands()
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:

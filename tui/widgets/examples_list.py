@@ -1,0 +1,82 @@
+"""The examples of the open dataset: number, first words of the user turn, a problem marker."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+
+from tui.core.editing import Document, Entry, first_words
+from tui.core.problems import ERROR
+from tui.widgets.virtual_list import VirtualList
+
+_LABEL_CACHE_LIMIT = 4096
+
+
+class ExamplesList(VirtualList):
+    """Virtualised: only visible rows are labelled (each parses one line, cached)."""
+
+    BINDINGS = [  # noqa: RUF012
+        *VirtualList.BINDINGS,
+        Binding("slash", "screen.filter", "Filter"),
+        Binding("d", "screen.duplicate", "Duplicate"),
+        Binding("delete", "screen.delete", "Delete"),
+        Binding("alt+up", "screen.move(-1)", "Move up"),
+        Binding("alt+down", "screen.move(1)", "Move down"),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.document: Document | None = None
+        self.view: list[int] | None = None  # filtered entry indices, or None for all
+        self._labels: dict[Entry, str] = {}
+
+    def show(self, document: Document | None, view: list[int] | None = None) -> None:
+        self.document = document
+        self.view = view
+        self._labels.clear()
+        self.refresh_rows()
+
+    @property
+    def row_count(self) -> int:
+        if self.document is None:
+            return 0
+        return len(self.view) if self.view is not None else len(self.document)
+
+    def entry_index(self, row: int) -> int:
+        return self.view[row] if self.view is not None else row
+
+    def row_of(self, index: int) -> int | None:
+        if self.view is None:
+            return index
+        try:
+            return self.view.index(index)
+        except ValueError:
+            return None
+
+    def label(self, entry: Entry) -> str:
+        label = self._labels.get(entry)
+        if label is None:
+            if len(self._labels) > _LABEL_CACHE_LIMIT:
+                self._labels.clear()
+            label = self._labels[entry] = first_words(entry, 200)
+        return label
+
+    def render_row(self, row: int, width: int) -> Text:
+        assert self.document is not None
+        index = self.entry_index(row)
+        entries = self.document.entries
+        if index >= len(entries):
+            return Text()
+        entry = entries[index]
+        number = f"{index + 1:>6} "
+        if any(f[1] == ERROR for f in entry.findings):
+            marker = Text("✗ ", style="bold red")
+        elif entry.findings:
+            marker = Text("! ", style="bold yellow")
+        else:
+            marker = Text("  ")
+        text = Text(number, style="dim")
+        text.append_text(marker)
+        label = self.label(entry)
+        text.append(label, style="dim italic" if entry.kind == "blank" else "")
+        return text

@@ -1,0 +1,40 @@
+"""One line of figures: examples, errors, warnings, tokens, epochs and cost for a model."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.core.editing import Document
+from tui.core.estimate import default_epochs
+from tui.core.models import BaseModel
+
+
+def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> str:
+    if doc is None:
+        return f"Loading… · {model.name}"
+    c = doc.counts
+    parts = [f"{c.examples:,} examples"]
+    errors = f"[b red]{c.errors:,} errors[/]" if c.errors else "0 errors"
+    warnings = f"[b yellow]{c.warnings:,} warnings[/]" if c.warnings else "0 warnings"
+    parts += [errors, warnings]
+    if not doc.checked:
+        parts.append("checking…")
+    if doc.tokens_ready:
+        epochs = default_epochs(doc.tokens_known)
+        tokens = doc.tokens_total
+        parts.append(f"{tokens:,} tokens")
+        price = model.price_per_1m_training_tokens
+        cost = f" ≈ ${epochs * tokens / 1e6 * price:,.2f}" if price is not None else ""
+        parts.append(f"{epochs} epochs{cost}")
+    else:
+        parts.append("counting tokens…")
+    parts.append(model.name)
+    if state:
+        parts.append(state)
+    return " · ".join(parts)
+
+
+class StatsLine(Static):
+    DEFAULT_CSS = """
+    StatsLine { height: 1; padding: 0 1; background: $panel; }
+    """
