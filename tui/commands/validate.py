@@ -92,7 +92,5 @@ def summary(report: ValidationReport) -> str:
             else f"estimated cost ${est.estimated_cost_usd:,.2f} at ${est.price_per_1m:g} "
             f"per 1M training tokens ({est.price_note})"
         )
-        lines.append(
-            f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}, {cost}"
-        )
+        lines.append(f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}, {cost}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,4 +35,7 @@ def changed_on_disk(path: Path, stamp: FileStamp | None) -> bool:
 
 
 def is_read_only(path: Path) -> bool:
-    return path.exists() and not os.access(path, os.W_OK)
+    """Not writable by us, or marked read-only (root may write anyway; we respect the mark)."""
+    if not path.exists():
+        return False
+    return not os.access(path, os.W_OK) or not os.stat(path).st_mode & stat.S_IWUSR

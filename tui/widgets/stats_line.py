@@ -13,9 +13,12 @@ def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> st
     if doc is None:
         return f"Loading… · {model.name}"
     c = doc.counts
+    whole_file = doc.dataset_findings()
+    n_errors = c.errors + sum(1 for _, f in whole_file if f[1] == "error")
+    n_warnings = c.warnings + sum(1 for _, f in whole_file if f[1] == "warning")
     parts = [f"{c.examples:,} examples"]
-    errors = f"[b red]{c.errors:,} errors[/]" if c.errors else "0 errors"
-    warnings = f"[b yellow]{c.warnings:,} warnings[/]" if c.warnings else "0 warnings"
+    errors = f"[b red]{n_errors:,} errors[/]" if n_errors else "0 errors"
+    warnings = f"[b yellow]{n_warnings:,} warnings[/]" if n_warnings else "0 warnings"
     parts += [errors, warnings]
     if not doc.checked:
         parts.append("checking…")
@@ -28,7 +31,7 @@ def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> st
         parts.append(f"{epochs} epochs{cost}")
     else:
         parts.append("counting tokens…")
-    parts.append(model.name)
+    parts.append(model.aliases[0] if model.aliases else model.name)
     if state:
         parts.append(state)
     return " · ".join(parts)

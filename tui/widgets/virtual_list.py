@@ -25,7 +25,7 @@ class VirtualList(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
     DEFAULT_CSS = """
-    VirtualList { background: $surface; }
+    VirtualList { background: $surface; overflow-x: hidden; }
     VirtualList > .virtual-list--cursor { background: $block-cursor-blurred-background; }
     VirtualList:focus > .virtual-list--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground;
@@ -64,7 +64,7 @@ class VirtualList(ScrollView, can_focus=True):
     def refresh_rows(self) -> None:
         """Call after the rows changed: resizes the scroll area and redraws."""
         count = self.row_count
-        self.virtual_size = Size(self.size.width, count)
+        self.virtual_size = Size(0, count)
         if self.cursor >= count:
             self.cursor = max(0, count - 1)
         self.refresh()
