@@ -163,7 +163,7 @@ class ChoiceModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._title, classes="modal-title")
-            yield Static(self._body)
+            yield Static(self._body, id="body")
             with Horizontal():
                 for n, (answer, label) in enumerate(self._choices):
                     variant = "primary" if n == len(self._choices) - 1 else "default"
