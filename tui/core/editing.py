@@ -133,9 +133,12 @@ class Counts:
 # ---------------------------------------------------------------------------- document
 
 
-@dataclass
+@dataclass(repr=False)
 class Document:
     """An open dataset. All mutation goes through `apply`, `undo` and `redo`."""
+
+    def __repr__(self) -> str:
+        return f"<Document {self.fmt}, {len(self.entries):,} entries>"
 
     entries: list[Entry] = field(default_factory=list)
     fmt: str = "chat"  # "chat" or "dpo": what the entries are checked as
@@ -157,6 +160,7 @@ class Document:
         self._row_index: list[int] = []
         self.version = 0  # bumps on every change; views compare it
         self.structure_version = 0  # bumps when entries are inserted, deleted or moved
+        self.problems_version = 0  # bumps when any entry's findings change
         self._tokens_total = 0
         self._tokens_known = 0
         for entry in self.entries:
@@ -230,6 +234,7 @@ class Document:
             entry.kind, entry.findings = kind, findings
             self._count(entry, +1)
         self._rows = None
+        self.problems_version += 1
         self.version += 1
 
     # ------------------------------------------------------------------ reading
@@ -436,6 +441,7 @@ class Document:
             self._set(op.index, op.new)
             return op.index
         self.structure_version += 1
+        self.problems_version += 1
         self._rows = None
         if isinstance(op, Insert):
             self.entries[op.index : op.index] = op.entries
@@ -457,6 +463,8 @@ class Document:
         self.entries[index] = new
         self._count(new, +1)
         self.version += 1
+        if old.findings != new.findings:
+            self.problems_version += 1
         if self._rows is not None and (old.findings or new.findings):
             lo = bisect.bisect_left(self._row_index, index)
             hi = bisect.bisect_right(self._row_index, index)

@@ -127,6 +127,8 @@ class DatasetScreen(MainScreen):
         self._autosave_timer: Timer | None = None
         self._pending: list[list[dict[str, Any]]] = []
         self._status = ""
+        self._stats = ""
+        self._full_refresh = True
         self._pane = "edit"
 
     # ------------------------------------------------------------------ layout
@@ -200,7 +202,13 @@ class DatasetScreen(MainScreen):
         self._update_stats()
         self._read(path)
 
-    @work(thread=True, exclusive=True, group="dataset-load", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-load",
+        exit_on_error=False,
+        description="dataset-load",
+    )
     def _read(self, path: Path | None) -> None:
         from tui.core.filestamp import is_read_only, stamp_of
         from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
@@ -279,7 +287,13 @@ class DatasetScreen(MainScreen):
         self.app.dataset_path = path  # type: ignore[attr-defined]
         self.app._refresh_subtitle()  # type: ignore[attr-defined]
 
-    @work(thread=True, exclusive=True, group="dataset-check", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-check",
+        exit_on_error=False,
+        description="dataset-check",
+    )
     def _check_and_count(self, doc: Document) -> None:
         """First full check, then token counts: in chunks, applied on the UI thread."""
         if not doc.checked:
@@ -295,7 +309,7 @@ class DatasetScreen(MainScreen):
     def _checked(self, doc: Document) -> None:
         doc.checked = True
         if doc is self.doc:
-            self.query_one(ProblemsPanel).show(doc)
+            self.query_one(ProblemsPanel).show(doc, force=True)
             self._show_current()
             self._schedule_refresh()
 
@@ -330,7 +344,7 @@ class DatasetScreen(MainScreen):
         if doc is self.doc:
             self._schedule_refresh()
 
-    @work(thread=True, group="dataset-tokens", exit_on_error=False)
+    @work(thread=True, group="dataset-tokens", exit_on_error=False, description="dataset-tokens")
     def _count_one(self, doc: Document, entry: Entry) -> None:
         from tui.core.tokens import TokenCounter, example_tokens
 
@@ -375,7 +389,9 @@ class DatasetScreen(MainScreen):
         if doc is not None and doc.dirty:
             self._write_recovery(doc, list(doc.entries))
 
-    @work(thread=True, group="dataset-autosave", exit_on_error=False)
+    @work(
+        thread=True, group="dataset-autosave", exit_on_error=False, description="dataset-autosave"
+    )
     def _write_recovery(self, doc: Document, entries: list[Entry]) -> None:
         from tui.core.recovery import recovery_path, snapshot, write_recovery
 
@@ -460,10 +476,14 @@ class DatasetScreen(MainScreen):
         editor = self.query_one(PairEditor)
         editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
         self.query_one(JsonlPreview).show(entry, index)
-        self._changed(entry)
+        self._changed(entry, row_only=True)
 
-    def _changed(self, entry: Entry | None = None) -> None:
-        """After any edit: debounced views, a token count, the recovery file."""
+    def _changed(self, entry: Entry | None = None, *, row_only: bool = False) -> None:
+        """After any edit: debounced views, a token count, the recovery file.
+
+        row_only: only the current entry changed (typing), so the list redraws one row.
+        """
+        self._full_refresh = self._full_refresh or not row_only
         self._schedule_refresh()
         self._schedule_autosave()
         if entry is not None and self.doc is not None:
@@ -479,10 +499,11 @@ class DatasetScreen(MainScreen):
         if doc is None:
             return
         examples = self.query_one(ExamplesList)
-        if examples.view is None:
+        if self._full_refresh:
             examples.refresh_rows()
         else:
-            examples.refresh()
+            examples.refresh_entry(self.current)
+        self._full_refresh = False
         self.query_one(ProblemsPanel).show(doc)
         self._update_stats()
 
@@ -495,7 +516,12 @@ class DatasetScreen(MainScreen):
                 state = "unsaved"
             elif self.path is not None:
                 state = "saved"
-        self.query_one(StatsLine).update(stats_text(self.doc, self.model, state=state))
+        if self._status:
+            state = f"{state} · {self._status}" if state else self._status
+        text = stats_text(self.doc, self.model, state=state)
+        if text != self._stats:
+            self._stats = text
+            self.query_one(StatsLine).update(text, layout=False)
 
     def _after_op(self, index: int | None) -> None:
         if index is None or self.doc is None:
@@ -617,6 +643,7 @@ class DatasetScreen(MainScreen):
         else:
             self._status = ""
             examples.move_to(examples.row_of(self.current) or 0, notify=False)
+        self._update_stats()
 
     def key_escape(self) -> None:
         field = self.query_one("#filter", Input)
@@ -655,7 +682,13 @@ class DatasetScreen(MainScreen):
             chosen,
         )
 
-    @work(thread=True, exclusive=True, group="dataset-save", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-save",
+        exit_on_error=False,
+        description="dataset-save",
+    )
     def _save(self, path: Path, *, force: bool, then: str | None, new_target: bool = False) -> None:
         from tui.core.atomic import write_atomic
         from tui.core.filestamp import changed_on_disk, stamp_of
@@ -800,7 +833,13 @@ class DatasetScreen(MainScreen):
             chosen,
         )
 
-    @work(thread=True, exclusive=True, group="dataset-import", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-import",
+        exit_on_error=False,
+        description="dataset-import",
+    )
     def _import(self, path: Path) -> None:
         from tui.core.formats import check_usable, detect_format
 
@@ -839,7 +878,7 @@ class DatasetScreen(MainScreen):
             chosen,
         )
 
-    @work(thread=True, group="dataset-export", exit_on_error=False)
+    @work(thread=True, group="dataset-export", exit_on_error=False, description="dataset-export")
     def _export(self, path: Path, data: bytes) -> None:
         from tui.core.atomic import write_atomic
 
@@ -864,7 +903,7 @@ class DatasetScreen(MainScreen):
 
         self.app.push_screen(SplitModal(f"{train.name} and {valid.name}"), chosen)
 
-    @work(thread=True, group="dataset-split", exit_on_error=False)
+    @work(thread=True, group="dataset-split", exit_on_error=False, description="dataset-split")
     def _split(self, texts: list[bytes], share: float, seed: int, train: Path, valid: Path) -> None:
         from tui.core.atomic import write_atomic
         from tui.core.split import split_bytes
@@ -886,7 +925,13 @@ class DatasetScreen(MainScreen):
 
         self.app.push_screen(SystemPromptModal(self.doc.default_system), chosen)
 
-    @work(thread=True, exclusive=True, group="dataset-system", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-system",
+        exit_on_error=False,
+        description="dataset-system",
+    )
     def _system_for_all(self, doc: Document, new: str) -> None:
         batch = set_system_for_all(doc, new)
         self.app.call_from_thread(self._apply_system, doc, batch, new)

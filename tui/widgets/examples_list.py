@@ -53,6 +53,14 @@ class ExamplesList(VirtualList):
         except ValueError:
             return None
 
+    def refresh_entry(self, index: int) -> None:
+        """Redraw the row of one entry, if it is on screen."""
+        row = self.row_of(index)
+        if row is not None:
+            y = row - self.scroll_offset.y
+            if 0 <= y < self.size.height:
+                self.refresh_line(y)
+
     def label(self, entry: Entry) -> str:
         label = self._labels.get(entry)
         if label is None:

@@ -23,11 +23,19 @@ class JsonlPreview(Static):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self.plain_text = ""
+        self._lines = -1
+
+    def _render_text(self, text: Text) -> None:
+        """Update without a screen-wide layout unless the number of lines changed."""
+        width = max(1, self.content_region.width or self.size.width or 80)
+        lines = len(text.wrap(self.app.console, width))
+        self.update(text, layout=lines != self._lines)
+        self._lines = lines
 
     def show(self, entry: Entry | None, index: int) -> None:
         if entry is None:
             self.plain_text = ""
-            self.update(Text("No example selected. Ctrl+N adds one.", style="dim"))
+            self._render_text(Text("No example selected. Ctrl+N adds one.", style="dim"))
             return
         line = entry.text.decode("utf-8", "replace")
         shown = line[:MAX_PREVIEW_CHARS]
@@ -52,4 +60,4 @@ class JsonlPreview(Static):
         if not entry.findings and entry.kind == "example":
             text.append("\n✓ no problems", style="green")
         self.plain_text = text.plain
-        self.update(text)
+        self._render_text(text)

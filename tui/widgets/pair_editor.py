@@ -73,15 +73,14 @@ class PairEditor(Vertical):
         self._pair = pair
         self.raw_mode = entry is not None and pair is None
         self.set_class(self.raw_mode, "-raw")
-        note = self.query_one("#editor-note", Static)
         if entry is None:
-            note.update("")
+            self._note("")
             return
         if self.raw_mode:
             raw = entry.text.decode("utf-8", "replace")
             self._set_text("#raw", raw)
             why = "not valid JSON" if obj is None else "not a simple pair"
-            note.update(f"Raw JSON ({why}) · Ctrl+R: pair form when possible")
+            self._note(f"Raw JSON ({why}) · Ctrl+R: pair form when possible")
             return
         assert pair is not None
         self._set_input(pair.system or "")
@@ -91,16 +90,24 @@ class PairEditor(Vertical):
         with box.prevent(Checkbox.Changed):
             box.value = pair.weight != 0
         self._update_system_title(pair.system)
-        note.update("Ctrl+R: raw JSON · Tab: next field")
+        self._note("Ctrl+R: raw JSON · Tab: next field")
+
+    def _note(self, text: str) -> None:
+        note = self.query_one("#editor-note", Static)
+        if getattr(note, "_note_text", None) != text:
+            note._note_text = text  # type: ignore[attr-defined]
+            note.update(text, layout=False)
 
     def _update_system_title(self, system: str | None) -> None:
         field = self.query_one("#system", Input)
         if system is None:
-            field.border_title = "System (none)"
+            title = "System (none)"
         elif system == self.default_system:
-            field.border_title = "System (dataset default)"
+            title = "System (dataset default)"
         else:
-            field.border_title = "System (override for this example)"
+            title = "System (override for this example)"
+        if field.border_title != title:
+            field.border_title = title
 
     def _set_text(self, selector: str, text: str) -> None:
         area = self.query_one(selector, TextArea)

@@ -27,8 +27,18 @@ class ProblemsPanel(VirtualList):
         super().__init__(**kwargs)
         self.document: Document | None = None
         self._rows: list[tuple[int, Finding]] = []
+        self._shown: tuple[object, int, int] | None = None
 
-    def show(self, document: Document | None) -> None:
+    def show(self, document: Document | None, *, force: bool = False) -> None:
+        """Show the document's problems; a no-op when they did not change since last time."""
+        key = (
+            (document, document.problems_version, len(document.dataset_findings()))
+            if document is not None
+            else None
+        )
+        if key == self._shown and not force:
+            return
+        self._shown = key
         self.document = document
         self._rows = document.problem_rows() if document is not None else []
         self.refresh_rows()
