@@ -2,10 +2,13 @@
 
     python tests/bench_dataset_screen.py [N]
 
-Measures, in one run (keystroke-to-preview: from the key event being sent to the first
-screen update painted after the preview shows the typed text): time from start (before importing the app) to the first screen with
-the examples list filled, for N examples (default 100,000, ~35 MB); keystroke-to-preview
-latency (p50/p95/max over 150 keys) with 100 and with N examples; peak memory (max RSS).
+Measures in one run:
+- first screen: from before importing the app to the first paint with the examples list
+  filled, for N examples (default 100,000, ~35 MB);
+- keystroke-to-preview: from sending a key to the first screen update painted after the
+  preview shows the typed text (p50/p95/max over 150 keys), with 100 and with N examples,
+  after the background check and token count have finished;
+- peak memory (max RSS of the process).
 Targets: first screen < 2 s, p95 < 50 ms and not growing with size, memory < 600 MB.
 """
 
@@ -67,11 +70,21 @@ async def run_app(path: Path, *, first_screen_from: float | None) -> dict[str, f
         screen = app.screen
         assert isinstance(screen, DatasetScreen)
         examples = screen.query_one(ExamplesList)
-        while examples.row_count == 0:
-            await pilot.pause(0.005)
-        await pilot.pause()
+        first_paint: list[float] = []
+        screen_paint = screen._compositor_refresh
+
+        def paint_once() -> None:
+            screen_paint()
+            if examples.row_count and not first_paint:
+                first_paint.append(time.perf_counter())
+
+        screen._compositor_refresh = paint_once  # type: ignore[method-assign]
+        while not first_paint:
+            await asyncio.sleep(0.005)
+        screen._compositor_refresh = screen_paint  # type: ignore[method-assign]
         if first_screen_from is not None:
-            out["first_screen_s"] = time.perf_counter() - first_screen_from
+            # From before importing the app to the first paint showing the examples.
+            out["first_screen_s"] = first_paint[0] - first_screen_from
         assert screen.doc is not None
         t = time.perf_counter()
         while not screen.doc.tokens_ready:
@@ -134,7 +147,9 @@ async def main(n: int) -> None:
         small_result = await run_app(small, first_screen_from=None)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"first screen with {n:,} examples: {big_result['first_screen_s']:.2f} s (target < 2 s)")
-    print(f"full check + token count in the background: {big_result['checked_and_counted_s']:.1f} s")
+    print(
+        f"full check + token count in the background: {big_result['checked_and_counted_s']:.1f} s"
+    )
     for label, r in (("100", small_result), (f"{n:,}", big_result)):
         print(
             f"keystroke-to-preview, {label:>7} examples: p50 {r['p50_ms']:.1f} ms, "

@@ -22,6 +22,7 @@ from tui.core.formats import (
     is_dpo,
     parse_json_line,
     read_records,
+    split_lines,
     to_jsonl_line,
 )
 from tui.core.problems import ERROR, WARNING, Problem, Severity
@@ -177,14 +178,15 @@ class Document:
         to chat examples; their unreadable lines become invalid entries holding the source
         text, blank and comment lines are dropped.
         """
-        has_bom, records = read_records(data, fmt, sep=sep, system=system or None)
         entries: list[Entry] = []
         if fmt in JSONL_FORMATS:
-            for i, rec in enumerate(records):
-                kind = "blank" if rec.kind == "blank" else "example"
-                entries.append(Entry(rec.raw, rec.eol, kind, origin=i))
+            # Lines are split, not parsed: parsing and checking run later, in a worker.
+            has_bom, lines = split_lines(data)
+            for i, (_number, raw, eol) in enumerate(lines):
+                entries.append(Entry(raw, eol, "example" if raw.strip() else "blank", origin=i))
             doc = cls(entries, fmt=fmt, has_bom=has_bom, source_format=fmt, checked=False)
         else:
+            has_bom, records = read_records(data, fmt, sep=sep, system=system or None)
             for rec in records:
                 if rec.kind == "example":
                     text = encode_example(rec.obj)

@@ -276,7 +276,8 @@ class DatasetScreen(MainScreen):
         self.select(min(select, max(0, len(doc) - 1)))
         self.query_one(ExamplesList).focus()
         self._update_stats()
-        self._check_and_count(doc)
+        # Paint the first screen before the background check competes for the GIL.
+        self.call_after_refresh(self._check_and_count, doc)
 
     def _notice(self, text: str) -> None:
         notice = self.query_one("#notice", Static)
