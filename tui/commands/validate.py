@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import TYPE_CHECKING
 
 from tui.commands._input import positive_int, read_input
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the file's format (default: from its name and content)",
     )
     parser.add_argument("--sep", default=";", help="pairs separator (default ;)")
+    parser.add_argument("--system", metavar="TEXT", help="system prompt for pairs/CSV files")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.validate import validate_bytes
     from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 
+    if not args.sep:
+        raise UsageError("--sep must not be empty")
     model = resolve_model(args.model)  # an unknown name is a usage error here
     data = read_input(args.path)
     report = validate_bytes(
@@ -44,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
         filename=args.path,
         fmt=args.format,
         sep=args.sep,
+        system=args.system,
         epochs=args.epochs,
+        workers=min(4, os.cpu_count() or 1),
     )
     if report.fatal is not None:
         raise UsageError(f"{args.path}: {report.fatal}")
@@ -53,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for problem in report.problems:
             print(problem.format(args.path))
-        print(summary(report))
+        print(summary(report, auto_epochs=args.epochs is None))
     return EXIT_FAILED if report.errors else EXIT_OK
 
 
@@ -72,25 +78,34 @@ def report_json(path: str, report: ValidationReport) -> dict[str, object]:
     }
 
 
-def summary(report: ValidationReport) -> str:
+def summary(report: ValidationReport, *, auto_epochs: bool = True) -> str:
     """The few lines after the problems: counts, tokens, epochs, billed tokens, cost."""
     n_err, n_warn = len(report.errors), len(report.warnings)
     approx = "" if report.tokens.exact else "~"
     t = report.tokens
     lines = [
-        f"{report.n_examples:,} examples, {n_err} error{'s' * (n_err != 1)}, "
+        f"{report.n_examples:,} example{'s' * (report.n_examples != 1)}, "
+        f"{n_err} error{'s' * (n_err != 1)}, "
         f"{n_warn} warning{'s' * (n_warn != 1)} ({report.format}, {report.model})",
         f"tokens: total {approx}{t.total:,}, max {approx}{t.max:,}, "
         f"p50 {approx}{t.p50:,}, p95 {approx}{t.p95:,}"
-        + ("" if t.exact else " (~ estimated: tool calls, images or DPO are approximations)"),
+        + (
+            ""
+            if t.exact
+            else "\n  (~: estimates for tool calls, images, DPO or text over 500,000 chars)"
+        ),
     ]
     est = report.estimate
     if est is not None:
         cost = (
             "no per-token price known"
             if est.estimated_cost_usd is None
-            else f"estimated cost ${est.estimated_cost_usd:,.2f} at ${est.price_per_1m:g} "
-            f"per 1M training tokens ({est.price_note})"
+            else f"estimated cost ${est.estimated_cost_usd:,.2f} "
+            f"(${est.price_per_1m:g} per 1M training tokens"
+            + ("" if est.price_verified else ", price unverified")
+            + ")"
         )
-        lines.append(f"epochs {est.n_epochs}, billed tokens {approx}{est.billed_tokens:,}, {cost}")
+        auto = " (auto)" if auto_epochs else ""
+        lines.append(f"epochs {est.n_epochs}{auto}, billed tokens {approx}{est.billed_tokens:,}")
+        lines.append(cost)
     return "\n".join(lines)

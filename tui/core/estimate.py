@@ -63,7 +63,8 @@ class Estimate:
     billed_tokens: int  # epochs x sum of per-example tokens capped at the model's limit
     estimated_cost_usd: float | None  # None when the model has no per-token price
     price_per_1m: float | None
-    price_note: str
+    price_note: str  # where the price comes from and when it was checked
+    price_verified: bool
 
 
 def estimate(counts: Sequence[int], model: BaseModel, epochs: int | None = None) -> Estimate:
@@ -74,4 +75,4 @@ def estimate(counts: Sequence[int], model: BaseModel, epochs: int | None = None)
     price = model.price_per_1m_training_tokens
     cost = None if price is None else round(billed / 1_000_000 * price, 4)
     note = f"{model.price_source}, checked {model.price_date}"
-    return Estimate(n_epochs, billed, cost, price, note)
+    return Estimate(n_epochs, billed, cost, price, note, model.price_verified)

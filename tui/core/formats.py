@@ -46,14 +46,16 @@ class UnusableInput(ValueError):
 # ---------------------------------------------------------------------------- lines
 
 
-def split_lines(data: bytes) -> tuple[bool, Iterator[tuple[int, bytes, bytes]]]:
+def split_lines(
+    data: bytes, first_line: int = 1
+) -> tuple[bool, Iterator[tuple[int, bytes, bytes]]]:
     """(has_bom, iterator of (line_number, raw_without_eol, eol)). Lines end at `\\n` only."""
     has_bom = data.startswith(BOM)
     start = len(BOM) if has_bom else 0
 
     def lines() -> Iterator[tuple[int, bytes, bytes]]:
         pos = start
-        number = 0
+        number = first_line - 1
         end = len(data)
         while pos < end:
             number += 1
@@ -117,9 +119,9 @@ def is_dpo(obj: Any) -> bool:
     )
 
 
-def read_jsonl(data: bytes) -> tuple[bool, Iterator[Record]]:
+def read_jsonl(data: bytes, first_line: int = 1) -> tuple[bool, Iterator[Record]]:
     """Records of a JSONL file, one per physical line, blank lines included."""
-    has_bom, lines = split_lines(data)
+    has_bom, lines = split_lines(data, first_line)
 
     def records() -> Iterator[Record]:
         for number, raw, eol in lines:
@@ -142,25 +144,28 @@ def sniff_jsonl(data: bytes) -> str:
         if not raw.strip():
             continue
         obj, error = parse_json_line(raw)
-        if error is None:
-            if isinstance(obj, list):
-                raise UnusableInput(
-                    "the file is a JSON array; the API needs JSONL, one JSON object a line"
-                )
+        if error is None and not isinstance(obj, list):
             return "dpo" if is_dpo(obj) else "chat"
-        if raw.lstrip().startswith(b"[") and _is_json_array(data):
+        whole = _whole_json(data) if raw.lstrip()[:1] in (b"[", b"{") else None
+        if isinstance(whole, list):
             raise UnusableInput(
                 "the file is a JSON array; the API needs JSONL, one JSON object a line"
+            )
+        if isinstance(whole, dict) and b"\n" in data.strip():
+            raise UnusableInput(
+                "the file is one JSON object spread over several lines; "
+                "JSONL needs each example on one line"
             )
         return "chat"
     return "chat"
 
 
-def _is_json_array(data: bytes) -> bool:
+def _whole_json(data: bytes) -> Any:
+    """The whole file parsed as one JSON value, or None."""
     try:
-        return isinstance(json.loads(data.lstrip(BOM)), list)
+        return json.loads(data.lstrip(BOM))
     except (ValueError, RecursionError):
-        return False
+        return None
 
 
 def to_jsonl_line(obj: Any) -> str:
@@ -206,8 +211,8 @@ def read_pairs(
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                error = ("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1} of the line)")
-                yield Record(number, raw, eol, "invalid", error=error)
+                bad = ("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+                yield Record(number, raw, eol, "invalid", error=bad)
                 continue
             stripped = text.strip()
             if not stripped:
@@ -289,7 +294,8 @@ def read_table(
             except csv.Error as exc:
                 end = max(reader.line_num, start + 1)
                 rec = _table_record(physical, start, end, "invalid")
-                rec.error = ("csv_error", str(exc))
+                hint = " (a quote that is never closed?)" if "end of data" in str(exc) else ""
+                rec.error = ("csv_error", f"{exc}{hint}")
                 yield rec
                 start = end
                 continue
@@ -383,8 +389,14 @@ def _row_example(
 
 
 def detect_format(data: bytes, filename: str | None = None) -> str:
-    """The format of a file from its name, then its content. Raises UnusableInput."""
-    name = (filename or "").lower()
+    """The format of a file from its name, then its content. Raises UnusableInput.
+
+    Without a filename the bytes are JSONL (chat or DPO), as the API takes an upload; pairs
+    text and CSV/TSV are recognised by their extension (.txt, .csv, .tsv) or content.
+    """
+    if filename is None:
+        return sniff_jsonl(data)
+    name = filename.lower()
     if name.endswith(".csv"):
         return "csv"
     if name.endswith(".tsv") or name.endswith(".tab"):
@@ -418,5 +430,7 @@ def check_usable(data: bytes) -> None:
     """Raise UnusableInput for bytes that are no training file of any format."""
     if not data.strip(BOM + b" \t\r\n"):
         raise UnusableInput("the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnusableInput("the file is UTF-16 text; save it as UTF-8")
     if looks_binary(data):
         raise UnusableInput("the file is binary (it contains NUL bytes), not a text file")

@@ -7,24 +7,28 @@ are in `dataset_problems`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tui.core.checks import check_chat, check_dpo
 from tui.core.estimate import Estimate, TokenStats, estimate, token_stats
 from tui.core.formats import (
+    JSONL_FORMATS,
     Record,
     UnusableInput,
     check_usable,
     detect_format,
-    is_dpo,
     read_records,
-    to_jsonl_line,
 )
 from tui.core.models import DEFAULT_MODEL, BaseModel, find_model, resolve_model
 from tui.core.problems import ERROR, WARNING, Problem
-from tui.core.tokens import TokenCounter, example_tokens
+from tui.core.scan import (
+    PARALLEL_MIN_BYTES,
+    Scan,
+    check_record,
+    scan_parallel,
+    scan_records,
+    token_problem,
+)
 
 MIN_EXAMPLES = 10
 
@@ -34,7 +38,9 @@ __all__ = [
     "ValidationReport",
     "check_record",
     "dataset_problems",
+    "token_problem",
     "validate_bytes",
+    "validate_records",
 ]
 
 
@@ -64,40 +70,12 @@ class ValidationReport:
         return self.fatal is None and not self.errors
 
 
-def check_record(rec: Record, fmt: str) -> list[Problem]:
-    """Problems of one record alone (no token or dataset checks): pure, cheap."""
-    if rec.kind == "invalid":
-        code, message = rec.error or ("invalid_line", "cannot be read")
-        return [Problem(rec.line, code, ERROR, message)]
-    if rec.kind != "example":
-        return []
-    if fmt == "dpo":
-        findings = check_dpo(rec.obj)
-    elif fmt == "chat" and is_dpo(rec.obj):
-        findings = [
-            (
-                "mixed_formats",
-                ERROR,
-                "a DPO example (input / preferred_output) in a chat file; "
-                "a file holds one kind of example",
-            )
-        ]
-    else:
-        findings = check_chat(rec.obj)
-    return [Problem(rec.line, code, severity, message) for code, severity, message in findings]
-
-
-def token_problem(line: int, tokens: int, model: BaseModel) -> Problem | None:
-    """too_many_tokens when an example is over the model's per-example limit."""
-    limit = model.example_token_limit
-    if tokens <= limit:
-        return None
+def bom_problem() -> Problem:
     return Problem(
-        line,
-        "too_many_tokens",
+        1,
+        "byte_order_mark",
         WARNING,
-        f"messages: {tokens:,} tokens; {model.name} trains on the first {limit:,}, "
-        "the rest is truncated",
+        "the file starts with a UTF-8 byte order mark; the API may reject it (export writes none)",
     )
 
 
@@ -115,21 +93,6 @@ def dataset_problems(n_examples: int) -> list[Problem]:
     ]
 
 
-class DuplicateFinder:
-    """Remembers a digest of each example; reports exact repeats naming the first line."""
-
-    def __init__(self) -> None:
-        self._first: dict[bytes, int] = {}
-
-    def check(self, rec: Record, fmt: str) -> Problem | None:
-        key = rec.raw.strip() if fmt in ("chat", "dpo") else to_jsonl_line(rec.obj).encode()
-        digest = hashlib.blake2b(key, digest_size=16).digest()
-        first = self._first.setdefault(digest, rec.line)
-        if first == rec.line:
-            return None
-        return Problem(rec.line, "duplicate_example", WARNING, f"the same example as line {first}")
-
-
 def validate_bytes(
     data: bytes,
     model: str | None = None,
@@ -139,25 +102,17 @@ def validate_bytes(
     sep: str = ";",
     system: str | None = None,
     epochs: int | None = None,
+    workers: int = 1,
 ) -> ValidationReport:
     """Validate a training file given as bytes. Never raises for any input bytes.
 
     model: a base model snapshot, alias or `ft:` name (default gpt-4o-mini); an unknown name
     is reported as a warning and the default model's tokenizer and limits are used.
     fmt: "chat", "dpo", "pairs", "csv" or "tsv"; detected from filename and content if None.
+    workers: processes for big JSONL files (forked; use 1 inside a threaded app).
     """
     problems: list[Problem] = []
-    base = find_model(model) if model is not None else resolve_model(None)
-    if base is None:
-        base = resolve_model(None)
-        problems.append(
-            Problem(
-                0,
-                "unknown_model",
-                WARNING,
-                f"{model!r} is not a fine-tunable base model; counting as {DEFAULT_MODEL}",
-            )
-        )
+    base = _model_or_default(model, problems)
     try:
         check_usable(data)
         fmt = fmt or detect_format(data, filename)
@@ -166,53 +121,64 @@ def validate_bytes(
         problems.append(Problem(0, "unusable_file", ERROR, str(exc)))
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
     if has_bom:
-        problems.append(
-            Problem(
-                1,
-                "byte_order_mark",
-                WARNING,
-                "the file starts with a UTF-8 byte order mark; the API may reject it "
-                "(export writes none)",
+        problems.append(bom_problem())
+    if workers > 1 and fmt in JSONL_FORMATS and len(data) >= PARALLEL_MIN_BYTES:
+        scan = scan_parallel(data, fmt, base, workers)
+    else:
+        scan = scan_records(records, fmt, base)
+    return _report(scan, fmt, base, epochs, problems)
+
+
+def _model_or_default(model: str | None, problems: list[Problem]) -> BaseModel:
+    base = find_model(model) if model is not None else None
+    if base is None:
+        base = resolve_model(None)
+        if model is not None:
+            problems.append(
+                Problem(
+                    0,
+                    "unknown_model",
+                    WARNING,
+                    f"{model!r} is not a fine-tunable base model; counting as {DEFAULT_MODEL}",
+                )
             )
-        )
-    return _validate_records(records, fmt, base, problems, epochs)
+    return base
 
 
-def _validate_records(
+def validate_records(
     records: Iterable[Record],
     fmt: str,
-    base: BaseModel,
-    problems: list[Problem],
-    epochs: int | None,
+    *,
+    model: str | None = None,
+    epochs: int | None = None,
+    problems: list[Problem] | None = None,
 ) -> ValidationReport:
-    counter = TokenCounter(base.encoding)
-    duplicates = DuplicateFinder()
-    counts: list[int] = []
-    exact = True
-    dpo = fmt == "dpo"
-    for rec in records:
-        found = check_record(rec, fmt)
-        problems.extend(found)
-        if rec.kind != "example":
-            continue
-        n, n_exact = example_tokens(rec.obj, counter, dpo=dpo)
-        counts.append(n)
-        exact = exact and n_exact
-        too_many = token_problem(rec.line, n, base)
-        if too_many is not None:
-            problems.append(too_many)
-        duplicate = duplicates.check(rec, fmt)
-        if duplicate is not None:
-            problems.append(duplicate)
-    problems.extend(dataset_problems(len(counts)))
+    """Check records (streamed: parsed objects are not kept), count tokens, estimate cost."""
+    problems = [] if problems is None else problems
+    base = _model_or_default(model, problems)
+    return _report(scan_records(records, fmt, base), fmt, base, epochs, problems)
+
+
+def _report(
+    scan: Scan, fmt: str, base: BaseModel, epochs: int | None, problems: list[Problem]
+) -> ValidationReport:
+    """Add the dataset-level problems (duplicates, example count) and the estimate."""
+    problems.extend(scan.problems)
+    first: dict[bytes, int] = {}
+    for line, digest in zip(scan.lines, scan.digests, strict=True):
+        seen = first.setdefault(digest, line)
+        if seen != line:
+            problems.append(
+                Problem(line, "duplicate_example", WARNING, f"the same example as line {seen}")
+            )
+    problems.extend(dataset_problems(len(scan.counts)))
     problems.sort(key=lambda p: p.line)
-    stats = token_stats(counts, exact=exact and not counter.inexact)
     return ValidationReport(
         format=fmt,
         model=base.name,
-        n_examples=len(counts),
+        n_examples=len(scan.counts),
         problems=problems,
-        token_counts=counts,
-        tokens=stats,
-        estimate=estimate(counts, base, epochs),
+        token_counts=scan.counts,
+        tokens=token_stats(scan.counts, exact=scan.exact),
+        estimate=estimate(scan.counts, base, epochs),
     )

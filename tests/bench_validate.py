@@ -1,0 +1,176 @@
+"""Benchmark: `tunebench validate` against the OpenAI Cookbook's algorithm on one file.
+
+Not collected by pytest (the name does not start with test_). Run it with:
+
+    python tests/bench_validate.py [--examples 100000] [--runs 3] [--model gpt-4o-mini]
+
+It writes a chat JSONL file (~35 MB for 100,000 examples) into a temp dir, then times, in
+separate subprocesses each run: `python -m tui validate FILE --json` and the Cookbook algorithm
+(json.loads of each line, then tiktoken `encode` of every message value) with the same
+encoding, loaded by tiktoken itself from a pre-filled TIKTOKEN_CACHE_DIR. It reports wall
+and CPU times, their ratios and each process's peak memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The Cookbook's counting loop (Chat_finetuning_data_prep.ipynb), same encoding as the
+# validator: json.loads of each line, then encode() of every value of every message.
+COOKBOOK = r"""
+import json, resource, sys, time
+start = time.perf_counter()
+import tiktoken
+from tui.core.models import resolve_model
+# Genuine tiktoken loading, from a TIKTOKEN_CACHE_DIR the benchmark filled (no network).
+encoding = tiktoken.get_encoding(resolve_model(sys.argv[2]).encoding)
+dataset = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    dataset = [json.loads(line) for line in f]
+total = 0
+for ex in dataset:
+    num_tokens = 0
+    for message in ex["messages"]:
+        num_tokens += 3
+        for key, value in message.items():
+            num_tokens += len(encoding.encode(value))
+            if key == "name":
+                num_tokens += 1
+    num_tokens += 3
+    total += num_tokens
+elapsed = time.perf_counter() - start
+me = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": elapsed, "cpu": me.ru_utime + me.ru_stime,
+                  "maxrss_kb": me.ru_maxrss, "total": total}))
+"""
+
+VALIDATE = r"""
+import io, json, resource, sys, time, contextlib
+start = time.perf_counter()
+from tui.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(["validate", sys.argv[1], "--json", "--model", sys.argv[2]])
+elapsed = time.perf_counter() - start
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # forked workers, if any
+report = json.loads(out.getvalue())
+print(json.dumps({"seconds": elapsed,
+                  "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+                  "maxrss_kb": me.ru_maxrss, "worker_maxrss_kb": kids.ru_maxrss,
+                  "total": report["tokens"]["total"], "code": code}))
+"""
+
+SYSTEM_PROMPTS = [
+    "Popraw gramatykę zdania.",
+    "You are a careful copy editor. Fix grammar and spelling, keep the author's voice, "
+    "and answer with the corrected text only.",
+    "You are a support agent for a bicycle shop. Answer briefly and politely; if you do not "
+    "know, say so and offer to forward the question to a mechanic.",
+]
+
+
+def make_words(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnoprstuwyzząćęłńóśźż"
+    words = ["the", "and", "of", "to", "a", "in", "is", "że", "nie", "się", "na", "jest"]
+    words += [
+        "".join(rng.choice(letters) for _ in range(rng.randint(2, 10))) for _ in range(30_000)
+    ]
+    return words
+
+
+def sentence(rng: random.Random, words: list[str], n: int) -> str:
+    text = " ".join(rng.choice(words) for _ in range(n))
+    return text[:1].upper() + text[1:] + rng.choice(".?!")
+
+
+def generate(path: Path, n: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    words = make_words(rng)
+    with path.open("w", encoding="utf-8") as f:
+        for _ in range(n):
+            example = {
+                "messages": [
+                    {"role": "system", "content": rng.choice(SYSTEM_PROMPTS)},
+                    {"role": "user", "content": sentence(rng, words, rng.randint(3, 11))},
+                    {"role": "assistant", "content": sentence(rng, words, rng.randint(5, 18))},
+                ]
+            }
+            f.write(json.dumps(example, ensure_ascii=False) + "\n")
+    return path.stat().st_size
+
+
+def fill_tiktoken_cache(cache_dir: Path) -> None:
+    """Put the verified vocabularies where tiktoken looks before downloading them."""
+    sys.path.insert(0, str(REPO))
+    from tui.core.tokens import ENCODINGS, _vocabulary_bytes
+
+    cache_dir.mkdir(exist_ok=True)
+    for name in ENCODINGS:
+        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+        key = hashlib.sha1(url.encode()).hexdigest()
+        (cache_dir / key).write_bytes(_vocabulary_bytes(name))
+
+
+def run(script: str, path: Path, model: str) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), TIKTOKEN_CACHE_DIR=str(path.parent / "tiktoken"))
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(path), model],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", default="gpt-4o-mini-2024-07-18")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.jsonl"
+        fill_tiktoken_cache(Path(tmp) / "tiktoken")
+        started = time.perf_counter()
+        size = generate(path, args.examples)
+        print(
+            f"{args.examples:,} examples, {size / 1e6:.1f} MB, model {args.model} "
+            f"(generated in {time.perf_counter() - started:.1f} s), cpus {os.cpu_count()}"
+        )
+        ratios, cpu_ratios = [], []
+        for i in range(args.runs):
+            ours = run(VALIDATE, path, args.model)
+            cook = run(COOKBOOK, path, args.model)
+            ratios.append(cook["seconds"] / ours["seconds"])
+            cpu_ratios.append(cook["cpu"] / ours["cpu"])
+            print(
+                f"run {i + 1}: validate {ours['seconds']:.2f} s wall, {ours['cpu']:.2f} s cpu, "
+                f"peak {ours['maxrss_kb'] / 1024:.0f} MB (each worker "
+                f"<= {ours['worker_maxrss_kb'] / 1024:.0f} MB) | cookbook "
+                f"{cook['seconds']:.2f} s wall, {cook['cpu']:.2f} s cpu, "
+                f"peak {cook['maxrss_kb'] / 1024:.0f} MB | {ratios[-1]:.2f}x faster (wall)"
+            )
+            if ours["total"] != cook["total"]:
+                print(f"  token totals differ: validate {ours['total']}, cookbook {cook['total']}")
+        print(
+            f"median over {args.runs} runs: {statistics.median(ratios):.2f}x faster wall-clock, "
+            f"{statistics.median(cpu_ratios):.2f}x less CPU time"
+        )
+
+
+if __name__ == "__main__":
+    main()
