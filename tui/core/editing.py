@@ -591,7 +591,7 @@ def first_words(entry: Entry, width: int = 60) -> str:
                     break
     if not isinstance(text, str):
         text = entry.text[: width * 4].decode("utf-8", "replace")
-    return " ".join(text[: width * 2].split())[:width]
+    return " ".join(text[: width * 2].split())[:width] or "(empty)"
 
 
 def set_system_for_all(doc: Document, new: str) -> Batch:

@@ -75,7 +75,7 @@ class DatasetScreen(MainScreen):
     DatasetScreen #panes { height: 1fr; }
     DatasetScreen #list-pane { width: 40; border-right: vkey $border-blurred; }
     DatasetScreen #edit-pane { width: 1fr; }
-    DatasetScreen #problems-pane { width: 52; border-left: vkey $border-blurred; }
+    DatasetScreen #problems-pane { height: 12; border-top: hkey $border-blurred; }
     DatasetScreen #filter { display: none; border: none; height: 1; padding: 0 1; }
     DatasetScreen #filter.-active { display: block; }
     DatasetScreen ExamplesList, DatasetScreen ProblemsPanel { height: 1fr; }
@@ -86,6 +86,8 @@ class DatasetScreen(MainScreen):
     DatasetScreen.-narrow .pane-title { display: none; }
     DatasetScreen.-narrow #list-pane, DatasetScreen.-narrow #edit-pane,
     DatasetScreen.-narrow #problems-pane { display: none; width: 1fr; border: none; }
+    DatasetScreen.-narrow #problems-pane { height: 1fr; }
+    DatasetScreen.-narrow.-show-problems #panes { display: none; }
     DatasetScreen.-narrow.-show-list #list-pane { display: block; }
     DatasetScreen.-narrow.-show-edit #edit-pane { display: block; }
     DatasetScreen.-narrow.-show-problems #problems-pane { display: block; }
@@ -146,9 +148,12 @@ class DatasetScreen(MainScreen):
                 yield PairEditor(id="editor")
                 with Vertical(id="preview-box"):
                     yield JsonlPreview(id="preview")
-            with Vertical(id="problems-pane"):
-                yield Static("Problems  [dim]F4 · Enter jumps · f filters[/]", classes="pane-title")
-                yield ProblemsPanel(id="problems")
+        with Vertical(id="problems-pane"):
+            yield Static(
+                "Problems  [dim]F4 · Enter jumps to the example · f filters by code[/]",
+                classes="pane-title",
+            )
+            yield ProblemsPanel(id="problems")
 
     def on_mount(self) -> None:
         self.app.dataset_screen = self  # type: ignore[attr-defined]
@@ -337,8 +342,11 @@ class DatasetScreen(MainScreen):
         self.app.call_from_thread(self._tokens_ready, doc)
 
     def _apply_tokens(self, doc: Document, chunk: list[tuple[Entry, bytes, int]]) -> None:
+        current = self._entry() if doc is self.doc else None
         for entry, text, tokens in chunk:
             doc.set_tokens(entry, text, tokens)
+            if entry is current:
+                self.query_one(JsonlPreview).show(entry, self.current)
 
     def _tokens_ready(self, doc: Document) -> None:
         doc.tokens_ready = True
@@ -522,7 +530,7 @@ class DatasetScreen(MainScreen):
         text = stats_text(self.doc, self.model, state=state)
         if text != self._stats:
             self._stats = text
-            self.query_one(StatsLine).update(text, layout=False)
+            self.query_one(StatsLine).show(text)
 
     def _after_op(self, index: int | None) -> None:
         if index is None or self.doc is None:

@@ -17,11 +17,11 @@ class ExamplesList(VirtualList):
 
     BINDINGS = [  # noqa: RUF012
         *VirtualList.BINDINGS,
-        Binding("slash", "screen.filter", "Filter"),
-        Binding("d", "screen.duplicate", "Duplicate"),
-        Binding("delete", "screen.delete", "Delete"),
-        Binding("alt+up", "screen.move(-1)", "Move up"),
-        Binding("alt+down", "screen.move(1)", "Move down"),
+        Binding("slash", "screen.filter", "Filter", show=False),
+        Binding("d", "screen.duplicate", "Duplicate example", show=False),
+        Binding("delete", "screen.delete", "Delete example", show=False),
+        Binding("alt+up", "screen.move(-1)", "Move example up", show=False),
+        Binding("alt+down", "screen.move(1)", "Move example down", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:

@@ -15,7 +15,7 @@ class ProblemsPanel(VirtualList):
 
     BINDINGS = [  # noqa: RUF012
         *VirtualList.BINDINGS,
-        Binding("f", "filter_code", "Filter by this code"),
+        Binding("f", "filter_code", "Filter by this code", show=False),
     ]
 
     def action_filter_code(self) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 from tui.core.editing import Document
 from tui.core.estimate import default_epochs
 from tui.core.models import BaseModel
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> str:
@@ -16,9 +21,9 @@ def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> st
     whole_file = doc.dataset_findings()
     n_errors = c.errors + sum(1 for _, f in whole_file if f[1] == "error")
     n_warnings = c.warnings + sum(1 for _, f in whole_file if f[1] == "warning")
-    parts = [f"{c.examples:,} examples"]
-    errors = f"[b red]{n_errors:,} errors[/]" if n_errors else "0 errors"
-    warnings = f"[b yellow]{n_warnings:,} warnings[/]" if n_warnings else "0 warnings"
+    parts = [_plural(c.examples, "example")]
+    errors = f"[b red]{_plural(n_errors, 'error')}[/]" if n_errors else "0 errors"
+    warnings = f"[b yellow]{_plural(n_warnings, 'warning')}[/]" if n_warnings else "0 warnings"
     parts += [errors, warnings]
     if not doc.checked:
         parts.append("checking…")
@@ -38,6 +43,16 @@ def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> st
 
 
 class StatsLine(Static):
+    """One line, two when narrow; a screen layout only when that changes."""
+
     DEFAULT_CSS = """
-    StatsLine { height: 1; padding: 0 1; background: $panel; }
+    StatsLine { height: auto; max-height: 2; padding: 0 1; background: $panel; }
     """
+
+    _rows = 0
+
+    def show(self, markup: str) -> None:
+        width = max(1, self.size.width - 2)
+        rows = 1 if Text.from_markup(markup).cell_len <= width else 2
+        self.update(markup, layout=rows != self._rows)
+        self._rows = rows
