@@ -12,6 +12,7 @@ from tui.app import TunebenchApp
 from tui.config import load_config
 from tui.core.recovery import recovery_path
 from tui.screens.dataset import DatasetScreen
+from tui.screens.dataset_modals import ChoiceModal
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -107,6 +108,11 @@ def test_restore_offer(snap_compare, tmp_path: Path, size: tuple[int, int]) -> N
 
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
+        for _ in range(250):
+            if isinstance(pilot.app.screen, ChoiceModal) and pilot.app.screen.focused:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=size)
 

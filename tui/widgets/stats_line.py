@@ -50,9 +50,18 @@ class StatsLine(Static):
     """
 
     _rows = 0
+    _markup = ""
 
     def show(self, markup: str) -> None:
-        width = max(1, self.size.width - 2)
-        rows = 1 if Text.from_markup(markup).cell_len <= width else 2
+        self._markup = markup
+        if not self.size.width:
+            self._rows = 0  # not laid out yet: on_resize decides
+            self.update(markup)
+            return
+        rows = 1 if Text.from_markup(markup).cell_len <= self.size.width - 2 else 2
         self.update(markup, layout=rows != self._rows)
         self._rows = rows
+
+    def on_resize(self) -> None:
+        self._rows = 0
+        self.show(self._markup)
