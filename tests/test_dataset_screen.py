@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from tui.app import TunebenchApp
 from tui.config import load_config
 from tui.messages import AddTrainingExample
 from tui.screens.dataset import DatasetScreen
-from tui.screens.dataset_modals import ChoiceModal, SystemPromptModal
+from tui.screens.dataset_modals import ChoiceModal, PathModal, SystemPromptModal
 from tui.widgets.jsonl_preview import JsonlPreview
 from tui.widgets.problems_panel import ProblemsPanel
 
@@ -264,3 +264,27 @@ async def test_read_only_file_opens_with_a_notice(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
         assert "read-only" in str(screen.query_one("#notice").render())
+
+
+async def test_pairs_file_opens_converted_and_saves_as_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.txt"
+    path.write_text(
+        "# system: Popraw gramatykę zdania.\nMama, ja, chcieć, ciastko; Mamo, chcę ciastko.\n"
+        "bez separatora\n",
+        encoding="utf-8",
+    )
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        assert "converted" in str(screen.query_one("#notice").render())
+        assert any("missing_separator" in r for r in problem_rows(screen))
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, PathModal)
+        assert app.screen.query_one(Input).value == str(tmp_path / "pairs.jsonl")
+        await pilot.press("enter")
+        target = tmp_path / "pairs.jsonl"
+        await wait_until(pilot, lambda: target.exists())
+        first = json.loads(target.read_text(encoding="utf-8").splitlines()[0])
+        assert first["messages"][0] == {"role": "system", "content": SYSTEM}
+        assert app.dataset_path == target and app.sub_title.endswith("pairs.jsonl")
+        assert path.read_text(encoding="utf-8").startswith("# system:")  # source untouched
