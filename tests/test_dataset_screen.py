@@ -288,3 +288,26 @@ async def test_pairs_file_opens_converted_and_saves_as_jsonl(tmp_path: Path) -> 
         assert first["messages"][0] == {"role": "system", "content": SYSTEM}
         assert app.dataset_path == target and app.sub_title.endswith("pairs.jsonl")
         assert path.read_text(encoding="utf-8").startswith("# system:")  # source untouched
+
+
+async def test_multi_turn_example_is_edited_as_a_message_list(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("enter", "alt+n")  # the pair becomes system, user, assistant, user
+        await wait_until(pilot, lambda: len(screen.query("MessageArea")) == 4)
+        await wait_until(pilot, lambda: screen.focused is screen.query("MessageArea").last())
+        await pilot.press(*"Dalej?", "alt+n", *"Tak.")
+        await wait_until(pilot, lambda: b"Tak." in screen.doc.entries[0].text)  # type: ignore[union-attr]
+        assert screen.doc is not None
+        roles = [m["role"] for m in json.loads(screen.doc.entries[0].text)["messages"]]
+        assert roles == ["system", "user", "assistant", "user", "assistant"]
+        await pilot.press("alt+r")  # assistant -> system
+        await wait_until(
+            pilot, lambda: b'"role": "system", "content": "Tak."' in screen.doc.entries[0].text
+        )  # type: ignore[union-attr]
+        await pilot.press("alt+x")
+        await wait_until(pilot, lambda: b"Tak." not in screen.doc.entries[0].text)  # type: ignore[union-attr]
+        assert '"content": "Dalej?"' in preview_text(screen)

@@ -562,6 +562,49 @@ def as_pair(obj: Any) -> Pair | None:
     return Pair(system, messages[-2]["content"], assistant["content"], weight)
 
 
+ROLES_CYCLE = ("system", "user", "assistant")
+
+
+@dataclass(slots=True)
+class PlainMessage:
+    """A message of plain text, as the message-list editor edits it."""
+
+    role: str
+    content: str
+    weight: int | None = None
+
+
+def as_messages(obj: Any) -> list[PlainMessage] | None:
+    """The messages of a chat example made only of plain text messages, else None."""
+    if not isinstance(obj, dict) or set(obj) != {"messages"}:
+        return None
+    messages = obj["messages"]
+    if not isinstance(messages, list) or not messages:
+        return None
+    out: list[PlainMessage] = []
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in ROLES_CYCLE:
+            return None
+        allowed = {"role", "content", "weight"} if m["role"] == "assistant" else {"role", "content"}
+        if set(m) - allowed or not isinstance(m.get("content"), str):
+            return None
+        weight = m.get("weight")
+        if "weight" in m and (weight not in (0, 1) or isinstance(weight, bool)):
+            return None
+        out.append(PlainMessage(m["role"], m["content"], weight))
+    return out
+
+
+def messages_example(messages: list[PlainMessage]) -> dict[str, Any]:
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        message: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.weight is not None and m.role == "assistant":
+            message["weight"] = m.weight
+        out.append(message)
+    return {"messages": out}
+
+
 def pair_example(pair: Pair) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     if pair.system is not None:

@@ -460,18 +460,20 @@ class DatasetScreen(MainScreen):
             self._apply_filter("")
         self.select(index)
         self._show_pane("edit")
-        self.query_one(PairEditor).focus_field(self._field_of(index, message))
+        self.query_one(PairEditor).focus_field(*self._field_of(index, message))
 
-    def _field_of(self, index: int, message: str) -> str:
+    def _field_of(self, index: int, message: str) -> tuple[str, int | None]:
+        """The editor field a problem message points at: (role, message index)."""
         match = _MESSAGE_INDEX.search(message)
         if match is None or self.doc is None:
-            return "user"
+            return "user", None
+        k = int(match.group(1))
         obj = self.doc.entries[index].parse()
         try:
-            role = obj["messages"][int(match.group(1))]["role"]
+            role = obj["messages"][k]["role"]
         except (TypeError, KeyError, IndexError):
-            return "user"
-        return role if role in ("system", "user", "assistant") else "user"
+            return "user", k
+        return (role if role in ("system", "user", "assistant") else "user"), k
 
     # ------------------------------------------------------------------ editing
 
@@ -1004,6 +1006,10 @@ class DatasetScreen(MainScreen):
 
     # ------------------------------------------------------------------ palette
 
+    def _editor(self, action: str) -> Any:
+        editor = self.query_one(PairEditor)
+        return getattr(editor, f"action_{action}")
+
     def screen_commands(self) -> Iterable[SystemCommand]:
         """Every action of this screen, for the command palette."""
         commands = [
@@ -1022,7 +1028,14 @@ class DatasetScreen(MainScreen):
             ("Split train/validation…", "Two files, by seed", self.action_split),
             ("Set system prompt for all…", "Undoable", self.action_system_prompt),
             ("Filter examples…", "By text or code:NAME", self.action_filter),
-            ("Raw JSON / pair form", "Edit the line as JSON", self.action_toggle_raw),
+            ("Raw JSON / form", "Edit the line as JSON", self.action_toggle_raw),
+            ("Add message", "A new turn after the focused one", self._editor("add_message")),
+            (
+                "Remove message",
+                "The focused message of a multi-turn example",
+                self._editor("remove_message"),
+            ),
+            ("Change message role", "system → user → assistant", self._editor("cycle_role")),
             ("Edit in $EDITOR", "The current text in your editor", self.action_external_editor),
             ("Choose base model…", "For tokens, epochs and cost", self.action_choose_model),
             ("Launch job", "Save, then start a fine-tuning job", self.action_launch),

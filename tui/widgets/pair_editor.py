@@ -1,18 +1,44 @@
-"""The editor of one example: system prompt, user and assistant text, weight; or raw JSON.
+"""The editor of one example: a pair, a list of messages, or the raw JSONL line.
 
-A simple example (system?, user, assistant) is edited as a pair; anything else (multi-turn,
-tools, DPO, a line that is not valid JSON) is edited as its raw JSONL text. Every change
+A simple example (system?, user, assistant) is edited as a pair. A multi-turn example of
+plain text messages is edited as a message list (add, remove, re-role, edit). Anything else
+(tools, DPO, a line that is not valid JSON) is edited as its raw JSONL text. Every change
 posts `PairEditor.Edited` with the line as it would be saved.
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Static, TextArea
 
-from tui.core.editing import Entry, Pair, as_pair, encode_example, pair_example
+from tui.core.editing import (
+    ROLES_CYCLE,
+    Entry,
+    Pair,
+    PlainMessage,
+    as_messages,
+    as_pair,
+    encode_example,
+    messages_example,
+    pair_example,
+)
+
+
+class MessageArea(TextArea):
+    """The text of one message in the message list; its role is the border title."""
+
+    def __init__(self, message: PlainMessage, index: int) -> None:
+        super().__init__(message.content, soft_wrap=True, tab_behavior="focus")
+        self.message = message
+        self.index = index
+        self.set_title()
+
+    def set_title(self) -> None:
+        weight = " · weight 0 (not trained)" if self.message.weight == 0 else ""
+        self.border_title = f"{self.index + 1}. {self.message.role}{weight}"
 
 
 class PairEditor(Vertical):
@@ -28,7 +54,16 @@ class PairEditor(Vertical):
     PairEditor #pair-fields { height: 1fr; }
     PairEditor Checkbox { border: none; height: 1; padding: 0; background: $surface; }
     PairEditor #editor-note { height: 1; color: $text-muted; }
+    PairEditor #messages-box { display: none; height: 1fr; }
+    PairEditor.-messages #pair-fields { display: none; }
+    PairEditor.-messages #messages-box { display: block; }
+    PairEditor MessageArea { height: auto; min-height: 3; max-height: 12; }
     """
+    BINDINGS = [  # noqa: RUF012
+        Binding("alt+n", "add_message", "Add message", show=False),
+        Binding("alt+x", "remove_message", "Remove message", show=False),
+        Binding("alt+r", "cycle_role", "Change role", show=False),
+    ]
 
     class Edited(Message):
         def __init__(self, text: bytes, field: str) -> None:
@@ -40,8 +75,14 @@ class PairEditor(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.entry: Entry | None = None
         self._pair: Pair | None = None
-        self.raw_mode = False
+        self._messages: list[PlainMessage] | None = None
+        self.mode = "pair"  # "pair", "messages" or "raw"
         self.default_system = ""
+        self._focus_after_mount: int | None = None
+
+    @property
+    def raw_mode(self) -> bool:
+        return self.mode == "raw"
 
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-note")
@@ -56,6 +97,7 @@ class PairEditor(Vertical):
             assistant.border_title = "Assistant"
             yield assistant
             yield Checkbox("Train on this answer (weight 1)", True, id="weight")
+        yield VerticalScroll(id="messages-box")
         with Vertical(id="raw-box"):
             raw = TextArea(id="raw", soft_wrap=True, tab_behavior="focus")
             raw.border_title = "Raw JSONL line"
@@ -70,17 +112,24 @@ class PairEditor(Vertical):
         self.disabled = entry is None
         obj = entry.parse() if entry is not None else None
         pair = None if force_raw or entry is None else as_pair(obj)
-        self._pair = pair
-        self.raw_mode = entry is not None and pair is None
-        self.set_class(self.raw_mode, "-raw")
+        messages = None if force_raw or entry is None or pair else as_messages(obj)
+        self._pair, self._messages = pair, messages
+        self.mode = "pair" if pair or entry is None else "messages" if messages else "raw"
+        self.set_class(self.mode == "raw", "-raw")
+        self.set_class(self.mode == "messages", "-messages")
         if entry is None:
             self._note("")
             return
-        if self.raw_mode:
+        if self.mode == "raw":
             raw = entry.text.decode("utf-8", "replace")
             self._set_text("#raw", raw)
-            why = "not valid JSON" if obj is None else "not a simple pair"
-            self._note(f"Raw JSON ({why}) · Ctrl+R: pair form when possible")
+            why = "not valid JSON" if obj is None else "not plain text messages"
+            self._note(f"Raw JSON ({why}) · Ctrl+R: form when possible")
+            return
+        if self.mode == "messages":
+            assert messages is not None
+            self._show_messages(messages)
+            self._note("Alt+N add · Alt+X remove · Alt+R role · Ctrl+R raw JSON")
             return
         assert pair is not None
         self._set_input(pair.system or "")
@@ -131,8 +180,13 @@ class PairEditor(Vertical):
     def current_text(self) -> bytes | None:
         if self.entry is None:
             return None
-        if self.raw_mode:
+        if self.mode == "raw":
             return self.query_one("#raw", TextArea).text.encode("utf-8")
+        if self.mode == "messages":
+            current = self._current_messages()
+            if current == self._messages:
+                return self.entry.text
+            return encode_example(messages_example(current))
         assert self._pair is not None
         system = self.query_one("#system", Input).value
         pair = Pair(
@@ -172,9 +226,95 @@ class PairEditor(Vertical):
         event.stop()
         self._edited("weight")
 
-    def focus_field(self, name: str) -> None:
-        target = "#raw" if self.raw_mode else f"#{name}"
-        self.query_one(target).focus()
+    def focus_field(self, name: str, message: int | None = None) -> None:
+        """Focus a field: system/user/assistant, or message `message` of a message list."""
+        if self.mode == "messages":
+            areas = list(self.query(MessageArea))
+            match = [a for a in areas if a.index == message] or [
+                a for a in areas if a.message.role == name
+            ]
+            if match or areas:
+                (match or areas)[0].focus()
+            return
+        self.query_one("#raw" if self.mode == "raw" else f"#{name}").focus()
+
+    # ---------------------------------------------------------------- message list
+
+    def _show_messages(self, messages: list[PlainMessage]) -> None:
+        box = self.query_one("#messages-box", VerticalScroll)
+        areas = list(box.query(MessageArea))
+        if [a.message.role for a in areas] == [m.role for m in messages] and len(areas) == len(
+            messages
+        ):
+            for area, message in zip(areas, messages, strict=True):
+                area.message = message
+                area.set_title()
+                if area.text != message.content:
+                    with area.prevent(TextArea.Changed):
+                        area.load_text(message.content)
+            return
+        focus = self._focus_after_mount
+        self._focus_after_mount = None
+        box.remove_children()
+        new = [MessageArea(m, i) for i, m in enumerate(messages)]
+        box.mount(*new)
+        if focus is not None and new:
+            self.call_after_refresh(new[min(focus, len(new) - 1)].focus)
+
+    def _current_messages(self) -> list[PlainMessage]:
+        return [
+            PlainMessage(a.message.role, a.text, a.message.weight) for a in self.query(MessageArea)
+        ]
+
+    def _focused_index(self) -> int | None:
+        focused = self.screen.focused
+        return focused.index if isinstance(focused, MessageArea) else None
+
+    def _post_messages(self, messages: list[PlainMessage], focus: int) -> None:
+        self._focus_after_mount = focus
+        self.post_message(self.Edited(encode_example(messages_example(messages)), "messages"))
+
+    def action_add_message(self) -> None:
+        """Add a message after the focused one (a pair becomes a message list)."""
+        if self.entry is None or self.mode == "raw":
+            return
+        if self.mode == "pair":
+            assert self._pair is not None
+            system = self.query_one("#system", Input).value
+            current = [PlainMessage("system", system)] if system else []
+            current += [
+                PlainMessage("user", self.query_one("#user", TextArea).text),
+                PlainMessage(
+                    "assistant", self.query_one("#assistant", TextArea).text, self._weight()
+                ),
+            ]
+            at = len(current)
+        else:
+            current = self._current_messages()
+            focused = self._focused_index()
+            at = len(current) if focused is None else focused + 1
+        before = current[at - 1].role if at else "assistant"
+        current.insert(at, PlainMessage("user" if before == "assistant" else "assistant", ""))
+        self._post_messages(current, at)
+
+    def action_remove_message(self) -> None:
+        index = self._focused_index()
+        if self.mode != "messages" or index is None:
+            return
+        current = self._current_messages()
+        del current[index]
+        self._post_messages(current, max(0, index - 1))
+
+    def action_cycle_role(self) -> None:
+        index = self._focused_index()
+        if self.mode != "messages" or index is None:
+            return
+        current = self._current_messages()
+        message = current[index]
+        role = ROLES_CYCLE[(ROLES_CYCLE.index(message.role) + 1) % len(ROLES_CYCLE)]
+        weight = message.weight if role == "assistant" else None
+        current[index] = PlainMessage(role, message.content, weight)
+        self._post_messages(current, index)
 
     def focused_area(self) -> TextArea | None:
         focused = self.screen.focused
