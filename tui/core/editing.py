@@ -115,7 +115,7 @@ class Move:
 
 @dataclass(slots=True)
 class Batch:
-    ops: list[Replace | Insert | Delete | Move]
+    ops: list[Op]
     label: str = ""
     system: tuple[str, str] | None = None  # (old, new) default system prompt
 
@@ -645,7 +645,7 @@ def set_system_for_all(doc: Document, new: str) -> Batch:
     a worker and `apply` the batch on the UI thread.
     """
     old = doc.default_system
-    ops: list[Replace | Insert | Delete | Move] = []
+    ops: list[Op] = []
     for i, entry in enumerate(list(doc.entries)):
         obj = entry.parse()
         if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
@@ -673,5 +673,7 @@ def set_system_for_all(doc: Document, new: str) -> Batch:
 
 def apply_system_batch(doc: Document, batch: Batch, new: str) -> None:
     """Apply a batch from `set_system_for_all` (skipping entries edited meanwhile)."""
-    ops = [op for op in batch.ops if isinstance(op, Replace) and doc.entries[op.index] is op.old]
+    ops: list[Op] = [
+        op for op in batch.ops if isinstance(op, Replace) and doc.entries[op.index] is op.old
+    ]
     doc.apply(Batch(ops, "system prompt", (doc.default_system, new)))

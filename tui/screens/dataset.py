@@ -760,7 +760,7 @@ class DatasetScreen(MainScreen):
         if then == "quit":
             self.app.exit()
         elif then == "launch":
-            self.app.run_action("launch_job")
+            self._launch_job()
 
     # ------------------------------------------------------------------ file actions
 
@@ -1002,7 +1002,14 @@ class DatasetScreen(MainScreen):
         if self.doc.dirty or self.save_path is None:
             self.action_save(then="launch")
             return
-        self.app.run_action("launch_job")
+        self._launch_job()
+
+    def _launch_job(self) -> None:
+        """Hand the saved file to the Jobs screen's launch dialog (app action launch_job)."""
+        if not hasattr(self.app, "action_launch_job"):
+            self.notify("Launching a job needs the Jobs screen, which is not in this build.")
+            return
+        self.app.call_later(self.app.run_action, "launch_job")
 
     # ------------------------------------------------------------------ palette
 

@@ -166,8 +166,10 @@ class ChoiceModal(ModalScreen[str | None]):
             yield Static(self._body, id="body")
             with Horizontal():
                 for n, (answer, label) in enumerate(self._choices):
-                    variant = "primary" if n == len(self._choices) - 1 else "default"
-                    yield Button(label, id=f"choice-{answer}", variant=variant)
+                    last = n == len(self._choices) - 1
+                    yield Button(
+                        label, id=f"choice-{answer}", variant="primary" if last else "default"
+                    )
 
     def on_mount(self) -> None:
         self.query(Button).last().focus()
