@@ -311,3 +311,30 @@ async def test_multi_turn_example_is_edited_as_a_message_list(tmp_path: Path) ->
         await pilot.press("alt+x")
         await wait_until(pilot, lambda: b"Tak." not in screen.doc.entries[0].text)  # type: ignore[union-attr]
         assert '"content": "Dalej?"' in preview_text(screen)
+
+
+async def test_every_action_is_in_help_and_palette(tmp_path: Path) -> None:
+    from tui.screens.help import HelpScreen
+
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("DataTable")
+        actions = {table.get_row_at(i)[1] for i in range(table.row_count)}  # type: ignore[attr-defined]
+        expected = {"Save", "Undo", "Redo", "New", "Launch job", "System prompt for all"}
+        assert (
+            expected | {"Split train/validation", "Import pairs/CSV", "Duplicate example"}
+            <= actions
+        )
+        await pilot.press("escape", "ctrl+p", *"split train")
+        await wait_until(
+            pilot,
+            lambda: (
+                "Split train/validation"
+                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            ),
+        )  # type: ignore[attr-defined]
