@@ -102,3 +102,13 @@ def test_problem_spans_point_at_the_json_value() -> None:
     start, end = finding_span("messages[1].role: 'bot' is not a role", json_spans(obj, text))
     assert text[start:end] == '"bot"'
     assert json_spans(obj, json.dumps(obj, indent=1)) == {}  # another layout: no guessing
+
+
+def test_an_example_over_the_token_limit_gets_a_warning() -> None:
+    doc = checked(b"\n".join(line(f"u{i}") for i in range(10)) + b"\n")
+    entry = doc.entries[4]
+    doc.set_tokens(entry, entry.text, 70_000, limit=65_536)
+    assert [(p.line, p.code) for p in doc.problems()] == [(5, "too_many_tokens")]
+    assert doc.counts.warnings == 1
+    doc.set_tokens(entry, entry.text, 100, limit=65_536)
+    assert doc.problems() == [] and doc.counts.warnings == 0

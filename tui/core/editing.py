@@ -30,6 +30,8 @@ from tui.core.validate import MIN_EXAMPLES, check_record
 
 Finding = tuple[str, Severity, str]  # (code, severity, message)
 
+TOO_MANY_TOKENS = "too_many_tokens"
+
 # Typing into one field within this many seconds of the last keystroke is one undo step.
 COALESCE_SECONDS = 1.5
 
@@ -341,8 +343,11 @@ class Document:
     def token_counts(self) -> list[int]:
         return [e.tokens for e in self.entries if e.tokens is not None and e.kind == "example"]
 
-    def set_tokens(self, entry: Entry, text: bytes, tokens: int) -> None:
-        """Record a token count computed in a worker for `text`, if the entry still holds it."""
+    def set_tokens(self, entry: Entry, text: bytes, tokens: int, limit: int | None = None) -> None:
+        """Record a token count computed in a worker for `text`, if the entry still holds it.
+
+        Over the model's per-example `limit`, the entry gets a too_many_tokens warning.
+        """
         if entry.text is not text:
             return
         if entry.tokens is not None:
@@ -351,6 +356,21 @@ class Document:
         entry.tokens = tokens
         self._tokens_total += tokens
         self._tokens_known += 1
+        over = limit is not None and tokens > limit
+        had = any(f[0] == TOO_MANY_TOKENS for f in entry.findings)
+        if over != had:
+            self._count(entry, -1)
+            kept = tuple(f for f in entry.findings if f[0] != TOO_MANY_TOKENS)
+            if over:
+                message = (
+                    f"messages: {tokens:,} tokens; only the first {limit:,} are trained on, "
+                    "the rest is truncated"
+                )
+                kept += ((TOO_MANY_TOKENS, WARNING, message),)
+            entry.findings = kept
+            self._count(entry, +1)
+            self._rows = None
+            self.problems_version += 1
 
     def reset_tokens(self) -> None:
         """Forget every token count (another encoding was chosen)."""

@@ -343,8 +343,9 @@ class DatasetScreen(MainScreen):
 
     def _apply_tokens(self, doc: Document, chunk: list[tuple[Entry, bytes, int]]) -> None:
         current = self._entry() if doc is self.doc else None
+        limit = self.model.example_token_limit
         for entry, text, tokens in chunk:
-            doc.set_tokens(entry, text, tokens)
+            doc.set_tokens(entry, text, tokens, limit)
             if entry is current:
                 self.query_one(JsonlPreview).show(entry, self.current)
 
@@ -657,11 +658,14 @@ class DatasetScreen(MainScreen):
         self._update_stats()
 
     def key_escape(self) -> None:
+        """Esc clears an active filter; from the editor or problems it goes back to the list."""
         field = self.query_one("#filter", Input)
         if field.has_class("-active"):
             field.value = ""
             self._apply_filter("")
             self.query_one(ExamplesList).focus()
+        elif self._pane != "list":
+            self.action_pane("list")
 
     # ------------------------------------------------------------------ saving
 
@@ -966,11 +970,10 @@ class DatasetScreen(MainScreen):
         def chosen(name: str | None) -> None:
             if name is None or self.doc is None:
                 return
-            old = self.model
             self.model = resolve_model(name)
-            if old.encoding != self.model.encoding:
-                self.doc.reset_tokens()
-                self._check_and_count(self.doc)
+            # Another tokenizer or example limit: count again (in the worker).
+            self.doc.reset_tokens()
+            self._check_and_count(self.doc)
             self._update_stats()
 
         self.app.push_screen(ModelModal(options, self.model.name), chosen)
