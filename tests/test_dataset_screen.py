@@ -219,6 +219,15 @@ async def test_filter_by_problem_code(tmp_path: Path) -> None:
         await pilot.press("f")
         assert examples.row_count == 1  # type: ignore[attr-defined]
         assert screen.current == 4
+        # Text filter with `/` from the list; Enter on a problem jumps to its example.
+        await pilot.press("escape", "f2", "slash", *"zzz", "enter")
+        assert examples.row_count == 0  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await pilot.press("f2", "slash", *"u1", "enter")
+        assert examples.row_count == 3  # type: ignore[attr-defined]  # u1, u10, u11
+        await pilot.press("escape", "f4", "end", "enter")
+        assert screen.current == 9 and "line 10" in preview_text(screen)
+        assert screen.query_one("#raw", TextArea).has_focus
 
 
 async def test_add_training_example_message_adds_an_undoable_row(tmp_path: Path) -> None:
