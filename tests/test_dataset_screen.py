@@ -347,3 +347,33 @@ async def test_every_action_is_in_help_and_palette(tmp_path: Path) -> None:
                 in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
             ),
         )  # type: ignore[attr-defined]
+
+
+async def test_import_export_and_split(tmp_path: Path) -> None:
+    path = tmp_path / "grammar.jsonl"
+    write_dataset(path, n=20)
+    pairs = tmp_path / "more.txt"
+    pairs.write_text(
+        "Kot, być, mały; Kot jest mały.\nPies, biegać; Pies biega.\n", encoding="utf-8"
+    )
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("f5", *str(pairs), "enter")
+        await wait_until(pilot, lambda: len(screen.doc or ()) == 22)
+        assert screen.doc is not None
+        added = json.loads(screen.doc.entries[21].text)["messages"]
+        assert added[0] == {"role": "system", "content": SYSTEM}  # the dataset default
+        await pilot.press("ctrl+z")
+        assert len(screen.doc) == 20
+        await pilot.press("f8", "enter")  # suggested name: grammar.export.jsonl
+        exported = tmp_path / "grammar.export.jsonl"
+        await wait_until(pilot, lambda: exported.exists())
+        assert exported.read_bytes() == path.read_bytes()
+        await pilot.press("f9", "enter")  # validation share 0.1, seed 42
+        train, valid = tmp_path / "grammar.train.jsonl", tmp_path / "grammar.valid.jsonl"
+        await wait_until(pilot, lambda: train.exists() and valid.exists())
+        assert len(valid.read_bytes().splitlines()) == 2
+        assert sorted(train.read_bytes().splitlines() + valid.read_bytes().splitlines()) == sorted(
+            path.read_bytes().splitlines()
+        )
