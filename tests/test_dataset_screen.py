@@ -377,3 +377,14 @@ async def test_import_export_and_split(tmp_path: Path) -> None:
         assert sorted(train.read_bytes().splitlines() + valid.read_bytes().splitlines()) == sorted(
             path.read_bytes().splitlines()
         )
+
+
+async def test_a_file_that_is_no_dataset_gives_one_line_and_a_new_dataset(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jsonl"
+    path.write_bytes(b"\x89PNG\x00\x00\x00binary")
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        notice = str(screen.query_one("#notice").render())
+        assert notice.startswith(f"{path}: the file is binary")
+        assert app.dataset_path is None and screen.doc is not None and len(screen.doc) == 1

@@ -57,6 +57,7 @@ async def settle(pilot: Pilot) -> None:
             break
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.02)
+    await pilot.app.workers.wait_for_complete()  # the edited example's token count
     await pilot.pause()
 
 
@@ -88,7 +89,9 @@ def test_dataset_modals(snap_compare, tmp_path: Path, size: tuple[int, int], key
 
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        await pilot.press(*keys)
+        await pilot.press(*keys[:-1])  # edits first, settled (tokens counted)
+        await settle(pilot)
+        await pilot.press(keys[-1])  # then the key that opens the dialog
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=size)

@@ -29,7 +29,9 @@ from tui.core.editing import (
     pair_example,
     set_system_for_all,
 )
+from tui.core.formats import UnusableInput
 from tui.core.models import MODELS, BaseModel, find_model, resolve_model
+from tui.errors import UsageError
 from tui.screens.base import MainScreen
 from tui.screens.dataset_modals import (
     ChoiceModal,
@@ -130,7 +132,9 @@ class DatasetScreen(MainScreen):
         self._pending: list[list[dict[str, Any]]] = []
         self._status = ""
         self._stats = ""
+        self._error = ""  # why the file asked for could not be opened
         self._full_refresh = True
+        self._to_count: Entry | None = None  # the edited entry, counted after the debounce
         self._pane = "edit"
 
     # ------------------------------------------------------------------ layout
@@ -215,6 +219,18 @@ class DatasetScreen(MainScreen):
         description="dataset-load",
     )
     def _read(self, path: Path | None) -> None:
+        try:
+            opened = self._open(path)
+        except (UnusableInput, OSError, UsageError) as exc:
+            error: BaseException = exc
+            if isinstance(exc, UnusableInput):
+                error = UsageError(f"{path}: {exc}")
+            self.app.call_from_thread(self._open_failed, error)
+            return
+        self.app.call_from_thread(self._opened, opened)
+
+    def _open(self, path: Path | None) -> Opened:
+        """Read and split a file (or make a new dataset); runs in the load worker."""
         from tui.core.filestamp import is_read_only, stamp_of
         from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
         from tui.core.recovery import find_recovery, source_digest
@@ -225,25 +241,32 @@ class DatasetScreen(MainScreen):
             empty = Document(default_system=system)
             blank = encode_example(pair_example(Pair(system or None, "", "")))
             doc = Document([empty.make_entry(blank)], default_system=system)
-            opened = Opened(doc, None, None, "", None, False, find_recovery(None, ""))
+            return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
+        data = path.read_bytes()
+        check_usable(data)
+        fmt = detect_format(data, path.name)
+        doc = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
+        sha = source_digest(data)
+        save_path = path if fmt in JSONL_FORMATS else None
+        return Opened(
+            doc,
+            path,
+            save_path,
+            sha,
+            stamp_of(path, data),
+            is_read_only(path),
+            find_recovery(path, sha),
+        )
+
+    def _open_failed(self, error: BaseException) -> None:
+        """A file that cannot be opened: one line inline and as a notification."""
+        message = self.app.report_error(error)  # type: ignore[attr-defined]
+        if self.doc is None:  # nothing open yet: start a new dataset under the error
+            self._error = message
+            self.path = None
+            self._read(None)
         else:
-            data = path.read_bytes()
-            check_usable(data)
-            fmt = detect_format(data, path.name)
-            doc = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
-            sha = source_digest(data)
-            jsonl = fmt in JSONL_FORMATS
-            save_path = path if jsonl else None
-            opened = Opened(
-                doc,
-                path,
-                save_path,
-                sha,
-                stamp_of(path, data),
-                is_read_only(path),
-                find_recovery(path, sha),
-            )
-        self.app.call_from_thread(self._opened, opened)
+            self._notice(message)
 
     def _opened(self, opened: Opened) -> None:
         self.path = opened.path
@@ -253,7 +276,8 @@ class DatasetScreen(MainScreen):
         self.read_only = opened.read_only
         self._set_app_path(opened.path)
         self._use(opened.doc)
-        notices = []
+        notices = [self._error] if self._error else []
+        self._error = ""
         if opened.read_only:
             notices.append(f"{opened.path}: read-only. Edits can be saved elsewhere (Ctrl+S asks).")
         if opened.path is not None and opened.save_path is None:
@@ -496,10 +520,10 @@ class DatasetScreen(MainScreen):
         row_only: only the current entry changed (typing), so the list redraws one row.
         """
         self._full_refresh = self._full_refresh or not row_only
+        if entry is not None:
+            self._to_count = entry
         self._schedule_refresh()
         self._schedule_autosave()
-        if entry is not None and self.doc is not None:
-            self._count_one(self.doc, entry)
 
     def _schedule_refresh(self) -> None:
         if self._refresh_timer is None:
@@ -518,6 +542,9 @@ class DatasetScreen(MainScreen):
         self._full_refresh = False
         self.query_one(ProblemsPanel).show(doc)
         self._update_stats()
+        if self._to_count is not None:
+            self._count_one(doc, self._to_count)
+            self._to_count = None
 
     def _update_stats(self) -> None:
         state = ""
