@@ -52,10 +52,6 @@ class Entry:
     origin: int | None = None
     source_error: tuple[str, str] | None = None  # why a non-JSONL source line did not convert
 
-    @property
-    def is_example(self) -> bool:
-        return self.kind != "blank"
-
     def parse(self) -> Any:
         """The parsed example, or None when the line is not valid JSON."""
         obj, error = parse_json_line(self.text)
@@ -161,8 +157,6 @@ class Document:
         self.duplicates = 0
         self._rows: list[tuple[int, Finding]] | None = None
         self._row_index: list[int] = []
-        self.version = 0  # bumps on every change; views compare it
-        self.structure_version = 0  # bumps when entries are inserted, deleted or moved
         self.problems_version = 0  # bumps when any entry's findings change
         self._tokens_total = 0
         self._tokens_known = 0
@@ -239,7 +233,6 @@ class Document:
             self._count(entry, +1)
         self._rows = None
         self.problems_version += 1
-        self.version += 1
 
     # ------------------------------------------------------------------ reading
 
@@ -339,9 +332,6 @@ class Document:
     def tokens_known(self) -> int:
         """How many examples have a token count (counting runs in a worker)."""
         return self._tokens_known
-
-    def token_counts(self) -> list[int]:
-        return [e.tokens for e in self.entries if e.tokens is not None and e.kind == "example"]
 
     def set_tokens(self, entry: Entry, text: bytes, tokens: int, limit: int | None = None) -> None:
         """Record a token count computed in a worker for `text`, if the entry still holds it.
@@ -451,7 +441,6 @@ class Document:
     # ------------------------------------------------------------------ internals
 
     def _do(self, op: Op) -> int:
-        self.version += 1
         if isinstance(op, Batch):
             if op.system is not None:
                 self.default_system = op.system[1]
@@ -462,7 +451,6 @@ class Document:
         if isinstance(op, Replace):
             self._set(op.index, op.new)
             return op.index
-        self.structure_version += 1
         self.problems_version += 1
         self._rows = None
         if isinstance(op, Insert):
@@ -484,7 +472,6 @@ class Document:
         self._count(old, -1)
         self.entries[index] = new
         self._count(new, +1)
-        self.version += 1
         if old.findings != new.findings:
             self.problems_version += 1
         if self._rows is not None and (old.findings or new.findings):
