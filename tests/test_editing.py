@@ -49,6 +49,7 @@ def test_insert_delete_move_and_duplicates() -> None:
     doc.insert(10, [line("u1")])
     assert doc.duplicates == 1
     assert any(code == "duplicate_example" for _, (code, _, _) in doc.dataset_findings())
+    assert doc.matching("code:duplicate_example") == [10]
     doc.move(10, 0)
     assert doc.entries[0].text == line("u1")
     doc.delete(0)

@@ -315,6 +315,8 @@ class Document:
         query = query.strip()
         if query.startswith("code:"):
             code = query[5:].strip()
+            if code == "duplicate_example":
+                return self._repeats()
             return [i for i, e in enumerate(self.entries) if any(f[0] == code for f in e.findings)]
         needle = query.lower().encode("utf-8")
         escaped = to_jsonl_line(query.lower())[1:-1].encode("utf-8")
@@ -323,6 +325,19 @@ class Document:
             for i, e in enumerate(self.entries)
             if needle in e.text.lower() or escaped in e.text.lower()
         ]
+
+    def _repeats(self) -> list[int]:
+        """Indices of examples that repeat an earlier one exactly."""
+        seen: set[bytes] = set()
+        out = []
+        for i, entry in enumerate(self.entries):
+            if entry.kind == "blank":
+                continue
+            key = entry.text.strip()
+            if key in seen:
+                out.append(i)
+            seen.add(key)
+        return out
 
     @property
     def tokens_total(self) -> int:

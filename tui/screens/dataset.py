@@ -477,8 +477,13 @@ class DatasetScreen(MainScreen):
 
     @on(VirtualList.Selected, "#problems")
     def _problem_selected(self, event: VirtualList.Selected) -> None:
-        index, (_code, _severity, message) = self.query_one(ProblemsPanel).row(event.row)
-        if index < 0 or self.doc is None:
+        index, (code, _severity, message) = self.query_one(ProblemsPanel).row(event.row)
+        if self.doc is None:
+            return
+        if index < 0:  # a whole-file problem: show the examples it is about, if any
+            if code == "duplicate_example":
+                self.filter_by_code(code)
+                self.query_one(ExamplesList).focus()
             return
         examples = self.query_one(ExamplesList)
         if examples.row_of(index) is None:
@@ -655,7 +660,8 @@ class DatasetScreen(MainScreen):
     def filter_by_code(self, code: str) -> None:
         field = self.query_one("#filter", Input)
         field.add_class("-active")
-        field.value = f"code:{code}"
+        with field.prevent(Input.Changed):
+            field.value = f"code:{code}"
         self._apply_filter(field.value)
 
     @on(Input.Changed, "#filter")
