@@ -76,7 +76,8 @@ class ExamplesList(VirtualList):
         if index >= len(entries):
             return Text()
         entry = entries[index]
-        number = f"{index + 1:>6} "
+        digits = max(4, len(str(len(entries))))
+        number = f"{index + 1:>{digits}} "
         if any(f[1] == ERROR for f in entry.findings):
             marker = Text("✗ ", style="bold red")
         elif entry.findings:

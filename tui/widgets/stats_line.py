@@ -33,7 +33,7 @@ def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> st
         parts.append(f"{tokens:,} tokens")
         price = model.price_per_1m_training_tokens
         cost = f" ≈ ${epochs * tokens / 1e6 * price:,.2f}" if price is not None else ""
-        parts.append(f"{epochs} epochs{cost}")
+        parts.append(f"{_plural(epochs, 'epoch')}{cost}")
     else:
         parts.append("counting tokens…")
     parts.append(model.aliases[0] if model.aliases else model.name)
