@@ -16,13 +16,14 @@ class VirtualList(ScrollView, can_focus=True):
     """Rows come from `row_count` and `render_row`; nothing is created per row."""
 
     BINDINGS = [  # noqa: RUF012
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
+        # Arrow and page keys go without a description, so F1 help lists the actions.
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("home", "jump(0)", show=False),
+        Binding("end", "jump(-1)", show=False),
+        Binding("enter", "select", "Open / jump to", show=False),
     ]
     DEFAULT_CSS = """
     VirtualList { background: $surface; overflow-x: hidden; }
