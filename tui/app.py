@@ -13,7 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
 from tui.errors import describe
-from tui.messages import AddTrainingExample
+from tui.messages import AddTrainingExample, OpenInPlayground
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -34,9 +34,10 @@ class TunebenchApp(App[int]):
     }
     DEFAULT_MODE = "dataset"
     BINDINGS = [  # noqa: RUF012
-        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset"),
-        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs"),
-        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground"),
+        # Hidden from the footer: the header's tabs name these keys.
+        Binding("1", "switch_mode('dataset')", "Dataset", id="screen.dataset", show=False),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs", show=False),
+        Binding("3", "switch_mode('playground')", "Playground", id="screen.playground", show=False),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -59,6 +60,7 @@ class TunebenchApp(App[int]):
         self.crash: BaseException | None = None
         self._startup_warnings = list(startup_warnings)
         self.dataset_screen: DatasetScreen | None = None  # set when the screen mounts
+        self._system_prompt = ""  # a pinned value, see dataset_system_prompt
         self._refresh_subtitle()
 
     def _refresh_subtitle(self) -> None:
@@ -69,11 +71,20 @@ class TunebenchApp(App[int]):
 
     @property
     def dataset_system_prompt(self) -> str:
-        """The open dataset's default system prompt, else the configured one."""
+        """The open dataset's default system prompt (else the configured one).
+
+        Assigning pins a value that wins over both (for callers and tests that know better).
+        """
+        if self._system_prompt:
+            return self._system_prompt
         screen = self.dataset_screen
         if screen is not None and screen.doc is not None and screen.doc.default_system:
             return screen.doc.default_system
         return self.settings.dataset.system_prompt
+
+    @dataset_system_prompt.setter
+    def dataset_system_prompt(self, value: str) -> None:
+        self._system_prompt = value
 
     @property
     def saved_dataset_path(self) -> Path | None:
@@ -127,6 +138,13 @@ class TunebenchApp(App[int]):
             self.screen.dismiss()
             return
         self.push_screen(HelpScreen(self.screen))
+
+    async def on_open_in_playground(self, message: OpenInPlayground) -> None:
+        """Show the Playground with the model (a tuned model or checkpoint) selected."""
+        await self.switch_mode("playground")
+        screen = self.screen
+        if isinstance(screen, PlaygroundScreen):
+            screen.select_model(message.model)
 
     # --- the one error path in the TUI -------------------------------------------------
 

@@ -18,9 +18,11 @@ from tui import __version__
 from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 
 COMMANDS: dict[str, str] = {
+    "chat": "tui.commands.chat",
     "config": "tui.commands.config",
     "validate": "tui.commands.validate",
     "convert": "tui.commands.convert",
+    "emulator": "tui.commands.emulator",
 }
 
 
@@ -48,6 +50,11 @@ def build_app_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "path", nargs="?", metavar="PATH", help="dataset to open (.jsonl, pairs .txt, .csv/.tsv)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="offline demo: the bundled Polish grammar pairs against the built-in emulator",
     )
     parser.add_argument("--version", action="version", version=f"tunebench {__version__}")
     _common(parser)

@@ -77,9 +77,11 @@ def _describe_api_error(exc: BaseException) -> str | None:
                 return f"permission denied (403): {WIND_DOWN}. API said: {detail}{request}"
             return f"permission denied (403): {detail}{request}"
         if status == 404:
+            if _is_model_not_found(exc):
+                return _model_not_found(exc, detail, request)
             return f"not found (404): {detail}{request}"
         if status == 429:
-            return f"rate limited (429): {detail}{request}"
+            return f"rate limited (429), retries used up; wait and try again: {detail}{request}"
         if status >= 500:
             return f"the API had a server error ({status}): {detail}{request}"
         return f"the API refused the request ({status}): {detail}{request}"
@@ -91,6 +93,24 @@ def _is_job_create(exc: Any) -> bool:
     if request is None:
         return False
     return request.method == "POST" and str(request.url.path).endswith("/fine_tuning/jobs")
+
+
+def _is_model_not_found(exc: Any) -> bool:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    inner = body.get("error", body) if isinstance(body, dict) else {}
+    code = inner.get("code") if isinstance(inner, dict) else None
+    return code in ("model_not_found", "DeploymentNotFound")
+
+
+def _model_not_found(exc: Any, detail: str, request: str) -> str:
+    """On Azure a model is called through a deployment, so a tuned model must be deployed."""
+    url = getattr(getattr(exc, "request", None), "url", None)
+    if url is not None and "/deployments/" in str(url.path):
+        return (
+            f"model not found (404): on Azure a tuned model must be deployed first; call it "
+            f"by its deployment name. API said: {detail}{request}"
+        )
+    return f"model not found (404): {detail}{request}"
 
 
 def _api_error_detail(body: Any) -> str | None:

@@ -7,38 +7,84 @@ import textual.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from tui.config import DEMO_PROFILE, LoadedConfig, Profile, load_config
 from tui.errors import EXIT_FAILED, UsageError, describe
+
+DEMO_SPEED = 5.0
+"""The demo's emulator runs five times faster than real time: a job takes about 20 s."""
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from tui.config import load_config
-
     loaded = load_config()
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    profile_name, _profile = loaded.profile(args.profile)
-    dataset: Path | None = None
-    if args.path:
-        dataset = Path(args.path).expanduser()
-        if not dataset.exists():
-            raise UsageError(f"{args.path}: no such file")
-        if dataset.is_dir():
-            raise UsageError(f"{args.path}: is a directory, not a dataset file")
+    dataset = _dataset_argument(args.path)
+    with ExitStack() as stack:
+        if args.demo:
+            if args.profile:
+                raise UsageError("--demo uses its own offline profile; drop --profile")
+            profile_name = _start_demo(loaded, stack)
+            dataset = dataset or demo_dataset_copy()
+        else:
+            profile_name, _profile = loaded.profile(args.profile)
 
-    from tui.app import TunebenchApp
+        from tui.app import TunebenchApp
 
-    app = TunebenchApp(
-        loaded,
-        profile_name=profile_name,
-        dataset_path=dataset,
-        debug=args.debug,
-        startup_warnings=loaded.warnings,
-    )
-    app.run()
+        app = TunebenchApp(
+            loaded,
+            profile_name=profile_name,
+            dataset_path=dataset,
+            debug=args.debug,
+            startup_warnings=loaded.warnings,
+        )
+        app.run()
     if app.crash is not None and not args.debug:
         print(describe(app.crash), file=sys.stderr)
         return EXIT_FAILED
     return app.return_code or 0
+
+
+def _dataset_argument(path: str | None) -> Path | None:
+    if not path:
+        return None
+    dataset = Path(path).expanduser()
+    if not dataset.exists():
+        raise UsageError(f"{path}: no such file")
+    if dataset.is_dir():
+        raise UsageError(f"{path}: is a directory, not a dataset file")
+    return dataset
+
+
+def _start_demo(loaded: LoadedConfig, stack: ExitStack) -> str:
+    """Start the emulator in a background thread and add the in-memory `demo` profile.
+
+    The demo never reads the user's keys: its profile carries a fixed key that only the
+    emulator accepts, and it is never written to the config file.
+    """
+    from tui.emulator import EmulatorThread
+
+    emulator = stack.enter_context(EmulatorThread(seed=0, speed=DEMO_SPEED))
+    loaded.config.profiles[DEMO_PROFILE] = Profile(
+        kind="emulator", base_url=emulator.base_url, api_key=SecretStr("demo")
+    )
+    return DEMO_PROFILE
+
+
+def demo_dataset_copy() -> Path:
+    """The bundled demo pairs, copied to the user data dir so the demo can edit and save."""
+    import platformdirs
+
+    from tui.emulator import demo_dataset_path
+
+    target = platformdirs.user_data_path("tunebench") / "demo" / "polish_grammar.txt"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(demo_dataset_path(), target)
+    return target

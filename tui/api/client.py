@@ -67,19 +67,18 @@ class Endpoint:
         return kwargs
 
     def async_client(self, *, max_retries: int = 2, timeout: float | None = 60.0) -> AsyncOpenAI:
-        kwargs = self._kwargs(max_retries, timeout)
-        note_api_context(self.name, self.profile.api_key_env)
         import openai
 
-        if self.profile.kind == "azure":
-            return openai.AsyncAzureOpenAI(**kwargs)
-        return openai.AsyncOpenAI(**kwargs)
+        cls = openai.AsyncAzureOpenAI if self.profile.kind == "azure" else openai.AsyncOpenAI
+        return cls(**self._client_kwargs(max_retries, timeout))
 
     def sync_client(self, *, max_retries: int = 2, timeout: float | None = 60.0) -> OpenAI:
-        kwargs = self._kwargs(max_retries, timeout)
-        note_api_context(self.name, self.profile.api_key_env)
         import openai
 
-        if self.profile.kind == "azure":
-            return openai.AzureOpenAI(**kwargs)
-        return openai.OpenAI(**kwargs)
+        cls = openai.AzureOpenAI if self.profile.kind == "azure" else openai.OpenAI
+        return cls(**self._client_kwargs(max_retries, timeout))
+
+    def _client_kwargs(self, max_retries: int, timeout: float | None) -> dict[str, Any]:
+        kwargs = self._kwargs(max_retries, timeout)
+        note_api_context(self.name, self.profile.api_key_env)
+        return kwargs

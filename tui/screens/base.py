@@ -5,16 +5,18 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
+
+from tui.widgets.app_header import AppHeader
 
 
 class MainScreen(Screen[None]):
     """A top-level screen with the app header (profile, dataset) and a footer of keys."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -100,7 +100,7 @@ class DatasetScreen(MainScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+z", "undo", "Undo", priority=True),
-        Binding("ctrl+y", "redo", "Redo", priority=True),
+        Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
         Binding("ctrl+n", "new_example", "New"),
         Binding("ctrl+f", "filter", "Filter"),
         Binding("ctrl+l", "launch", "Launch job"),

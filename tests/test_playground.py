@@ -1,0 +1,369 @@
+"""The Playground driven by keys against the emulator over real HTTP (no mocks of our code)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playground_helpers import KEY_ENV, demo_examples, train, write_jsonl, write_profile
+from textual import events
+from textual.widgets import Input, Static, TextArea
+
+import tui.app
+from tui.api import last_choice
+from tui.app import TunebenchApp
+from tui.config import load_config
+from tui.emulator.chat import generic_answer
+from tui.emulator.demo import DEMO_SYSTEM_PROMPT
+from tui.emulator.server import Emulator
+from tui.messages import AddTrainingExample, OpenInPlayground
+from tui.screens.playground import PlaygroundScreen
+from tui.widgets.batch_check import BatchCheckScreen
+from tui.widgets.chat_log import ChatLog
+from tui.widgets.compare_view import CompareView
+from tui.widgets.save_example import SaveExampleScreen
+
+PROMPT = "Kot, spać, kanapa"
+ANSWER = "Kot śpi na kanapie."
+BASE = "gpt-4.1-mini-2025-04-14"
+
+
+class RecordingApp(TunebenchApp):
+    """The real app, also keeping the training examples the Playground sends."""
+
+    CSS_PATH = str(Path(tui.app.__file__).with_name("app.tcss"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.added: list[list[dict[str, object]]] = []
+
+    def on_add_training_example(self, message: AddTrainingExample) -> None:
+        self.added.append(message.messages)
+        message.prevent_default()  # record only: the app's own handler would add a row
+
+
+def make_app() -> RecordingApp:
+    return RecordingApp(load_config(), profile_name="emu")
+
+
+@pytest.fixture
+async def env(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[SimpleNamespace]:
+    """An emulator with a model tuned on the demo pairs, and a profile pointing at it."""
+    monkeypatch.setenv(KEY_ENV, "test-key")
+    async with Emulator(seed=0, speed=1000.0) as emu:
+        write_profile(isolated_home, emu.base_url)
+        model = await train(emu.base_url, write_jsonl(tmp_path / "train.jsonl", demo_examples()))
+        yield SimpleNamespace(emu=emu, model=model, tmp=tmp_path)
+
+
+async def open_playground(app: TunebenchApp, pilot) -> PlaygroundScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("3")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PlaygroundScreen)
+    await pilot.press("enter")  # start writing: the prompt takes the keys
+    assert app.focused is screen.query_one("#prompt", Input)
+    return screen
+
+
+async def paste(app: TunebenchApp, pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Paste into the focused field, as a terminal's bracketed paste arrives."""
+    assert app.focused is not None
+    app.focused.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+async def send(app: TunebenchApp, pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await paste(app, pilot, text)
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def status(screen: PlaygroundScreen) -> str:
+    return str(screen.query_one("#pg-status", Static).render())
+
+
+async def test_tuned_model_answers_the_trained_way(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        assert screen.model == env.model  # the newest tuned model is picked first
+        assert screen.query_one("#system", TextArea).text == DEMO_SYSTEM_PROMPT
+        await send(app, pilot, PROMPT)
+        messages = screen.query_one(ChatLog).messages()
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert messages[1].text == ANSWER
+        assert "19+6 tok" in str(messages[1].border_subtitle)
+        assert screen.history == [
+            {"role": "user", "content": PROMPT},
+            {"role": "assistant", "content": ANSWER},
+        ]
+        # multi-turn: the second request carries the first exchange
+        await send(app, pilot, "Ja, być, wczoraj, zewnątrz")
+        assert screen.query_one(ChatLog).messages()[-1].text == "Byłem wczoraj na zewnątrz."
+        assert len(screen.history) == 4
+    assert last_choice.last_model("emu") == env.model
+
+
+async def test_model_list_has_checkpoints_and_base_models(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        kinds = {c.id: c.kind for c in screen.picker.choices}
+        assert kinds[env.model] == "tuned"
+        assert any(k == "checkpoint" and m.startswith(env.model) for m, k in kinds.items())
+        assert kinds[BASE] == "base"
+
+
+async def test_last_choice_is_remembered(env: SimpleNamespace) -> None:
+    last_choice.remember_model("emu", BASE)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        assert screen.model == BASE
+
+
+async def test_stop_mid_stream_keeps_partial_text_and_cancels(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "test-key")
+    # speed 1: 30 ms per streamed piece, so there is time to stop mid-reply
+    async with Emulator(seed=0, speed=1.0) as emu:
+        write_profile(isolated_home, emu.base_url)
+        last_choice.remember_model("emu", BASE)
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_playground(app, pilot)
+            await paste(app, pilot, "hello there")
+            await pilot.press("enter")
+            reply = None
+            for _ in range(500):  # bounded wait for the first rendered text
+                await pilot.pause(0.01)
+                messages = screen.query_one(ChatLog).messages()
+                reply = messages[-1] if len(messages) == 2 else None
+                if reply is not None and reply.renders and reply.text:
+                    break
+            assert reply is not None and reply.text
+            assert screen.streaming
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not screen.streaming
+            partial = reply.text
+            full = generic_answer(BASE, "hello there")
+            assert partial and full.startswith(partial) and len(partial) < len(full) // 2
+            assert reply.note == "[stopped]"
+            assert screen.history[-1] == {"role": "assistant", "content": partial}
+            assert "stopped" in status(screen)
+            await pilot.pause(0.2)  # the request is gone: nothing more arrives
+            assert reply.text == partial
+
+            # compare mode: one key stops every model's stream
+            await pilot.press("ctrl+o", "enter")
+            await paste(app, pilot, "hello there")
+            await pilot.press("enter")
+            view = screen.query_one(CompareView)
+            for _ in range(500):
+                await pilot.pause(0.01)
+                if all(p.body.text for p in view.panes[:2]):
+                    break
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            for pane in view.panes[:2]:
+                assert pane.border_subtitle == "stopped"
+                assert pane.body.note == "[stopped]"
+                assert len(pane.body.text) < len(full)
+
+
+async def test_cut_stream_keeps_partial_text_and_retry_completes(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("ctrl+r")  # nothing to retry yet: no effect
+        env.emu.inject("cut-stream")
+        await send(app, pilot, "Mama, ja, wczoraj, być, las")
+        reply = screen.query_one(ChatLog).messages()[-1]
+        assert reply.text and reply.text != "Mamo, byłem wczoraj w lesie."
+        assert "Mamo, byłem wczoraj w lesie.".startswith(reply.text)
+        assert "cut off mid-stream" in reply.note
+        assert reply.has_class("-partial")
+        assert "ctrl+r retries" in status(screen)
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = screen.query_one(ChatLog).messages()
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert messages[-1].text == "Mamo, byłem wczoraj w lesie."
+        assert not messages[-1].note
+
+
+async def test_rate_limit_is_visible_and_retried(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        env.emu.inject("429", count=1, seconds=0.5)
+        await paste(app, pilot, PROMPT)
+        await pilot.press("enter")
+        seen = False
+        for _ in range(200):  # bounded polling while the SDK waits out retry-after
+            await pilot.pause(0.01)
+            if "rate limited (429), retrying in 0.5 s" in status(screen):
+                seen = True
+                break
+        assert seen
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one(ChatLog).messages()[-1].text == ANSWER
+
+
+async def test_compare_two_models_side_by_side(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("ctrl+o")
+        view = screen.query_one(CompareView)
+        assert view.display
+        assert view.extra_models() == [BASE]  # a tuned model is compared with its base
+        await send(app, pilot, PROMPT)
+        first, second = view.panes[0], view.panes[1]
+        assert first.body.text == ANSWER
+        assert second.body.text == generic_answer(BASE, PROMPT)
+        assert not view.panes[2].display
+        for pane in (first, second):
+            assert "first " in str(pane.border_subtitle)
+            assert " tok" in str(pane.border_subtitle)
+        await pilot.press("ctrl+o")
+        assert screen.query_one(ChatLog).display
+
+
+async def test_save_exchange_as_training_example(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_playground(app, pilot)
+        await send(app, pilot, PROMPT)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SaveExampleScreen)
+        await pilot.press("end", "backspace", "!")  # edit the answer before saving
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaygroundScreen)
+        assert app.added == [
+            [
+                {"role": "system", "content": DEMO_SYSTEM_PROMPT},
+                {"role": "user", "content": PROMPT},
+                {"role": "assistant", "content": "Kot śpi na kanapie!"},
+            ]
+        ]
+
+
+async def test_batch_check_gives_exact_match_rate_and_exports(env: SimpleNamespace) -> None:
+    examples = demo_examples()[:4]
+    wrong = json.loads(json.dumps(demo_examples()[4]))
+    wrong["messages"][-1]["content"] = "Something the model never learnt."
+    split = write_jsonl(env.tmp / "valid.jsonl", [*examples, wrong])
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_playground(app, pilot)
+        await pilot.press("ctrl+b")
+        assert isinstance(app.screen, BatchCheckScreen)
+        await paste(app, pilot, str(split))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, BatchCheckScreen)
+        summary = str(modal.query_one("#batch-summary", Static).render())
+        assert summary.startswith("exact match 4/5 (80%)")
+        assert [r.exact for r in modal.results] == [True, True, True, True, False]
+        await pilot.press("ctrl+s")
+        exported = split.with_name(f"valid.check-{env.model.replace(':', '_')}.jsonl")
+        rows = [json.loads(line) for line in exported.read_text().splitlines()]
+        assert [r["exact"] for r in rows] == [True, True, True, True, False]
+        assert rows[4]["expected"] == "Something the model never learnt."
+        await pilot.press("escape")
+        assert isinstance(app.screen, PlaygroundScreen)
+
+
+async def test_open_in_playground_and_model_not_found(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(OpenInPlayground("ft:gpt-4.1-mini-2025-04-14:emulator:gone:xyz"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        assert screen.model == "ft:gpt-4.1-mini-2025-04-14:emulator:gone:xyz"
+        await pilot.press("enter")
+        await send(app, pilot, PROMPT)
+        messages = screen.query_one(ChatLog).messages()
+        assert messages[-1].role == "error"
+        assert messages[-1].text.startswith("model not found (404): The model")
+        assert screen.query_one("#prompt", Input).value == PROMPT  # ready to send again
+        assert screen.history == []
+
+
+async def test_clear_and_copy(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await send(app, pilot, PROMPT)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == ANSWER
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert screen.history == []
+        assert screen.query_one(ChatLog).messages() == []
+
+
+async def test_network_down_is_one_line(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "test-key")
+    write_profile(isolated_home, "http://127.0.0.1:9/v1")  # nothing listens on port 9
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        assert status(screen).startswith("cannot reach the API")
+
+
+async def test_number_keys_still_switch_screens_after_writing(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("i", "1")  # typed into the prompt, not screen keys
+        assert screen.query_one("#prompt", Input).value == "i1"
+        await pilot.press("escape", "2")
+        assert type(app.screen).__name__ == "JobsScreen"
+
+
+async def test_dataset_system_prompt_wins_and_edits_are_kept(env: SimpleNamespace) -> None:
+    app = make_app()
+    app.dataset_system_prompt = "Popraw gramatykę i interpunkcję."  # type: ignore[attr-defined]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        system = screen.query_one("#system", TextArea)
+        assert system.text == "Popraw gramatykę i interpunkcję."
+        system.focus()
+        await pilot.press("end", "!")
+        app.dataset_system_prompt = "Something else."  # type: ignore[attr-defined]
+        await pilot.press("escape", "1", "3")  # leave and come back
+        assert system.text == "Popraw gramatykę i interpunkcję.!"
+
+
+async def test_palette_lists_playground_actions(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("escape", "ctrl+p")
+        await pilot.press(*"compare models")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.compare_mode

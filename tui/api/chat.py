@@ -1,0 +1,279 @@
+"""Streaming chat through the openai SDK: one reply, compare, and the model list.
+
+A reply streams with `stream_options={"include_usage": True}`; every text delta goes to
+`on_delta` as it arrives (the caller buffers and renders on a timer). Cancelling the task
+that runs `stream_chat` leaves the `async with` block, which closes the HTTP response and
+so cancels the request. A stream that breaks mid-reply does not raise: the text that
+arrived comes back marked `cut`, with the error, so it can be kept and retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from tui.errors import describe
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+Message = dict[str, Any]
+OnDelta = Callable[[str], None]
+OnRetry = Callable[[float | None], None]
+Clock = Callable[[], float]
+
+
+def _perf_clock() -> float:
+    return time.perf_counter()
+
+
+CLOCK: Clock = _perf_clock
+"""The clock replies are timed with; tests replace it to make timings deterministic."""
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Reply:
+    """What one model answered, how fast, and whether it ended properly."""
+
+    model: str
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    cut: bool = False
+    """The stream broke (or ended without a finish reason) before the reply was complete."""
+    error: str | None = None
+    """One human line for a cut stream or a failed request."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.cut and self.error is None
+
+
+def build_messages(system: str, turns: Sequence[Message]) -> list[Message]:
+    """The request's messages: the system prompt (if any) and then the turns."""
+    head = [{"role": "system", "content": system}] if system.strip() else []
+    return [*head, *({"role": t["role"], "content": t["content"]} for t in turns)]
+
+
+def request_options(temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if temperature is not None:
+        options["temperature"] = temperature
+    if max_tokens is not None:
+        options["max_tokens"] = max_tokens
+    return options
+
+
+async def stream_chat(
+    client: AsyncOpenAI,
+    model: str,
+    messages: Sequence[Message],
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    on_delta: OnDelta | None = None,
+    clock: Clock | None = None,
+) -> Reply:
+    """Stream one reply. Errors before the first byte raise; a break mid-stream returns `cut`."""
+    import openai
+
+    now = clock or CLOCK
+    reply = Reply(model)
+    parts: list[str] = []
+    started = now()
+    # the options are keyword arguments the SDK's overloads cannot see through **
+    stream = await client.chat.completions.create(  # type: ignore[call-overload]
+        model=model,
+        messages=list(messages),
+        stream=True,
+        stream_options={"include_usage": True},
+        **request_options(temperature, max_tokens),
+    )
+    try:
+        async with stream:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    reply.usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices:
+                    if choice.finish_reason is not None:
+                        reply.finish_reason = choice.finish_reason
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        if reply.first_token_s is None:
+                            reply.first_token_s = now() - started
+                        parts.append(text)
+                        if on_delta is not None:
+                            on_delta(text)
+    except openai.APIConnectionError:
+        reply.cut = True
+        reply.error = "the reply was cut off mid-stream: the connection closed before the end"
+    except openai.APIError as exc:
+        reply.cut = True
+        reply.error = f"the reply was cut off mid-stream: {describe(exc)}"
+    finally:
+        reply.text = "".join(parts)
+        reply.total_s = now() - started
+    if reply.finish_reason is None and not reply.cut:
+        reply.cut = True
+        reply.error = "the reply ended without a finish reason (stream closed early)"
+    return reply
+
+
+async def compare(
+    client: AsyncOpenAI,
+    models: Sequence[str],
+    messages: Sequence[Message],
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    on_delta: Callable[[int, str], None] | None = None,
+    clock: Clock | None = None,
+) -> list[Reply]:
+    """The same messages to several models at once; a failed model gives a Reply with error."""
+
+    async def one(index: int, model: str) -> Reply:
+        sink = None if on_delta is None else (lambda text: on_delta(index, text))
+        try:
+            return await stream_chat(
+                client,
+                model,
+                messages,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                on_delta=sink,
+                clock=clock,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one model failing must not lose the others' replies
+            return Reply(model, error=describe(exc))
+
+    return list(await asyncio.gather(*(one(i, m) for i, m in enumerate(models))))
+
+
+def watch_rate_limits(client: AsyncOpenAI, on_retry: OnRetry) -> AsyncOpenAI:
+    """A copy of `client` that calls `on_retry(seconds)` on every 429 the SDK will retry.
+
+    The SDK waits (honouring retry-after) and retries on its own; this only makes the wait
+    visible. `seconds` is the server's retry-after, or None when it did not say.
+    """
+    import openai
+
+    async def hook(response: Any) -> None:
+        if response.status_code == 429:
+            on_retry(_retry_after(response.headers))
+
+    http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [hook]})
+    return client.with_options(http_client=http)
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) * scale
+        except ValueError:
+            continue
+    return None
+
+
+# --- the model list -------------------------------------------------------------------------
+
+ModelKind = Literal["tuned", "checkpoint", "base"]
+_NOT_CHAT = ("audio", "realtime", "tts", "transcribe", "image", "search", "embedding")
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    id: str
+    kind: ModelKind
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.id}  ({self.note})" if self.note else self.id
+
+
+@dataclass
+class ModelList:
+    choices: list[ModelChoice] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self.choices]
+
+
+def _is_base_chat_model(model_id: str) -> bool:
+    return model_id.startswith("gpt-") and not any(w in model_id for w in _NOT_CHAT)
+
+
+async def list_models(
+    client: AsyncOpenAI, *, extra_base: Sequence[str] = (), max_jobs: int = 20
+) -> ModelList:
+    """Tuned models (newest first), their checkpoints, then base models.
+
+    Tuned models come from `/models` (`ft:` ids) and the jobs' `fine_tuned_model`; each
+    succeeded job's checkpoints are listed too. Listing jobs may be refused (a profile
+    without fine-tuning access): that becomes a warning, the rest still shows.
+    """
+    result = ModelList()
+    seen: set[str] = set()
+
+    def add(model_id: str, kind: ModelKind, note: str = "") -> None:
+        if model_id and model_id not in seen:
+            seen.add(model_id)
+            result.choices.append(ModelChoice(model_id, kind, note))
+
+    listed = [m async for m in client.models.list()]
+    listed.sort(key=lambda m: (-(m.created or 0), m.id))
+    jobs: list[Any] = []
+    try:
+        page = await client.fine_tuning.jobs.list(limit=max_jobs)
+        jobs = list(page.data)
+    except Exception as exc:  # the model list still works without job access
+        result.warnings.append(f"jobs not listed: {describe(exc)}")
+    for job in jobs:
+        if job.fine_tuned_model:
+            add(job.fine_tuned_model, "tuned", f"job {job.id}")
+    for model in listed:
+        if model.id.startswith("ft:") and ":ckpt-step-" not in model.id:
+            add(model.id, "tuned")
+    checkpoint_lists = await asyncio.gather(
+        *(_checkpoints(client, job.id) for job in jobs if job.fine_tuned_model),
+        return_exceptions=True,
+    )
+    for checkpoints in checkpoint_lists:
+        if isinstance(checkpoints, BaseException):
+            result.warnings.append(f"checkpoints not listed: {describe(checkpoints)}")
+            continue
+        for ckpt in checkpoints:
+            add(ckpt.fine_tuned_model_checkpoint, "checkpoint", f"step {ckpt.step_number}")
+    for model in listed:
+        if model.id.startswith("ft:") and ":ckpt-step-" in model.id:
+            add(model.id, "checkpoint")
+    base = sorted(m.id for m in listed if _is_base_chat_model(m.id))
+    for model_id in [*extra_base, *base]:
+        add(model_id, "base", "base")
+    return result
+
+
+async def _checkpoints(client: AsyncOpenAI, job_id: str) -> list[Any]:
+    page = await client.fine_tuning.jobs.checkpoints.list(job_id, limit=10)
+    return sorted(page.data, key=lambda c: -c.step_number)

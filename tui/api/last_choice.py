@@ -1,0 +1,51 @@
+"""The Playground's remembered choices (last model per profile), in the user data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def state_path() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("tunebench") / "playground.json"
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a missing or damaged state file only loses the remembered choice
+    return data if isinstance(data, dict) else {}
+
+
+def last_model(profile: str, path: Path | None = None) -> str | None:
+    models = _read(path or state_path()).get("last_model")
+    if isinstance(models, dict):
+        value = models.get(profile)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def remember_model(profile: str, model: str, path: Path | None = None) -> None:
+    """Save atomically (temp file, fsync, rename)."""
+    path = path or state_path()
+    data = _read(path)
+    models = data.get("last_model")
+    models = dict(models) if isinstance(models, dict) else {}
+    models[profile] = model
+    data["last_model"] = models
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

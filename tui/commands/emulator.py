@@ -1,0 +1,129 @@
+"""`tunebench emulator`: serve the OpenAI-compatible emulator until Ctrl+C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from tui.emulator.server import Emulator
+
+HELP = (
+    "Serve the OpenAI-compatible emulator at http://HOST:PORT/v1 (offline demo and tests). "
+    "Prints the base URL on stdout; any non-empty API key is accepted."
+)
+EPILOG = """\
+faults (--fault SPEC, repeatable; also TUNEBENCH_EMULATOR_FAULTS="SPEC,SPEC"):
+  429:N[:SECONDS]   next N requests get 429 rate_limit_exceeded with retry-after
+                    (SECONDS, default 0.05)
+  500:N             next N requests get 500 server_error
+  slow:SECONDS[:N]  delay every (or the next N) responses by SECONDS
+  cut-stream[:N]    next N streamed chat replies are cut mid-reply (default 1)
+  fail-job[:N]      next N jobs fail half-way through training (default 1)
+
+durations at --speed 1: validation 3 s, queue 2 s, 0.5 s per training step;
+--speed 100 runs a small job in about a second.
+"""
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; loopback only unless --allow-remote)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default 0: a free port)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        help="time factor: 10 makes jobs run ten times faster (default 1)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed for ids and training, for reproducible runs (default 0)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the emulator has no real auth)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault (see below); repeatable",
+    )
+    parser.add_argument(
+        "--api-key", metavar="KEY", help="accept only this key (default: any non-empty key)"
+    )
+    parser.add_argument(
+        "--base64-results",
+        action="store_true",
+        help="serve result CSV files base64-encoded, as the API has done",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.emulator.faults import FaultSpecError
+    from tui.emulator.server import Emulator, RemoteBindRefused
+
+    try:
+        emulator = Emulator(
+            seed=args.seed,
+            speed=args.speed,
+            faults=args.fault,
+            host=args.host,
+            port=args.port,
+            allow_remote=args.allow_remote,
+            api_key=args.api_key,
+            base64_results=args.base64_results,
+        )
+    except (RemoteBindRefused, FaultSpecError) as exc:
+        raise UsageError(str(exc)) from None
+    asyncio.run(_serve(emulator))
+    return 0
+
+
+async def _serve(emulator: Emulator) -> None:
+    import asyncio
+    import signal
+
+    try:
+        url = await emulator.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {emulator.host}:{emulator.port}: {exc.strerror or exc}"
+        ) from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(url, flush=True)
+    print("emulator running; any API key works; Ctrl+C to stop", file=sys.stderr, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await emulator.stop()

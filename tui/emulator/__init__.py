@@ -1,0 +1,45 @@
+"""An OpenAI-compatible local server for the offline demo and the tests (never imports textual).
+
+It speaks the part of the API tunebench uses, over real HTTP on loopback: files, fine-tuning
+jobs (events, checkpoints, pause/resume/cancel), models, and chat completions (plain and SSE).
+Any non-empty bearer key is accepted. Jobs really train a small bigram model on the uploaded
+examples, so the loss curve comes from the data; a tuned model answers with the assistant text
+of the nearest training example.
+
+Start it:
+- async:  `async with Emulator(seed=0, speed=100.0) as emu: emu.base_url`
+- thread: `with EmulatorThread(seed=0, speed=20.0) as emu: emu.base_url`
+- shell:  `tunebench emulator [--host 127.0.0.1] [--port N] [--speed X] [--seed S]`
+
+`speed` divides every duration (validation 3 s, queue 2 s, 0.5 s per training step, 30 ms
+per streamed chunk at speed 1).
+
+Faults on demand, for recovery tests (constructor `faults=[...]`, env var
+`TUNEBENCH_EMULATOR_FAULTS="429:2,slow:0.5"`, `--fault SPEC`, or `emu.inject(kind, count,
+seconds)` at runtime):
+- `429:N[:SECONDS]`  next N requests: 429 `rate_limit_exceeded` with `retry-after(-ms)`
+- `500:N`            next N requests: 500 `server_error`
+- `slow:SECONDS[:N]` delay every (or the next N) responses
+- `cut-stream[:N]`   next N streamed replies: connection closed mid-reply, no `[DONE]`
+- `fail-job[:N]`     next N jobs fail half-way through training with `server_error`
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui.emulator.demo import demo_dataset_path
+
+if TYPE_CHECKING:
+    from tui.emulator.server import Emulator, EmulatorThread, RemoteBindRefused
+
+__all__ = ["Emulator", "EmulatorThread", "RemoteBindRefused", "demo_dataset_path"]
+
+
+def __getattr__(name: str) -> Any:
+    """The server classes import aiohttp; load them only when asked for."""
+    if name in ("Emulator", "EmulatorThread", "RemoteBindRefused"):
+        from tui.emulator import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'tui.emulator' has no attribute {name!r}")

@@ -1,0 +1,537 @@
+"""The aiohttp application: middlewares (ids, headers, auth, faults, errors) and routes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from tui.emulator import chat, sse
+from tui.emulator.errors import ApiError, invalid, missing, model_not_found, not_found
+from tui.emulator.faults import Faults
+from tui.emulator.jobs import build_job
+from tui.emulator.runner import JobRunner, RunConfig
+from tui.emulator.store import BASE_MODELS, ORG, Job, Store, now, resolve_base
+from tui.emulator.store import page as cursor_page
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+MAX_UPLOAD = 512 * 1024 * 1024
+REQUESTS_PER_MINUTE = 10_000
+TOKENS_PER_MINUTE = 2_000_000
+STREAM_CHUNK_SECONDS = 0.03
+CUT_AFTER_CHUNKS = 3
+REQUEST_ID = web.RequestKey("request_id", str)
+STARTED = web.RequestKey("started", float)
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field "
+    "(with blank username) if you're accessing the API from your browser and are prompted for "
+    "a username and password. You can obtain an API key from "
+    "https://platform.openai.com/account/api-keys."
+)
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def _error_response(error: ApiError) -> web.Response:
+    response = _json(error.body(), status=error.status)
+    response.headers.update(error.headers)
+    return response
+
+
+def _limit(request: web.Request, default: int, maximum: int) -> int:
+    raw = request.query.get("limit")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(
+            "limit", f"expected an integer, but got {raw!r} instead.", "invalid_type"
+        ) from None
+    if not 1 <= value <= maximum:
+        raise invalid("limit", f"expected a value between 1 and {maximum}, but got {value}.")
+    return value
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This "
+            "likely means you aren't using your HTTP library correctly. The OpenAI "
+            "API expects a JSON payload, but what was sent was not valid JSON.)",
+        ) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return body
+
+
+class RateWindow:
+    """Requests in the current minute, for the x-ratelimit-* headers."""
+
+    def __init__(self) -> None:
+        self.minute = 0
+        self.count = 0
+
+    def headers(self) -> dict[str, str]:
+        minute = int(time.time() // 60)
+        if minute != self.minute:
+            self.minute, self.count = minute, 0
+        self.count += 1
+        reset = 60 - int(time.time()) % 60
+        return {
+            "x-ratelimit-limit-requests": str(REQUESTS_PER_MINUTE),
+            "x-ratelimit-remaining-requests": str(max(0, REQUESTS_PER_MINUTE - self.count)),
+            "x-ratelimit-reset-requests": f"{reset}s",
+            "x-ratelimit-limit-tokens": str(TOKENS_PER_MINUTE),
+            "x-ratelimit-remaining-tokens": str(TOKENS_PER_MINUTE),
+            "x-ratelimit-reset-tokens": "0s",
+        }
+
+
+class EmulatorApp:
+    """Routes over a `Store`; jobs run as tasks owned by this object (see `shutdown`)."""
+
+    def __init__(
+        self, *, seed: int, speed: float, faults: Faults, api_key: str | None, base64_results: bool
+    ) -> None:
+        self.store = Store(seed)
+        self.faults = faults
+        self.speed = speed
+        self.api_key = api_key
+        self.runner = JobRunner(self.store, faults, RunConfig(speed, base64_results))
+        self.rate = RateWindow()
+
+    # -- application --------------------------------------------------------------------------
+
+    def build(self) -> web.Application:
+        app = web.Application(
+            middlewares=[self._errors, self._auth_and_faults], client_max_size=MAX_UPLOAD
+        )
+        app.on_response_prepare.append(self._headers)
+        r = app.router
+        r.add_post("/v1/files", self.create_file)
+        r.add_get("/v1/files", self.list_files)
+        r.add_get("/v1/files/{file_id}", self.retrieve_file)
+        r.add_delete("/v1/files/{file_id}", self.delete_file)
+        r.add_get("/v1/files/{file_id}/content", self.file_content)
+        r.add_post("/v1/fine_tuning/jobs", self.create_job)
+        r.add_get("/v1/fine_tuning/jobs", self.list_jobs)
+        r.add_get("/v1/fine_tuning/jobs/{job_id}", self.retrieve_job)
+        r.add_post("/v1/fine_tuning/jobs/{job_id}/cancel", self.cancel_job)
+        r.add_post("/v1/fine_tuning/jobs/{job_id}/pause", self.pause_job)
+        r.add_post("/v1/fine_tuning/jobs/{job_id}/resume", self.resume_job)
+        r.add_get("/v1/fine_tuning/jobs/{job_id}/events", self.list_events)
+        r.add_get("/v1/fine_tuning/jobs/{job_id}/checkpoints", self.list_checkpoints)
+        r.add_get("/v1/models", self.list_models)
+        r.add_get("/v1/models/{model}", self.retrieve_model)
+        r.add_delete("/v1/models/{model}", self.delete_model)
+        r.add_post("/v1/chat/completions", self.chat_completions)
+        return app
+
+    async def shutdown(self) -> None:
+        """Cancel running jobs and wait for them, so nothing outlives the server."""
+        tasks = [job.task for job in self.store.jobs.values() if job.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["x-request-id"] = request.get(REQUEST_ID) or _request_id()
+        response.headers["openai-organization"] = ORG
+        response.headers["openai-version"] = "2020-10-01"
+        started = request.get(STARTED, time.monotonic())
+        response.headers["openai-processing-ms"] = str(int((time.monotonic() - started) * 1000))
+        response.headers.update(self.rate.headers())
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[REQUEST_ID] = _request_id()
+        request[STARTED] = time.monotonic()
+        try:
+            return await handler(request)
+        except ApiError as error:
+            return _error_response(error)
+        except web.HTTPNotFound:
+            return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
+        except web.HTTPMethodNotAllowed:
+            return _error_response(
+                ApiError(405, f"Invalid method for URL ({request.method} {request.path})")
+            )
+        except web.HTTPRequestEntityTooLarge:
+            return _error_response(ApiError(413, "File is too large (limit 512 MB)."))
+        except Exception:  # any bug becomes the API's 500 body, and is logged
+            log.exception("emulator: unhandled error on %s %s", request.method, request.path)
+            return _error_response(
+                ApiError(
+                    500,
+                    "The server had an error while processing your request.",
+                    type="server_error",
+                )
+            )
+
+    @web.middleware
+    async def _auth_and_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        scheme, _, key = header.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise ApiError(401, _NO_KEY)
+        if self.api_key is not None and key != self.api_key:
+            masked = f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
+            raise ApiError(
+                401,
+                f"Incorrect API key provided: {masked}. You can find your API "
+                "key at https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
+        delay = self.faults.take("slow")
+        if delay:
+            await asyncio.sleep(delay)
+        retry = self.faults.take("429")
+        if retry is not None:
+            raise ApiError(
+                429,
+                "Rate limit reached for requests",
+                type="requests",
+                code="rate_limit_exceeded",
+                headers={
+                    "retry-after": str(math.ceil(retry)),
+                    "retry-after-ms": str(int(retry * 1000)),
+                },
+            )
+        if self.faults.take("500") is not None:
+            raise ApiError(
+                500,
+                "The server had an error while processing your request. Sorry about that!",
+                type="server_error",
+            )
+        return await handler(request)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    async def create_file(self, request: web.Request) -> web.Response:
+        if not request.content_type.startswith("multipart/"):
+            raise ApiError(400, "Expected a multipart/form-data request.", param="file")
+        form = await request.post()
+        purpose = form.get("purpose")
+        upload = form.get("file")
+        if not isinstance(purpose, str) or not purpose:
+            raise missing("purpose")
+        if purpose not in FILE_PURPOSES:
+            raise invalid(
+                "purpose",
+                f"expected one of {', '.join(FILE_PURPOSES)}, but got {purpose!r} instead.",
+            )
+        if not isinstance(upload, web.FileField):
+            raise missing("file")
+        expires_at = None
+        seconds = form.get("expires_after[seconds]")
+        if isinstance(seconds, str):
+            if not seconds.isdigit() or not 3600 <= int(seconds) <= 2_592_000:
+                raise invalid("expires_after.seconds", "expected 3600 to 2592000 seconds.")
+            expires_at = now() + int(seconds)
+        content = upload.file.read()
+        meta = self.store.add_file(upload.filename or "upload", purpose, content, expires_at)
+        return _json(meta)
+
+    async def list_files(self, request: web.Request) -> web.Response:
+        order = request.query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise invalid("order", f"expected 'asc' or 'desc', but got {order!r} instead.")
+        files = [f.meta for f in self.store.files.values()]
+        if order == "desc":
+            files.reverse()
+        purpose = request.query.get("purpose")
+        return _json(
+            page(
+                files,
+                request,
+                default=10_000,
+                maximum=10_000,
+                with_ids=True,
+                keep=(lambda f: f["purpose"] == purpose) if purpose else None,
+            )
+        )
+
+    def _file(self, request: web.Request) -> Any:
+        file_id = request.match_info["file_id"]
+        stored = self.store.files.get(file_id)
+        if stored is None:
+            raise not_found("file", file_id, param="file_id")
+        return stored
+
+    async def retrieve_file(self, request: web.Request) -> web.Response:
+        return _json(self._file(request).meta)
+
+    async def delete_file(self, request: web.Request) -> web.Response:
+        stored = self._file(request)
+        del self.store.files[stored.meta["id"]]
+        return _json({"id": stored.meta["id"], "object": "file", "deleted": True})
+
+    async def file_content(self, request: web.Request) -> web.Response:
+        stored = self._file(request)
+        return web.Response(body=stored.content, content_type="application/octet-stream")
+
+    # -- fine-tuning jobs ---------------------------------------------------------------------
+
+    async def create_job(self, request: web.Request) -> web.Response:
+        job = build_job(self.store, await _body(request))
+        self.store.jobs[job.id] = job
+        job.event(f"Created fine-tuning job: {job.id}")
+        job.task = asyncio.create_task(self.runner.run(job), name=f"emulator-{job.id}")
+        return _json(job.data)
+
+    async def list_jobs(self, request: web.Request) -> web.Response:
+        wanted = {
+            key[len("metadata[") : -1]: value
+            for key, value in request.query.items()
+            if key.startswith("metadata[") and key.endswith("]")
+        }
+
+        def keep(job: dict[str, Any]) -> bool:
+            metadata = job.get("metadata") or {}
+            return all(metadata.get(k) == v for k, v in wanted.items())
+
+        jobs = [job.data for job in reversed(self.store.jobs.values())]
+        return _json(page(jobs, request, default=20, maximum=100, keep=keep if wanted else None))
+
+    def _job(self, request: web.Request) -> Job:
+        job_id = request.match_info["job_id"]
+        job = self.store.jobs.get(job_id)
+        if job is None:
+            raise ApiError(
+                404, f"Could not find fine tune job: {job_id}", param="job_id", code="not_found"
+            )
+        return job
+
+    async def retrieve_job(self, request: web.Request) -> web.Response:
+        return _json(self._job(request).data)
+
+    def _refuse(self, job: Job, action: str) -> ApiError:
+        return ApiError(
+            400,
+            f"Cannot {action} job {job.id}: its status is {job.status}.",
+            param="fine_tuning_job_id",
+            code="invalid_job_status",
+        )
+
+    async def cancel_job(self, request: web.Request) -> web.Response:
+        job = self._job(request)
+        if job.status in ("succeeded", "failed", "cancelled"):
+            raise self._refuse(job, "cancel")
+        if job.task is not None:
+            job.task.cancel()
+        job.data.update(status="cancelled", estimated_finish=None)
+        job.event("Fine-tuning job cancelled")
+        return _json(job.data)
+
+    async def pause_job(self, request: web.Request) -> web.Response:
+        job = self._job(request)
+        if job.status != "running":
+            raise self._refuse(job, "pause")
+        job.data["status"] = "pausing"
+        job.event("Pausing fine-tuning job")
+        return _json(job.data)
+
+    async def resume_job(self, request: web.Request) -> web.Response:
+        job = self._job(request)
+        if job.status not in ("paused", "pausing"):
+            raise self._refuse(job, "resume")
+        job.data["status"] = "running"
+        job.event("Resuming fine-tuning job")
+        job.resume.set()
+        return _json(job.data)
+
+    async def list_events(self, request: web.Request) -> web.Response:
+        job = self._job(request)
+        return _json(page(list(reversed(job.events)), request, default=20, maximum=10_000))
+
+    async def list_checkpoints(self, request: web.Request) -> web.Response:
+        job = self._job(request)
+        return _json(
+            page(
+                list(reversed(job.checkpoints)), request, default=10, maximum=10_000, with_ids=True
+            )
+        )
+
+    # -- models -------------------------------------------------------------------------------
+
+    def _model_meta(self, model: str) -> dict[str, Any]:
+        tuned = self.store.models.get(model)
+        if tuned is not None:
+            return tuned.meta
+        if model in BASE_MODELS:
+            return self.store.base_model_meta(model)
+        raise model_not_found(model)
+
+    async def list_models(self, request: web.Request) -> web.Response:
+        # A single page (the SDK's SyncPage); has_more is sent anyway, as on every list.
+        return _json({"object": "list", "data": self.store.all_models(), "has_more": False})
+
+    async def retrieve_model(self, request: web.Request) -> web.Response:
+        return _json(self._model_meta(request.match_info["model"]))
+
+    async def delete_model(self, request: web.Request) -> web.Response:
+        model = request.match_info["model"]
+        if model not in self.store.models:
+            self._model_meta(model)  # 404 for unknown models
+            raise ApiError(
+                403,
+                "You have insufficient permissions for this operation: "
+                f"{model} is not a model you own.",
+                code="insufficient_permissions",
+            )
+        del self.store.models[model]
+        return _json({"id": model, "object": "model", "deleted": True})
+
+    # -- chat ---------------------------------------------------------------------------------
+
+    def _answer(self, model: str, messages: list[dict[str, Any]]) -> tuple[str, str]:
+        """(model name to report, answer text)."""
+        prompt = chat.last_user_text(messages)
+        tuned = self.store.models.get(model)
+        if tuned is not None:
+            examples = self.store.jobs[tuned.job_id].examples
+            if examples:
+                return model, chat.nearest_answer(examples, prompt)
+            return model, chat.generic_answer(model, prompt)
+        base = resolve_base(model)
+        if base is None:
+            raise model_not_found(model)
+        return base, chat.generic_answer(base, prompt)
+
+    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        model = body.get("model")
+        messages = body.get("messages")
+        if not isinstance(model, str) or not model:
+            raise missing("model")
+        if not isinstance(messages, list) or not messages:
+            raise missing("messages")
+        if not all(isinstance(m, dict) for m in messages):
+            raise invalid("messages", "each message must be an object.", "invalid_type")
+        reported, answer = self._answer(model, messages)
+        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+            raise invalid("max_tokens", "expected a positive integer.")
+        parts, finish = chat.truncate(answer, max_tokens)
+        usage = chat.usage(chat.prompt_tokens(messages), len(parts))
+        completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
+        if body.get("stream"):
+            options = body.get("stream_options") or {}
+            include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+            return await self._stream(
+                request, completion_id, reported, parts, finish, usage if include_usage else None
+            )
+        return _json(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": now(),
+                "model": reported,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {
+                            "role": "assistant",
+                            "content": "".join(parts),
+                            "refusal": None,
+                            "annotations": [],
+                        },
+                        "logprobs": None,
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": "fp_emulator",
+            }
+        )
+
+    async def _stream(
+        self,
+        request: web.Request,
+        completion_id: str,
+        model: str,
+        parts: list[str],
+        finish: str,
+        usage: dict[str, Any] | None,
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
+        )
+        await response.prepare(request)
+        created = now()
+        with_usage = usage is not None
+
+        def chunk(delta: dict[str, Any] | None, reason: str | None = None) -> bytes:
+            return sse.event(
+                sse.chunk(
+                    completion_id,
+                    created,
+                    model,
+                    delta,
+                    finish_reason=reason,
+                    usage=None if delta is not None else usage,
+                    include_usage=with_usage,
+                )
+            )
+
+        cut = self.faults.take("cut-stream") is not None
+        try:
+            await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
+            for index, piece in enumerate(parts):
+                if cut and index == min(CUT_AFTER_CHUNKS, len(parts) // 2):
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return response
+                await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
+                await response.write(chunk({"content": piece}))
+            await response.write(chunk({}, finish))
+            if with_usage:
+                await response.write(chunk(None))
+            await response.write(sse.DONE)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client stopped reading (closed the stream early): nothing left to do
+        return response
+
+
+def page(
+    items: list[dict[str, Any]],
+    request: web.Request,
+    *,
+    default: int,
+    maximum: int,
+    with_ids: bool = False,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
+    return cursor_page(
+        items,
+        after=request.query.get("after"),
+        limit=_limit(request, default, maximum),
+        with_ids=with_ids,
+        keep=keep,
+    )
+
+
+def _request_id() -> str:
+    return "req_" + uuid.uuid4().hex

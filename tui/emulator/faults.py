@@ -1,0 +1,114 @@
+"""Faults the emulator injects on demand, for the app's recovery tests.
+
+A fault spec is `KIND[:ARG[:ARG]]`:
+
+- `429:N[:SECONDS]`  the next N requests get 429 `rate_limit_exceeded` with `retry-after`
+  and `retry-after-ms` (SECONDS, default 0.05; the SDK honours these and retries).
+- `500:N`            the next N requests get 500 `server_error`.
+- `slow:SECONDS[:N]` delay responses by SECONDS (every response, or the next N).
+- `cut-stream[:N]`   the next N streamed chat replies stop mid-reply: the connection is
+  closed after a few chunks, without `[DONE]` (default N=1).
+- `fail-job[:N]`     the next N jobs fail half-way through training with `server_error`
+  (default N=1).
+
+Specs come from the constructor, the `TUNEBENCH_EMULATOR_FAULTS` env var (comma-separated)
+and `tunebench emulator --fault SPEC`; `Faults.inject` adds them at runtime. All methods are
+thread-safe so a test can inject from outside the emulator's event loop thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ENV_VAR = "TUNEBENCH_EMULATOR_FAULTS"
+KINDS = ("429", "500", "slow", "cut-stream", "fail-job")
+UNLIMITED = -1
+
+
+class FaultSpecError(ValueError):
+    """A fault spec that does not parse; the message says which and why."""
+
+
+@dataclass
+class _Counter:
+    remaining: int = 0  # UNLIMITED means "every time"
+    seconds: float = 0.0
+
+    def take(self) -> bool:
+        if self.remaining == 0:
+            return False
+        if self.remaining > 0:
+            self.remaining -= 1
+        return True
+
+
+def _number(spec: str, text: str, kind: type[int] | type[float]) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise FaultSpecError(f"fault {spec!r}: {text!r} is not a number") from None
+    if value < 0:
+        raise FaultSpecError(f"fault {spec!r}: {text!r} must not be negative")
+    return value
+
+
+def parse_spec(spec: str) -> tuple[str, int, float]:
+    """`"429:3:0.5"` -> `("429", 3, 0.5)`: kind, count (UNLIMITED for always), seconds."""
+    kind, *args = spec.strip().split(":")
+    if kind not in KINDS:
+        raise FaultSpecError(f"unknown fault {spec!r}; known: {', '.join(KINDS)}")
+    limit = {"429": 2, "slow": 2}.get(kind, 1)
+    if len(args) > limit:
+        raise FaultSpecError(f"fault {spec!r}: too many ':' parts")
+    if kind == "slow":
+        if not args:
+            raise FaultSpecError(f"fault {spec!r}: give the delay, e.g. slow:0.5")
+        seconds = _number(spec, args[0], float)
+        count = int(_number(spec, args[1], int)) if len(args) > 1 else UNLIMITED
+        return kind, count, seconds
+    default_count = 1 if kind in ("cut-stream", "fail-job") else None
+    if not args and default_count is None:
+        raise FaultSpecError(f"fault {spec!r}: give a count, e.g. {kind}:3")
+    count = int(_number(spec, args[0], int)) if args else 1
+    seconds = _number(spec, args[1], float) if len(args) > 1 else 0.05
+    return kind, count, seconds
+
+
+def specs_from_env(environ: dict[str, str] | None = None) -> list[str]:
+    raw = (os.environ if environ is None else environ).get(ENV_VAR, "")
+    return [part for part in (p.strip() for p in raw.split(",")) if part]
+
+
+class Faults:
+    """Pending faults; request handlers `take_*` them, tests `inject` them."""
+
+    def __init__(self, specs: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._counters = {kind: _Counter() for kind in KINDS}
+        for spec in specs:
+            self.add(spec)
+
+    def add(self, spec: str) -> None:
+        kind, count, seconds = parse_spec(spec)
+        self.inject(kind, count=count, seconds=seconds)
+
+    def inject(self, kind: str, count: int = 1, seconds: float = 0.05) -> None:
+        """Arm `count` occurrences of `kind` (UNLIMITED = every time); replaces earlier ones."""
+        if kind not in KINDS:
+            raise FaultSpecError(f"unknown fault {kind!r}; known: {', '.join(KINDS)}")
+        with self._lock:
+            self._counters[kind] = _Counter(remaining=count, seconds=seconds)
+
+    def clear(self) -> None:
+        with self._lock:
+            for kind in KINDS:
+                self._counters[kind] = _Counter()
+
+    def take(self, kind: str) -> float | None:
+        """Use one occurrence of `kind`: its seconds if armed, else None."""
+        with self._lock:
+            counter = self._counters[kind]
+            return counter.seconds if counter.take() else None

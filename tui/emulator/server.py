@@ -1,0 +1,194 @@
+"""Run the emulator: in-process on an event loop (`Emulator`) or in its own thread
+(`EmulatorThread`, for the TUI demo and sync tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tui.emulator.app import EmulatorApp
+from tui.emulator.faults import Faults, specs_from_env
+from tui.emulator.store import Store
+
+LOOPBACK = "127.0.0.1"
+SHUTDOWN_SECONDS = 1.0
+
+
+class RemoteBindRefused(ValueError):
+    """Binding to a non-loopback address without `allow_remote=True`."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Emulator:
+    """The OpenAI-compatible server on `host:port` (port 0: a free one).
+
+    `async with Emulator(seed=0, speed=100.0) as emu:` then point a client at `emu.base_url`
+    with any non-empty API key. `faults` are fault specs (see `tui.emulator.faults`); the
+    `TUNEBENCH_EMULATOR_FAULTS` env var adds more unless `env_faults=False`.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        speed: float = 1.0,
+        faults: Iterable[str] = (),
+        host: str = LOOPBACK,
+        port: int = 0,
+        allow_remote: bool = False,
+        api_key: str | None = None,
+        base64_results: bool = False,
+        env_faults: bool = True,
+    ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise RemoteBindRefused(
+                f"refusing to serve on {host}: the emulator has no real authentication; "
+                "use a loopback address or pass --allow-remote"
+            )
+        if speed <= 0:
+            raise ValueError("speed must be greater than 0")
+        self.host = host
+        self.port = port
+        self.faults = Faults([*faults, *(specs_from_env() if env_faults else [])])
+        self._app = EmulatorApp(
+            seed=seed,
+            speed=speed,
+            faults=self.faults,
+            api_key=api_key,
+            base64_results=base64_results,
+        )
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def store(self) -> Store:
+        return self._app.store
+
+    @property
+    def base_url(self) -> str:
+        if self._runner is None:
+            raise RuntimeError("the emulator is not running")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    def inject(self, kind: str, count: int = 1, seconds: float = 0.05) -> None:
+        """Arm a fault at runtime, e.g. `inject("429", count=2)`; safe from any thread."""
+        self.faults.inject(kind, count=count, seconds=seconds)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    async def start(self) -> str:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        runner = web.AppRunner(
+            self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
+        )
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        self._runner = runner
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        await self._app.shutdown()
+        await self._runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class EmulatorThread:
+    """An `Emulator` on its own event loop in a daemon thread.
+
+    `with EmulatorThread(seed=0, speed=20.0) as emu:` gives `emu.base_url` for sync code and
+    for an app that runs its own loop; leaving the block stops the server and the thread.
+    Takes the same keyword arguments as `Emulator`.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.emulator = Emulator(**kwargs)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.emulator.base_url
+
+    def inject(self, kind: str, count: int = 1, seconds: float = 0.05) -> None:
+        self.emulator.inject(kind, count=count, seconds=seconds)
+
+    def clear_faults(self) -> None:
+        self.emulator.clear_faults()
+
+    def start(self, timeout: float = 10.0) -> str:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="tunebench-emulator", daemon=True)
+        thread.start()
+        self._loop, self._thread = loop, thread
+        try:
+            return asyncio.run_coroutine_threadsafe(self.emulator.start(), loop).result(timeout)
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.emulator.stop(), self._loop).result(timeout)
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+        self._loop = self._thread = None
+
+    def __enter__(self) -> EmulatorThread:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

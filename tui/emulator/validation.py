@@ -1,0 +1,56 @@
+"""Judge an uploaded training or validation file the way the fine-tuning service does.
+
+The one place the emulator calls the project's validator (`tui.core.validate`), so a job
+fails with OpenAI's error codes for the same problems the app shows the user. Warnings
+(duplicates, long examples) do not fail a job; errors do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.core.validate import MIN_EXAMPLES, validate_bytes
+
+N_EXAMPLES = "invalid_n_examples"
+
+
+@dataclass(frozen=True)
+class FileError:
+    code: str
+    message: str
+    param: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "param": self.param}
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The verdict on one file, and its token count (what training bills per epoch)."""
+
+    error: FileError | None
+    tokens: int
+
+
+def check_file(data: bytes, model: str, *, param: str, method: str) -> FileCheck:
+    """`param` is `training_file` or `validation_file`; only a training file needs 10
+    examples. Uploads are JSONL: chat lines, or preference lines for a `dpo` job."""
+    report = validate_bytes(data, model, fmt="dpo" if method == "dpo" else "chat")
+    tokens = sum(report.token_counts)
+    kind = param.removesuffix("_file")
+    if report.fatal is not None:
+        message = f"The job failed due to an invalid {kind} file. {report.fatal}"
+        return FileCheck(FileError(f"invalid_{param}", message, param), tokens)
+    errors = [p for p in report.errors if p.code != N_EXAMPLES]
+    if errors:
+        first = errors[0]
+        where = f"Line {first.line}: " if first.line else ""
+        message = f"The job failed due to an invalid {kind} file. {where}{first.message}"
+        return FileCheck(FileError(f"invalid_{param}", message, param), tokens)
+    if param == "training_file" and report.n_examples < MIN_EXAMPLES:
+        message = (
+            f"Training file has {report.n_examples} example(s), but must have at least "
+            f"{MIN_EXAMPLES} examples"
+        )
+        return FileCheck(FileError(N_EXAMPLES, message, param), tokens)
+    return FileCheck(None, tokens)

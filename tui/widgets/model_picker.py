@@ -1,0 +1,80 @@
+"""A model picker: tuned models, their checkpoints, then base models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import Select
+
+from tui.api.chat import ModelChoice
+
+KIND_MARK = {"tuned": "★", "checkpoint": "◆", "base": "○"}
+
+
+def option_label(choice: ModelChoice) -> Text:
+    """Distinct part first: `★ demo:dShFGCnK (gpt-4.1-mini-…)`, `◆ demo:dShFGCnK step 207`."""
+    parts = choice.id.split(":")
+    if choice.id.startswith("ft:") and len(parts) >= 5:
+        name = ":".join(p for p in parts[3:5] if p)
+        if choice.kind == "checkpoint":
+            step = parts[5].removeprefix("ckpt-step-") if len(parts) > 5 else "?"
+            text = f"{name} step {step}"
+        else:
+            text = f"{name}\u00a0({parts[1]})"  # no break: the overlay wraps at spaces
+    else:
+        text = choice.id
+    return Text(f"{KIND_MARK[choice.kind]} {text}", no_wrap=True, overflow="ellipsis")
+
+
+def tail(model: str, width: int) -> str:
+    """A model id cut to `width` from the left: a tuned id differs at its end (suffix, id)."""
+    return model if len(model) <= width else "…" + model[-max(1, width - 1) :]
+
+
+def default_partner(model: str, choices: Sequence[ModelChoice]) -> str | None:
+    """What to compare `model` with: a tuned model's base model, else the next other model."""
+    ids = [c.id for c in choices]
+    if model.startswith("ft:"):
+        base = model.split(":")[1]
+        if base in ids:
+            return base
+    return next((i for i in ids if i != model), None)
+
+
+class ModelPicker(Select[str]):
+    """Select one model; `set_choices` keeps the current (or a preferred) model selected."""
+
+    DEFAULT_CSS = """
+    ModelPicker { width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None, prompt: str = "model", blank: bool = False):
+        super().__init__([], prompt=prompt, allow_blank=True, compact=True, id=id)
+        self._blank = blank
+        self.choices: list[ModelChoice] = []
+
+    def set_choices(self, choices: Sequence[ModelChoice], prefer: Sequence[str | None]) -> None:
+        """Show `choices`; select the first of `prefer` that is one of them (or added)."""
+        self.choices = list(choices)
+        known = {c.id for c in self.choices}
+        wanted = next((m for m in prefer if m), None)
+        if wanted and wanted not in known:
+            self.choices.insert(0, ModelChoice(wanted, "tuned", "not listed"))
+        self.set_options((option_label(c), c.id) for c in self.choices)
+        if wanted:
+            self.value = wanted
+        elif self.choices and not self._blank:
+            self.value = self.choices[0].id
+
+    def choose(self, model: str) -> None:
+        """Select `model`, adding it to the list if the API did not list it."""
+        if model not in {c.id for c in self.choices}:
+            self.set_choices(self.choices, [model])
+        else:
+            self.value = model
+
+    @property
+    def model(self) -> str | None:
+        value = self.value
+        return value if isinstance(value, str) else None
