@@ -42,6 +42,7 @@ class RecordingApp(TunebenchApp):
 
     def on_add_training_example(self, message: AddTrainingExample) -> None:
         self.added.append(message.messages)
+        message.prevent_default()  # record only: the app's own handler would add a row
 
 
 def make_app() -> RecordingApp:

@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
 from tui.errors import describe
-from tui.messages import OpenInPlayground
+from tui.messages import AddTrainingExample, OpenInPlayground
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -61,11 +61,55 @@ class TunebenchApp(App[int]):
         self.crash: BaseException | None = None
         self.clock: Callable[[], float] = time.time  # tests freeze it for snapshots
         self._startup_warnings = list(startup_warnings)
+        self.dataset_screen: DatasetScreen | None = None  # set when the screen mounts
+        self._system_prompt = ""  # a pinned value, see dataset_system_prompt
         self._refresh_subtitle()
 
     def _refresh_subtitle(self) -> None:
         dataset = self.dataset_path.name if self.dataset_path else "no dataset"
         self.sub_title = f"profile: {self.profile_name} · {dataset}"
+
+    # --- the open dataset, for the other screens ----------------------------------------
+
+    @property
+    def dataset_system_prompt(self) -> str:
+        """The open dataset's default system prompt (else the configured one).
+
+        Assigning pins a value that wins over both (for callers and tests that know better).
+        """
+        if self._system_prompt:
+            return self._system_prompt
+        screen = self.dataset_screen
+        if screen is not None and screen.doc is not None and screen.doc.default_system:
+            return screen.doc.default_system
+        return self.settings.dataset.system_prompt
+
+    @dataset_system_prompt.setter
+    def dataset_system_prompt(self, value: str) -> None:
+        self._system_prompt = value
+
+    @property
+    def saved_dataset_path(self) -> Path | None:
+        """The dataset file as saved (JSONL, no unsaved edits), for launching a job."""
+        screen = self.dataset_screen
+        if screen is None or screen.doc is None or screen.doc.dirty:
+            return None
+        return screen.save_path
+
+    async def on_add_training_example(self, message: AddTrainingExample) -> None:
+        await self.switch_mode("dataset")
+        screen = self.dataset_screen
+        if screen is not None:
+            screen.add_messages(message.messages)
+
+    async def action_quit(self) -> None:
+        screen = self.dataset_screen
+        if screen is not None and screen.has_unsaved():
+            if not isinstance(self.screen, DatasetScreen):
+                await self.switch_mode("dataset")
+            screen.confirm_quit()
+            return
+        self.exit()
 
     def on_mount(self) -> None:
         theme = self.settings.ui.theme
@@ -93,7 +137,7 @@ class TunebenchApp(App[int]):
         )
         yield SystemCommand("Help", "Keys of the current screen", self.action_help)
         screen_commands = getattr(screen, "palette_commands", None)
-        if screen_commands is not None:  # a screen's own actions, e.g. the Jobs screens
+        if screen_commands is not None:  # a screen's own actions (Dataset, Jobs, ...)
             yield from screen_commands()
         yield from super().get_system_commands(screen)
 

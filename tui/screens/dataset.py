@@ -1,19 +1,1094 @@
-"""The Dataset screen."""
+"""The Dataset screen: examples list, pair editor, live JSONL preview, problems, stats."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tui.screens.base import EmptyState, MainScreen
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus, Resize
+from textual.timer import Timer
+from textual.widgets import Input, Static, TextArea
+
+from tui.core.editing import (
+    Document,
+    Entry,
+    Pair,
+    apply_system_batch,
+    encode_example,
+    pair_example,
+    set_system_for_all,
+)
+from tui.core.formats import UnusableInput
+from tui.core.models import MODELS, BaseModel, find_model, resolve_model
+from tui.errors import UsageError
+from tui.screens.base import MainScreen
+from tui.screens.dataset_modals import (
+    ChoiceModal,
+    ModelModal,
+    PathModal,
+    SplitModal,
+    SystemPromptModal,
+)
+from tui.widgets.examples_list import ExamplesList
+from tui.widgets.jsonl_preview import JsonlPreview
+from tui.widgets.pair_editor import PairEditor
+from tui.widgets.problems_panel import ProblemsPanel
+from tui.widgets.stats_line import StatsLine, stats_text
+from tui.widgets.virtual_list import VirtualList
+
+if TYPE_CHECKING:
+    from tui.core.filestamp import FileStamp
+    from tui.core.recovery import Recovery
+
+NARROW = 120  # below this width the panes become tabs
+DEBOUNCE = 0.1  # seconds between a keystroke and the problems/list/stats update
+AUTOSAVE = 0.8  # seconds from the first unsaved edit to the recovery file
+PANES = ("list", "edit", "problems")
+_MESSAGE_INDEX = re.compile(r"messages\[(\d+)\]")
+
+
+@dataclass
+class Opened:
+    """What the load worker hands to the UI thread."""
+
+    doc: Document
+    path: Path | None
+    save_path: Path | None
+    sha256: str
+    stamp: FileStamp | None
+    read_only: bool
+    recovery: Recovery | None
 
 
 class DatasetScreen(MainScreen):
     TITLE = "Dataset"
+    DEFAULT_CSS = """
+    DatasetScreen #panes { height: 1fr; }
+    DatasetScreen #list-pane { width: 40; border-right: vkey $border-blurred; }
+    DatasetScreen #edit-pane { width: 1fr; }
+    DatasetScreen #problems-pane { height: 12; border-top: hkey $border-blurred; }
+    DatasetScreen #filter { display: none; border: none; height: 1; padding: 0 1; }
+    DatasetScreen #filter.-active { display: block; }
+    DatasetScreen ExamplesList, DatasetScreen ProblemsPanel { height: 1fr; }
+    DatasetScreen #preview-box { height: auto; max-height: 45%; border-top: hkey $border-blurred; }
+    DatasetScreen #pane-tabs { display: none; height: 1; background: $panel; }
+    DatasetScreen .pane-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+    DatasetScreen.-narrow #pane-tabs { display: block; }
+    DatasetScreen.-narrow .pane-title { display: none; }
+    DatasetScreen.-narrow #list-pane, DatasetScreen.-narrow #edit-pane,
+    DatasetScreen.-narrow #problems-pane { display: none; width: 1fr; border: none; }
+    DatasetScreen.-narrow #problems-pane { height: 1fr; }
+    DatasetScreen.-narrow.-show-problems #panes { display: none; }
+    DatasetScreen.-narrow.-show-list #list-pane { display: block; }
+    DatasetScreen.-narrow.-show-edit #edit-pane { display: block; }
+    DatasetScreen.-narrow.-show-problems #problems-pane { display: block; }
+    DatasetScreen.-narrow #preview-box { max-height: 40%; }
+    DatasetScreen #notice { display: none; height: auto; background: $warning 30%; padding: 0 1; }
+    DatasetScreen #notice.-active { display: block; }
+    """
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+z", "undo", "Undo", priority=True),
+        Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
+        Binding("ctrl+n", "new_example", "New"),
+        Binding("ctrl+f", "filter", "Filter"),
+        Binding("ctrl+l", "launch", "Launch job"),
+        Binding("f2", "pane('list')", "Examples pane", show=False),
+        Binding("f3", "pane('edit')", "Editor pane", show=False),
+        Binding("f4", "pane('problems')", "Problems pane", show=False),
+        Binding("ctrl+o", "open", "Open file", show=False),
+        Binding("ctrl+r", "toggle_raw", "Raw JSON / pair form", show=False),
+        Binding("ctrl+t", "system_prompt", "System prompt for all", show=False),
+        Binding("ctrl+g", "external_editor", "Edit in $EDITOR", show=False),
+        Binding("ctrl+b", "choose_model", "Base model", show=False),
+        Binding("f5", "import", "Import pairs/CSV", show=False),
+        Binding("f8", "export", "Export chat JSONL", show=False),
+        Binding("f9", "split", "Split train/validation", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.doc: Document | None = None
+        self.path: Path | None = None  # the file opened
+        self.save_path: Path | None = None  # where Ctrl+S writes (None: ask)
+        self.source_sha256 = ""
+        self.stamp: FileStamp | None = None
+        self.read_only = False
+        self.current = 0
+        self.model: BaseModel = resolve_model(None)
+        self._refresh_timer: Timer | None = None
+        self._autosave_timer: Timer | None = None
+        self._pending: list[list[dict[str, Any]]] = []
+        self._status = ""
+        self._stats = ""
+        self._error = ""  # why the file asked for could not be opened
+        self._full_refresh = True
+        self._to_count: Entry | None = None  # the edited entry, counted after the debounce
+        self._pane = "edit"
+
+    # ------------------------------------------------------------------ layout
 
     def compose_body(self) -> ComposeResult:
-        yield EmptyState(
-            "Dataset",
-            "The pair editor is not built yet. Here you will write training pairs, see the "
-            "exact JSONL that will be uploaded with every problem pinned to its line, and "
-            "check token counts and cost.\n\nUntil then: `tunebench --help` lists what works.",
+        yield StatsLine("Loading…", id="stats")
+        yield Static("", id="notice")
+        yield Static("", id="pane-tabs")
+        with Horizontal(id="panes"):
+            with Vertical(id="list-pane"):
+                yield Static("Examples  [dim]F2 · / filter[/]", classes="pane-title")
+                yield Input(id="filter", placeholder="filter: text, or code:NAME (Esc clears)")
+                yield ExamplesList(id="examples")
+            with Vertical(id="edit-pane"):
+                yield PairEditor(id="editor")
+                with Vertical(id="preview-box"):
+                    yield JsonlPreview(id="preview")
+        with Vertical(id="problems-pane"):
+            yield Static(
+                "Problems  [dim]F4 · Enter jumps to the example · f filters by code[/]",
+                classes="pane-title",
+            )
+            yield ProblemsPanel(id="problems")
+
+    def on_mount(self) -> None:
+        self.app.dataset_screen = self  # type: ignore[attr-defined]
+        settings = self.app.settings  # type: ignore[attr-defined]
+        self.model = find_model(settings.defaults.base_model) or resolve_model(None)
+        self._layout(self.size.width)
+        self.query_one(PairEditor).load(None, default_system="")
+        self.load(self.app.dataset_path)  # type: ignore[attr-defined]
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+        self._show_pane(self._pane)
+
+    def _show_pane(self, pane: str) -> None:
+        self._pane = pane
+        for name in PANES:
+            self.set_class(name == pane, f"-show-{name}")
+        labels = {"list": "F2 Examples", "edit": "F3 Edit", "problems": "F4 Problems"}
+        tabs = "  ".join(
+            f"[reverse b] {labels[name]} [/]" if name == pane else f" {labels[name]} "
+            for name in PANES
         )
+        self.query_one("#pane-tabs", Static).update(tabs)
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        for pane in PANES:
+            node: Any = event.widget
+            while node is not None and node is not self:
+                if getattr(node, "id", None) == f"{pane}-pane":
+                    if pane != self._pane:
+                        self._show_pane(pane)
+                    return
+                node = node.parent
+
+    def action_pane(self, pane: str) -> None:
+        self._show_pane(pane)
+        if pane == "list":
+            self.query_one(ExamplesList).focus()
+        elif pane == "problems":
+            self.query_one(ProblemsPanel).focus()
+        else:
+            self.query_one(PairEditor).focus_field("user")
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self, path: Path | None) -> None:
+        self.doc = None
+        self._update_stats()
+        self._read(path)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-load",
+        exit_on_error=False,
+        description="dataset-load",
+    )
+    def _read(self, path: Path | None) -> None:
+        try:
+            opened = self._open(path)
+        except (UnusableInput, OSError, UsageError) as exc:
+            error: BaseException = exc
+            if isinstance(exc, UnusableInput):
+                error = UsageError(f"{path}: {exc}")
+            self.app.call_from_thread(self._open_failed, error)
+            return
+        self.app.call_from_thread(self._opened, opened)
+
+    def _open(self, path: Path | None) -> Opened:
+        """Read and split a file (or make a new dataset); runs in the load worker."""
+        from tui.core.filestamp import is_read_only, stamp_of
+        from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
+        from tui.core.recovery import find_recovery, source_digest
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        system = settings.dataset.system_prompt
+        if path is None:
+            empty = Document(default_system=system)
+            blank = encode_example(pair_example(Pair(system or None, "", "")))
+            doc = Document([empty.make_entry(blank)], default_system=system)
+            return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
+        data = path.read_bytes()
+        check_usable(data)
+        fmt = detect_format(data, path.name)
+        doc = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
+        sha = source_digest(data)
+        save_path = path if fmt in JSONL_FORMATS else None
+        return Opened(
+            doc,
+            path,
+            save_path,
+            sha,
+            stamp_of(path, data),
+            is_read_only(path),
+            find_recovery(path, sha),
+        )
+
+    def _open_failed(self, error: BaseException) -> None:
+        """A file that cannot be opened: one line inline and as a notification."""
+        message = self.app.report_error(error)  # type: ignore[attr-defined]
+        if self.doc is None:  # nothing open yet: start a new dataset under the error
+            self._error = message
+            self.path = None
+            self._read(None)
+        else:
+            self._notice(message)
+
+    def _opened(self, opened: Opened) -> None:
+        self.path = opened.path
+        self.save_path = opened.save_path
+        self.source_sha256 = opened.sha256
+        self.stamp = opened.stamp
+        self.read_only = opened.read_only
+        self._set_app_path(opened.path)
+        self._use(opened.doc)
+        notices = [self._error] if self._error else []
+        self._error = ""
+        if opened.read_only:
+            notices.append(f"{opened.path}: read-only. Edits can be saved elsewhere (Ctrl+S asks).")
+        if opened.path is not None and opened.save_path is None:
+            notices.append(
+                f"{opened.path.name} was converted to chat examples; Ctrl+S saves them as JSONL."
+            )
+        if opened.path is None:
+            notices.append(
+                "New dataset: Enter edits the first pair, Ctrl+N adds one. "
+                "Ctrl+O opens a file (or start with `tunebench FILE`)."
+            )
+        self._notice(" ".join(notices))
+        if opened.recovery is not None:
+            self._offer_restore(opened.recovery)
+        for messages in self._pending:
+            self.add_messages(messages)
+        self._pending.clear()
+
+    def _use(self, doc: Document, select: int = 0) -> None:
+        self.doc = doc
+        self.query_one(ExamplesList).show(doc)
+        self.query_one(Input).value = ""
+        self.query_one(Input).remove_class("-active")
+        self.query_one(ProblemsPanel).show(doc)
+        self.select(min(select, max(0, len(doc) - 1)))
+        self.query_one(ExamplesList).focus()
+        self._update_stats()
+        # Paint the first screen before the background check competes for the GIL.
+        self.call_after_refresh(self._check_and_count, doc)
+
+    def _notice(self, text: str) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-active")
+
+    def _set_app_path(self, path: Path | None) -> None:
+        self.app.dataset_path = path  # type: ignore[attr-defined]
+        self.app._refresh_subtitle()  # type: ignore[attr-defined]
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-check",
+        exit_on_error=False,
+        description="dataset-check",
+    )
+    def _check_and_count(self, doc: Document) -> None:
+        """First full check, then token counts: in chunks, applied on the UI thread."""
+        if not doc.checked:
+            doc.check_all(lambda chunk: self.app.call_from_thread(self._apply_checks, doc, chunk))
+            self.app.call_from_thread(self._checked, doc)
+        self._count_all(doc)
+
+    def _apply_checks(self, doc: Document, chunk: list[Any]) -> None:
+        doc.apply_checks(chunk)
+        if doc is self.doc:
+            self._schedule_refresh()
+
+    def _checked(self, doc: Document) -> None:
+        doc.checked = True
+        if doc is self.doc:
+            self.query_one(ProblemsPanel).show(doc, force=True)
+            self._show_current()
+            self._schedule_refresh()
+
+    def _count_all(self, doc: Document) -> None:
+        from tui.core.tokens import TokenCounter, example_tokens
+
+        counter = TokenCounter(self.model.encoding)
+        dpo = doc.fmt == "dpo"
+        chunk: list[tuple[Entry, bytes, int]] = []
+
+        def flush() -> None:
+            self.app.call_from_thread(self._apply_tokens, doc, list(chunk))
+            chunk.clear()
+
+        for entry in list(doc.entries):
+            text = entry.text
+            obj = entry.parse()
+            if obj is None:
+                continue
+            chunk.append((entry, text, example_tokens(obj, counter, dpo=dpo)[0]))
+            if len(chunk) >= 5000:
+                flush()
+        flush()
+        self.app.call_from_thread(self._tokens_ready, doc)
+
+    def _apply_tokens(self, doc: Document, chunk: list[tuple[Entry, bytes, int]]) -> None:
+        current = self._entry() if doc is self.doc else None
+        limit = self.model.example_token_limit
+        for entry, text, tokens in chunk:
+            doc.set_tokens(entry, text, tokens, limit)
+            if entry is current:
+                self.query_one(JsonlPreview).show(entry, self.current)
+
+    def _tokens_ready(self, doc: Document) -> None:
+        doc.tokens_ready = True
+        if doc is self.doc:
+            self._schedule_refresh()
+
+    @work(thread=True, group="dataset-tokens", exit_on_error=False, description="dataset-tokens")
+    def _count_one(self, doc: Document, entry: Entry) -> None:
+        from tui.core.tokens import TokenCounter, example_tokens
+
+        text = entry.text
+        obj = entry.parse()
+        if obj is None:
+            return
+        tokens = example_tokens(obj, TokenCounter(self.model.encoding), dpo=doc.fmt == "dpo")
+        self.app.call_from_thread(self._apply_tokens, doc, [(entry, text, tokens[0])])
+
+    # ------------------------------------------------------------------ recovery
+
+    def _offer_restore(self, recovery: Recovery) -> None:
+        from tui.core.recovery import discard, restore
+
+        def answered(answer: str | None) -> None:
+            if answer == "restore" and self.doc is not None:
+                self._use(restore(self.doc, recovery), self.current)
+                self.notify("Unsaved edits restored; Ctrl+S saves them.")
+                self._schedule_autosave()
+            elif answer == "discard":
+                discard(self.path)
+
+        name = self.path.name if self.path else "the new dataset"
+        self.app.push_screen(
+            ChoiceModal(
+                "Restore unsaved edits?",
+                f"tunebench stopped with unsaved edits to {name} "
+                f"({recovery.changed} changed line(s)). Restore them?",
+                [("discard", "Discard"), ("restore", "Restore")],
+            ),
+            answered,
+        )
+
+    def _schedule_autosave(self) -> None:
+        if self._autosave_timer is None:
+            self._autosave_timer = self.set_timer(AUTOSAVE, self._autosave)
+
+    def _autosave(self) -> None:
+        self._autosave_timer = None
+        doc = self.doc
+        if doc is not None and doc.dirty:
+            self._write_recovery(doc, list(doc.entries))
+
+    @work(
+        thread=True, group="dataset-autosave", exit_on_error=False, description="dataset-autosave"
+    )
+    def _write_recovery(self, doc: Document, entries: list[Entry]) -> None:
+        from tui.core.recovery import recovery_path, snapshot, write_recovery
+
+        snap = snapshot(doc, self.path, self.source_sha256, entries)
+        write_recovery(snap, recovery_path(self.path))
+
+    # ------------------------------------------------------------------ selection
+
+    def select(self, index: int, *, focus: str | None = None) -> None:
+        """Show entry `index` in the editor and preview, and put the list cursor on it."""
+        doc = self.doc
+        if doc is None:
+            return
+        self.current = index
+        examples = self.query_one(ExamplesList)
+        row = examples.row_of(index)
+        if row is not None and row != examples.cursor:
+            examples.move_to(row, notify=False)
+        self._show_current(reload_editor=True)
+        if focus is not None:
+            self.query_one(PairEditor).focus_field(focus)
+
+    def _entry(self) -> Entry | None:
+        doc = self.doc
+        if doc is None or not doc.entries:
+            return None
+        self.current = max(0, min(self.current, len(doc) - 1))
+        return doc.entries[self.current]
+
+    def _show_current(self, *, reload_editor: bool = True, force_raw: bool = False) -> None:
+        entry = self._entry()
+        if reload_editor and self.doc is not None:
+            self.query_one(PairEditor).load(
+                entry, default_system=self.doc.default_system, force_raw=force_raw
+            )
+        self.query_one(JsonlPreview).show(entry, self.current)
+
+    @on(VirtualList.Highlighted, "#examples")
+    def _example_highlighted(self, event: VirtualList.Highlighted) -> None:
+        examples = self.query_one(ExamplesList)
+        self.current = examples.entry_index(event.row)
+        self._show_current()
+
+    @on(VirtualList.Selected, "#examples")
+    def _example_selected(self, event: VirtualList.Selected) -> None:
+        examples = self.query_one(ExamplesList)
+        self.select(examples.entry_index(event.row), focus="user")
+        self._show_pane("edit")
+
+    @on(VirtualList.Selected, "#problems")
+    def _problem_selected(self, event: VirtualList.Selected) -> None:
+        index, (code, _severity, message) = self.query_one(ProblemsPanel).row(event.row)
+        if self.doc is None:
+            return
+        if index < 0:  # a whole-file problem: show the examples it is about, if any
+            if code == "duplicate_example":
+                self.filter_by_code(code)
+                self.query_one(ExamplesList).focus()
+            return
+        examples = self.query_one(ExamplesList)
+        if examples.row_of(index) is None:
+            self._apply_filter("")
+        self.select(index)
+        self._show_pane("edit")
+        self.query_one(PairEditor).focus_field(*self._field_of(index, message))
+
+    def _field_of(self, index: int, message: str) -> tuple[str, int | None]:
+        """The editor field a problem message points at: (role, message index)."""
+        match = _MESSAGE_INDEX.search(message)
+        if match is None or self.doc is None:
+            return "user", None
+        k = int(match.group(1))
+        obj = self.doc.entries[index].parse()
+        try:
+            role = obj["messages"][k]["role"]
+        except (TypeError, KeyError, IndexError):
+            return "user", k
+        return (role if role in ("system", "user", "assistant") else "user"), k
+
+    # ------------------------------------------------------------------ editing
+
+    @on(PairEditor.Edited)
+    def _edited(self, event: PairEditor.Edited) -> None:
+        doc = self.doc
+        if doc is None or not doc.entries:
+            return
+        index = self.current
+        entry = doc.replace(index, event.text, key=(index, event.field))
+        editor = self.query_one(PairEditor)
+        editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
+        self.query_one(JsonlPreview).show(entry, index)
+        self._changed(entry, row_only=True)
+
+    def _changed(self, entry: Entry | None = None, *, row_only: bool = False) -> None:
+        """After any edit: debounced views, a token count, the recovery file.
+
+        row_only: only the current entry changed (typing), so the list redraws one row.
+        """
+        self._full_refresh = self._full_refresh or not row_only
+        if entry is not None:
+            self._to_count = entry
+        self._schedule_refresh()
+        self._schedule_autosave()
+
+    def _schedule_refresh(self) -> None:
+        if self._refresh_timer is None:
+            self._refresh_timer = self.set_timer(DEBOUNCE, self._refresh_views)
+
+    def _refresh_views(self) -> None:
+        self._refresh_timer = None
+        doc = self.doc
+        if doc is None:
+            return
+        examples = self.query_one(ExamplesList)
+        if self._full_refresh:
+            examples.refresh_rows()
+        else:
+            examples.refresh_entry(self.current)
+        self._full_refresh = False
+        self.query_one(ProblemsPanel).show(doc)
+        self._update_stats()
+        if self._to_count is not None:
+            self._count_one(doc, self._to_count)
+            self._to_count = None
+
+    def _update_stats(self) -> None:
+        state = ""
+        if self.doc is not None:
+            if self.read_only:
+                state = "read-only"
+            elif self.doc.dirty:
+                state = "unsaved"
+            elif self.path is not None:
+                state = "saved"
+        if self._status:
+            state = f"{state} · {self._status}" if state else self._status
+        text = stats_text(self.doc, self.model, state=state)
+        if text != self._stats:
+            self._stats = text
+            self.query_one(StatsLine).show(text)
+
+    def _after_op(self, index: int | None) -> None:
+        if index is None or self.doc is None:
+            return
+        examples = self.query_one(ExamplesList)
+        if examples.view is not None and examples.row_of(index) is None:
+            examples.show(self.doc, None)
+            self.query_one("#filter", Input).remove_class("-active")
+        else:
+            examples.refresh_rows()
+        self.select(index)
+        self._changed(self._entry())
+
+    def action_undo(self) -> None:
+        if self.doc is None or not self.doc.can_undo:
+            self.notify("Nothing to undo.")
+            return
+        self._after_op(self.doc.undo())
+
+    def action_redo(self) -> None:
+        if self.doc is None or not self.doc.can_redo:
+            self.notify("Nothing to redo.")
+            return
+        self._after_op(self.doc.redo())
+
+    def _new_text(self) -> bytes:
+        system = self.doc.default_system if self.doc else ""
+        return encode_example(pair_example(Pair(system or None, "", "")))
+
+    def action_new_example(self) -> None:
+        if self.doc is None:
+            return
+        index = self.current + 1 if self.doc.entries else 0
+        self.doc.insert(index, [self._new_text()])
+        self._after_op(index)
+        self._show_pane("edit")
+        self.query_one(PairEditor).focus_field("user")
+
+    def add_messages(self, messages: list[dict[str, Any]]) -> None:
+        """Append an example (from the Playground) as a new, undoable row."""
+        if self.doc is None:
+            self._pending.append(messages)
+            return
+        index = len(self.doc)
+        self.doc.insert(index, [encode_example({"messages": messages})])
+        self._after_op(index)
+        self.notify(f"Added as example {index + 1}.")
+
+    def action_duplicate(self) -> None:
+        entry = self._entry()
+        if entry is None or self.doc is None:
+            return
+        self.doc.insert(self.current + 1, [entry.text])
+        self._after_op(self.current + 1)
+
+    def action_delete(self) -> None:
+        if self._entry() is None or self.doc is None:
+            return
+        self.doc.delete(self.current)
+        if not self.doc.entries:
+            self._after_op(None)
+            self.query_one(ExamplesList).refresh_rows()
+            self._show_current()
+            self._changed()
+            return
+        self._after_op(min(self.current, len(self.doc) - 1))
+
+    def action_move(self, delta: int) -> None:
+        if self._entry() is None or self.doc is None:
+            return
+        target = self.current + delta
+        if 0 <= target < len(self.doc):
+            self.doc.move(self.current, target)
+            self._after_op(target)
+
+    def action_toggle_raw(self) -> None:
+        editor = self.query_one(PairEditor)
+        self._show_current(force_raw=not editor.raw_mode)
+        if editor.raw_mode is False and editor.entry is not None:
+            editor.focus_field("user")
+        else:
+            editor.focus_field("raw")
+
+    # ------------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-active")
+        self._show_pane("list")
+        field.focus()
+
+    def filter_by_code(self, code: str) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-active")
+        with field.prevent(Input.Changed):
+            field.value = f"code:{code}"
+        self._apply_filter(field.value)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(ExamplesList).focus()
+
+    def _apply_filter(self, query: str) -> None:
+        if self.doc is None:
+            return
+        examples = self.query_one(ExamplesList)
+        view = self.doc.matching(query) if query.strip() else None
+        examples.show(self.doc, view)
+        if not query.strip():
+            self.query_one("#filter", Input).remove_class("-active")
+        shown = len(view) if view is not None else len(self.doc)
+        if view is not None:
+            self._status = f"filter: {shown:,} of {len(self.doc):,}"
+            if view:
+                self.select(view[0])
+        else:
+            self._status = ""
+            examples.move_to(examples.row_of(self.current) or 0, notify=False)
+        self._update_stats()
+
+    def key_escape(self) -> None:
+        """Esc clears an active filter; from the editor or problems it goes back to the list."""
+        field = self.query_one("#filter", Input)
+        if field.has_class("-active"):
+            field.value = ""
+            self._apply_filter("")
+            self.query_one(ExamplesList).focus()
+        elif self._pane != "list":
+            self.action_pane("list")
+
+    # ------------------------------------------------------------------ saving
+
+    def has_unsaved(self) -> bool:
+        return self.doc is not None and self.doc.dirty
+
+    def action_save(self, then: str | None = None) -> None:
+        if self.doc is None:
+            return
+        if self.save_path is None or self.read_only:
+            self._save_as(then)
+            return
+        self._save(self.save_path, force=False, then=then)
+
+    def _save_as(self, then: str | None = None) -> None:
+        if self.path is not None:
+            suggestion = str(self.path.with_suffix(".jsonl"))
+            if self.read_only:
+                suggestion = str(self.path.with_name(self.path.stem + ".edited.jsonl"))
+        else:
+            suggestion = "dataset.jsonl"
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._save(Path(value).expanduser(), force=False, then=then, new_target=True)
+
+        self.app.push_screen(
+            PathModal("Save as chat JSONL", "The file is written atomically.", suggestion, "Save"),
+            chosen,
+        )
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-save",
+        exit_on_error=False,
+        description="dataset-save",
+    )
+    def _save(self, path: Path, *, force: bool, then: str | None, new_target: bool = False) -> None:
+        from tui.core.atomic import write_atomic
+        from tui.core.filestamp import changed_on_disk, stamp_of
+
+        doc = self.doc
+        if doc is None:
+            return
+        expected = self.stamp if path == self.save_path and not new_target else None
+        if not force and (
+            changed_on_disk(path, expected) if expected is not None or new_target else False
+        ):
+            self.app.call_from_thread(self._confirm_overwrite, path, then, new_target)
+            return
+        point = self.app.call_from_thread(doc.save_point)
+        entries = self.app.call_from_thread(lambda: list(doc.entries))
+        bom = b"\xef\xbb\xbf" if doc.has_bom else b""
+        data = bom + b"".join(e.text + e.eol for e in entries)
+        write_atomic(path, data)
+        stamp = stamp_of(path, data)
+        self.app.call_from_thread(self._saved, doc, point, path, stamp, then)
+
+    def _confirm_overwrite(self, path: Path, then: str | None, new_target: bool) -> None:
+        def answered(answer: str | None) -> None:
+            if answer == "overwrite":
+                self._save(path, force=True, then=then, new_target=new_target)
+            elif answer == "elsewhere":
+                self._save_as(then)
+
+        exists = "changed on disk since it was opened" if not new_target else "already exists"
+        self.app.push_screen(
+            ChoiceModal(
+                "Overwrite?",
+                f"{path} {exists}. Overwrite it with your version?",
+                [("cancel", "Cancel"), ("elsewhere", "Save elsewhere"), ("overwrite", "Overwrite")],
+            ),
+            answered,
+        )
+
+    def _saved(
+        self, doc: Document, point: object, path: Path, stamp: FileStamp, then: str | None
+    ) -> None:
+        from tui.core.recovery import discard
+
+        doc.mark_saved(point)
+        if self.path != path:
+            discard(self.path)
+        discard(path)
+        self.path = self.save_path = path
+        self.stamp = stamp
+        self.read_only = False
+        self._notice("")
+        self.source_sha256 = stamp.sha256
+        for i, entry in enumerate(doc.entries):
+            entry.origin = i
+        self._set_app_path(path)
+        self._update_stats()
+        self.notify(f"Saved {path.name} ({len(doc):,} lines).")
+        if then == "quit":
+            self.app.exit()
+        elif then == "launch":
+            self._launch_job()
+
+    # ------------------------------------------------------------------ file actions
+
+    def action_open(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value:
+                self._open_path(Path(value).expanduser())
+
+        self._unless_unsaved(
+            lambda: self.app.push_screen(
+                PathModal(
+                    "Open a dataset",
+                    "Chat or DPO .jsonl, pairs .txt (`input; output` a line), .csv or .tsv.",
+                    button="Open",
+                ),
+                chosen,
+            )
+        )
+
+    def _open_path(self, path: Path) -> None:
+        if not path.is_file():
+            self.notify(f"{path}: no such file", severity="error")
+            return
+        self.load(path)
+
+    def _unless_unsaved(self, then: Any) -> None:
+        if not self.has_unsaved():
+            then()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                from tui.core.recovery import discard
+
+                discard(self.path)
+                then()
+
+        self.app.push_screen(
+            ChoiceModal(
+                "Unsaved changes",
+                "The open dataset has unsaved changes. Discard them?",
+                [("cancel", "Cancel"), ("discard", "Discard")],
+            ),
+            answered,
+        )
+
+    def confirm_quit(self) -> None:
+        def answered(answer: str | None) -> None:
+            if answer == "save":
+                self.action_save(then="quit")
+            elif answer == "discard":
+                from tui.core.recovery import discard
+
+                discard(self.path)
+                self.app.exit()
+
+        self.app.push_screen(
+            ChoiceModal(
+                "Quit with unsaved changes?",
+                "The dataset has unsaved changes.",
+                [
+                    ("cancel", "Cancel"),
+                    ("discard", "Quit without saving"),
+                    ("save", "Save and quit"),
+                ],
+            ),
+            answered,
+        )
+
+    def action_import(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value:
+                self._import(Path(value).expanduser())
+
+        self.app.push_screen(
+            PathModal(
+                "Import into this dataset",
+                "Pairs .txt, .csv/.tsv or chat .jsonl; examples are appended (Ctrl+Z undoes).",
+                button="Import",
+            ),
+            chosen,
+        )
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-import",
+        exit_on_error=False,
+        description="dataset-import",
+    )
+    def _import(self, path: Path) -> None:
+        from tui.core.formats import check_usable, detect_format
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        data = path.read_bytes()
+        check_usable(data)
+        fmt = detect_format(data, path.name)
+        system = self.doc.default_system if self.doc else settings.dataset.system_prompt
+        other = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
+        texts = [e.text for e in other.entries if e.kind != "blank"]
+        self.app.call_from_thread(self._imported, path, texts)
+
+    def _imported(self, path: Path, texts: list[bytes]) -> None:
+        if self.doc is None or not texts:
+            self.notify(f"{path.name}: nothing to import.", severity="warning")
+            return
+        index = len(self.doc)
+        self.doc.insert(index, texts)
+        self._after_op(index)
+        self.notify(f"Imported {len(texts):,} example(s) from {path.name}.")
+
+    def action_export(self) -> None:
+        suggestion = str(self.path.with_suffix(".export.jsonl")) if self.path else "export.jsonl"
+
+        def chosen(value: str | None) -> None:
+            if value and self.doc is not None:
+                self._export(Path(value).expanduser(), self.doc.export_bytes())
+
+        self.app.push_screen(
+            PathModal(
+                "Export chat JSONL",
+                "Examples without errors, as they will be uploaded.",
+                suggestion,
+                "Export",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, group="dataset-export", exit_on_error=False, description="dataset-export")
+    def _export(self, path: Path, data: bytes) -> None:
+        from tui.core.atomic import write_atomic
+
+        write_atomic(path, data)
+        lines = data.count(b"\n")
+        self.app.call_from_thread(self.notify, f"Exported {lines:,} example(s) to {path}.")
+
+    def action_split(self) -> None:
+        if self.doc is None:
+            return
+        stem = self.path.with_suffix("") if self.path else Path("dataset")
+        train, valid = Path(f"{stem}.train.jsonl"), Path(f"{stem}.valid.jsonl")
+
+        def chosen(value: tuple[float, int] | None) -> None:
+            if value and self.doc is not None:
+                texts = [
+                    e.text
+                    for e in self.doc.entries
+                    if e.kind == "example" and not any(f[1] == "error" for f in e.findings)
+                ]
+                self._split(texts, value[0], value[1], train, valid)
+
+        self.app.push_screen(SplitModal(f"{train.name} and {valid.name}"), chosen)
+
+    @work(thread=True, group="dataset-split", exit_on_error=False, description="dataset-split")
+    def _split(self, texts: list[bytes], share: float, seed: int, train: Path, valid: Path) -> None:
+        from tui.core.atomic import write_atomic
+        from tui.core.split import split_bytes
+
+        train_data, valid_data, n_train, n_valid = split_bytes(texts, share, seed)
+        write_atomic(train, train_data)
+        write_atomic(valid, valid_data)
+        self.app.call_from_thread(
+            self.notify, f"Split: {n_train:,} in {train.name}, {n_valid:,} in {valid.name}."
+        )
+
+    def action_system_prompt(self) -> None:
+        if self.doc is None:
+            return
+
+        def chosen(value: str | None) -> None:
+            if value is not None and self.doc is not None:
+                self._system_for_all(self.doc, value)
+
+        self.app.push_screen(SystemPromptModal(self.doc.default_system), chosen)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-system",
+        exit_on_error=False,
+        description="dataset-system",
+    )
+    def _system_for_all(self, doc: Document, new: str) -> None:
+        batch = set_system_for_all(doc, new)
+        self.app.call_from_thread(self._apply_system, doc, batch, new)
+
+    def _apply_system(self, doc: Document, batch: Any, new: str) -> None:
+        apply_system_batch(doc, batch, new)
+        self.query_one(ExamplesList).refresh_rows()
+        self._show_current()
+        self._changed(self._entry())
+        self.notify(f"System prompt set on {len(batch.ops):,} example(s). Ctrl+Z undoes.")
+
+    def action_choose_model(self) -> None:
+        options = []
+        for model in MODELS:
+            if "supervised" not in model.methods and "dpo" not in model.methods:
+                continue
+            price = model.price_per_1m_training_tokens
+            cost = f"${price:g}/1M" if price is not None else "no per-token price"
+            options.append((model.name, f"{model.name}  ({cost})"))
+
+        def chosen(name: str | None) -> None:
+            if name is None or self.doc is None:
+                return
+            self.model = resolve_model(name)
+            # Another tokenizer or example limit: count again (in the worker).
+            self.doc.reset_tokens()
+            self._check_and_count(self.doc)
+            self._update_stats()
+
+        self.app.push_screen(ModelModal(options, self.model.name), chosen)
+
+    def action_external_editor(self) -> None:
+        editor = self.query_one(PairEditor)
+        area = editor.focused_area() or (
+            editor.query_one("#raw", TextArea)
+            if editor.raw_mode
+            else editor.query_one("#assistant", TextArea)
+        )
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+            f.write(area.text)
+            name = f.name
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(command), name], check=False)
+            text = Path(name).read_text(encoding="utf-8")
+        finally:
+            Path(name).unlink(missing_ok=True)
+        if text.endswith("\n") and not area.text.endswith("\n"):
+            text = text[:-1]
+        area.load_text(text)
+
+    def action_launch(self) -> None:
+        if self.doc is None:
+            return
+        if self.doc.dirty or self.save_path is None:
+            self.action_save(then="launch")
+            return
+        self._launch_job()
+
+    def _launch_job(self) -> None:
+        """Hand the saved file to the Jobs screen's launch dialog (app action launch_job)."""
+        if not hasattr(self.app, "action_launch_job"):
+            self.notify("Launching a job needs the Jobs screen, which is not in this build.")
+            return
+        self.app.call_later(self.app.run_action, "launch_job")
+
+    # ------------------------------------------------------------------ palette
+
+    def _editor(self, action: str) -> Any:
+        editor = self.query_one(PairEditor)
+        return getattr(editor, f"action_{action}")
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """Every action of this screen, for the command palette."""
+        commands = [
+            ("Save dataset", "Write the dataset file (atomic)", self.action_save),
+            ("Save dataset as…", "Write the dataset to another file", self._save_as),
+            ("Undo", "Undo the last edit", self.action_undo),
+            ("Redo", "Redo the last undone edit", self.action_redo),
+            ("New example", "Add an empty example after this one", self.action_new_example),
+            ("Duplicate example", "Copy this example below it", self.action_duplicate),
+            ("Delete example", "Remove this example (undoable)", self.action_delete),
+            ("Move example up", "Swap with the one above", lambda: self.action_move(-1)),
+            ("Move example down", "Swap with the one below", lambda: self.action_move(1)),
+            ("Open dataset…", "Open a .jsonl, pairs .txt, .csv or .tsv", self.action_open),
+            ("Import pairs/CSV…", "Append examples from a file", self.action_import),
+            ("Export chat JSONL…", "Write the examples as uploaded", self.action_export),
+            ("Split train/validation…", "Two files, by seed", self.action_split),
+            ("Set system prompt for all…", "Undoable", self.action_system_prompt),
+            ("Filter examples…", "By text or code:NAME", self.action_filter),
+            ("Raw JSON / form", "Edit the line as JSON", self.action_toggle_raw),
+            ("Add message", "A new turn after the focused one", self._editor("add_message")),
+            (
+                "Remove message",
+                "The focused message of a multi-turn example",
+                self._editor("remove_message"),
+            ),
+            ("Change message role", "system → user → assistant", self._editor("cycle_role")),
+            ("Edit in $EDITOR", "The current text in your editor", self.action_external_editor),
+            ("Choose base model…", "For tokens, epochs and cost", self.action_choose_model),
+            ("Launch job", "Save, then start a fine-tuning job", self.action_launch),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+        if self.doc is not None:
+            for code, count in list(self.doc.codes().items())[:20]:
+                yield SystemCommand(
+                    f"Filter by problem: {code} ({count})",
+                    "Show only examples with this problem",
+                    lambda code=code: self.filter_by_code(code),  # type: ignore[misc]
+                )

@@ -1,0 +1,128 @@
+"""Snapshots of the Dataset screen and its dialogs, with a dataset that has errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import TunebenchApp
+from tui.config import load_config
+from tui.core.recovery import recovery_path
+from tui.screens.dataset import DatasetScreen
+from tui.screens.dataset_modals import ChoiceModal
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def dataset_with_errors(directory: Path) -> Path:
+    lines = []
+    for i in range(12):
+        lines.append(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "system", "content": "Popraw gramatykę zdania."},
+                        {"role": "user", "content": f"Mama, ja, chcieć, ciastko {i}"},
+                        {"role": "assistant", "content": "Mamo, chcę dostać ciastko."},
+                    ]
+                },
+                ensure_ascii=False,
+            )
+        )
+    lines[2] = lines[2].replace('"assistant"', '"asistant"')
+    lines[5] = '{"messages": [{"role": "user", "content": "cistko'
+    lines[8] = lines[7]
+    path = directory / "grammar.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def make_app(path: Path | None) -> TunebenchApp:
+    return TunebenchApp(load_config(), profile_name="openai", dataset_path=path)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait (bounded) for the load, the background check and token count, and the views."""
+    for _ in range(250):
+        screen = pilot.app.dataset_screen
+        if (
+            isinstance(screen, DatasetScreen)
+            and screen.doc is not None
+            and screen.doc.tokens_ready
+            and screen._refresh_timer is None
+        ):
+            break
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+    await pilot.app.workers.wait_for_complete()  # the edited example's token count
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "keys",
+    [(), ("down", "down", "enter"), ("f4",), ("ctrl+f", *"code:invalid_json")],
+    ids=["list", "error-example", "problems", "filter"],
+)
+def test_dataset_screen(snap_compare, tmp_path: Path, size: tuple[int, int], keys: tuple) -> None:
+    app = make_app(dataset_with_errors(tmp_path))
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "keys",
+    [("ctrl+t",), ("f9",), ("ctrl+o",), ("enter", "x", "ctrl+q")],
+    ids=["system-prompt", "split", "open", "confirm-quit"],
+)
+def test_dataset_modals(snap_compare, tmp_path: Path, size: tuple[int, int], keys: tuple) -> None:
+    app = make_app(dataset_with_errors(tmp_path))
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press(*keys[:-1])  # edits first, settled (tokens counted)
+        await settle(pilot)
+        await pilot.press(keys[-1])  # then the key that opens the dialog
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_restore_offer(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    path = dataset_with_errors(tmp_path)
+    from tui.core.editing import Document
+    from tui.core.recovery import snapshot, source_digest, write_recovery
+
+    data = path.read_bytes()
+    doc = Document.from_bytes(data, "chat")
+    doc.replace(0, doc.entries[0].text.replace(b"ciastko 0", b"ciastko zero"))
+    write_recovery(snapshot(doc, path, source_digest(data)), recovery_path(path))
+    app = make_app(path)
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        for _ in range(250):
+            if isinstance(pilot.app.screen, ChoiceModal) and pilot.app.screen.focused:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_new_dataset(snap_compare, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(make_app(None), run_before=run_before, terminal_size=size)

@@ -1,0 +1,115 @@
+"""The edit model, recovery files and the split, without the UI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tui.core.editing import Document, apply_system_batch, as_pair, set_system_for_all
+from tui.core.recovery import (
+    find_recovery,
+    recovery_path,
+    restore,
+    snapshot,
+    source_digest,
+    write_recovery,
+)
+from tui.core.spans import finding_span, json_spans
+from tui.core.split import split_indices
+
+
+def line(user: str, system: str | None = "S") -> bytes:
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    messages += [{"role": "user", "content": user}, {"role": "assistant", "content": "a"}]
+    return json.dumps({"messages": messages}).encode()
+
+
+def checked(data: bytes) -> Document:
+    doc = Document.from_bytes(data, "chat")
+    doc.check_all(doc.apply_checks)
+    return doc
+
+
+def test_typing_coalesces_into_one_undo_step_and_counts_follow() -> None:
+    data = b"\n".join(line(f"u{i}") for i in range(10)) + b"\n"
+    doc = checked(data)
+    assert doc.counts.examples == 10 and doc.counts.errors == 0
+    broken = doc.entries[3].text.replace(b'"assistant"', b'"asistant"')
+    doc.replace(3, broken[:-3], key=(3, "raw"))
+    doc.replace(3, broken, key=(3, "raw"))
+    assert doc.counts.error_entries == 1
+    assert [p.line for p in doc.problems()] == [4, 4]
+    assert doc.undo() == 3
+    assert doc.to_bytes() == data and not doc.dirty
+    assert doc.counts.errors == 0
+
+
+def test_insert_delete_move_and_duplicates() -> None:
+    doc = checked(b"\n".join(line(f"u{i}") for i in range(10)) + b"\n")
+    doc.insert(10, [line("u1")])
+    assert doc.duplicates == 1
+    assert any(code == "duplicate_example" for _, (code, _, _) in doc.dataset_findings())
+    assert doc.matching("code:duplicate_example") == [10]
+    doc.move(10, 0)
+    assert doc.entries[0].text == line("u1")
+    doc.delete(0)
+    assert doc.duplicates == 0 and len(doc) == 10
+    doc.undo()
+    doc.undo()
+    doc.undo()
+    assert len(doc) == 10 and not doc.dirty
+
+
+def test_set_system_for_all_keeps_overrides_and_undoes() -> None:
+    data = b"\n".join([line("a"), line("b", system="other"), line("c", system=None)]) + b"\n"
+    doc = checked(data)
+    assert doc.default_system == "S"
+    apply_system_batch(doc, set_system_for_all(doc, "New"), "New")
+    systems = [as_pair(e.parse()).system for e in doc.entries]  # type: ignore[union-attr]
+    assert systems == ["New", "other", "New"]
+    doc.undo()
+    assert doc.to_bytes() == data and doc.default_system == "S"
+
+
+def test_recovery_round_trip(tmp_path: Path) -> None:
+    data = b"\n".join(line(f"u{i}") for i in range(5)) + b"\n"
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    doc = checked(data)
+    doc.replace(2, line("edited"))
+    doc.insert(5, [line("new")])
+    sha = source_digest(data)
+    write_recovery(snapshot(doc, path, sha), recovery_path(path))
+    assert find_recovery(path, source_digest(b"other bytes")) is None
+    found = find_recovery(path, sha)
+    assert found is not None and found.changed == 2
+    restored = restore(checked(data), found)
+    assert restored.to_bytes() == doc.to_bytes() and restored.dirty
+
+
+def test_split_is_deterministic_and_keeps_duplicates_together() -> None:
+    texts = [line(f"u{i % 40}") for i in range(100)]  # every text 2-3 times
+    train, valid = split_indices(texts, 0.2, seed=7)
+    assert (train, valid) == split_indices(texts, 0.2, seed=7)
+    assert sorted(train + valid) == list(range(100))
+    assert {texts[i] for i in train}.isdisjoint({texts[i] for i in valid})
+    assert 15 <= len(valid) <= 25
+    assert split_indices(texts, 0.2, seed=8) != (train, valid)
+
+
+def test_problem_spans_point_at_the_json_value() -> None:
+    obj = {"messages": [{"role": "user", "content": "x"}, {"role": "bot", "content": "y"}]}
+    text = json.dumps(obj)
+    start, end = finding_span("messages[1].role: 'bot' is not a role", json_spans(obj, text))
+    assert text[start:end] == '"bot"'
+    assert json_spans(obj, json.dumps(obj, indent=1)) == {}  # another layout: no guessing
+
+
+def test_an_example_over_the_token_limit_gets_a_warning() -> None:
+    doc = checked(b"\n".join(line(f"u{i}") for i in range(10)) + b"\n")
+    entry = doc.entries[4]
+    doc.set_tokens(entry, entry.text, 70_000, limit=65_536)
+    assert [(p.line, p.code) for p in doc.problems()] == [(5, "too_many_tokens")]
+    assert doc.counts.warnings == 1
+    doc.set_tokens(entry, entry.text, 100, limit=65_536)
+    assert doc.problems() == [] and doc.counts.warnings == 0

@@ -1,0 +1,701 @@
+"""The edit model of an open dataset: entries, undoable edits, incremental checks.
+
+The document is a list of entries, one per line of the JSONL that will be saved. An entry
+keeps its line as bytes; an unedited entry keeps the exact source bytes, so a file opened
+and saved without edits is byte-identical. Every edit replaces, inserts, deletes or moves
+entries and re-checks only the entries it touched; dataset-level figures (counts,
+duplicates) are kept as running totals, so the cost of one keystroke does not grow with the
+dataset.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.core.formats import (
+    JSONL_FORMATS,
+    Record,
+    is_dpo,
+    parse_json_line,
+    read_records,
+    split_lines,
+    to_jsonl_line,
+)
+from tui.core.problems import ERROR, WARNING, Problem, Severity
+from tui.core.validate import MIN_EXAMPLES, check_record
+
+Finding = tuple[str, Severity, str]  # (code, severity, message)
+
+TOO_MANY_TOKENS = "too_many_tokens"
+
+# Typing into one field within this many seconds of the last keystroke is one undo step.
+COALESCE_SECONDS = 1.5
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One line of the dataset as it will be saved.
+
+    origin: the index of the source line this entry still holds unchanged, else None (the
+    recovery file stores only what differs from the source).
+    """
+
+    text: bytes
+    eol: bytes = b"\n"
+    kind: str = "example"  # "example", "invalid" or "blank"
+    findings: tuple[Finding, ...] = ()
+    tokens: int | None = None
+    origin: int | None = None
+    source_error: tuple[str, str] | None = None  # why a non-JSONL source line did not convert
+
+    def parse(self) -> Any:
+        """The parsed example, or None when the line is not valid JSON."""
+        obj, error = parse_json_line(self.text)
+        return None if error is not None else obj
+
+
+def check_entry(entry: Entry, fmt: str) -> tuple[str, tuple[Finding, ...]]:
+    """(kind, findings) of one entry on its own: pure, O(size of the entry)."""
+    if not entry.text.strip():
+        return "blank", ()
+    if entry.source_error is not None and entry.origin is not None:
+        code, message = entry.source_error
+        return "invalid", ((code, ERROR, message),)
+    obj, error = parse_json_line(entry.text)
+    if error is not None:
+        rec = Record(0, entry.text, entry.eol, "invalid", error=error)
+        kind = "invalid"
+    else:
+        rec = Record(0, entry.text, entry.eol, "example", obj=obj)
+        kind = "example"
+    problems = check_record(rec, fmt)
+    return kind, tuple((p.code, p.severity, p.message) for p in problems)
+
+
+def encode_example(obj: Any) -> bytes:
+    """One example exactly as it will be uploaded."""
+    return to_jsonl_line(obj).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------- operations
+
+
+@dataclass(slots=True)
+class Replace:
+    index: int
+    old: Entry
+    new: Entry
+    key: object = None  # coalescing key: (index, field) while typing
+    at: float = 0.0
+
+
+@dataclass(slots=True)
+class Insert:
+    index: int
+    entries: list[Entry]
+
+
+@dataclass(slots=True)
+class Delete:
+    index: int
+    entries: list[Entry]
+
+
+@dataclass(slots=True)
+class Move:
+    src: int
+    dst: int
+
+
+@dataclass(slots=True)
+class Batch:
+    ops: list[Op]
+    label: str = ""
+    system: tuple[str, str] | None = None  # (old, new) default system prompt
+
+
+Op = Replace | Insert | Delete | Move | Batch
+
+
+@dataclass(slots=True)
+class Counts:
+    examples: int = 0
+    errors: int = 0  # error findings
+    warnings: int = 0  # warning findings
+    error_entries: int = 0  # entries with at least one error
+
+
+# ---------------------------------------------------------------------------- document
+
+
+@dataclass(repr=False)
+class Document:
+    """An open dataset. All mutation goes through `apply`, `undo` and `redo`."""
+
+    def __repr__(self) -> str:
+        return f"<Document {self.fmt}, {len(self.entries):,} entries>"
+
+    entries: list[Entry] = field(default_factory=list)
+    fmt: str = "chat"  # "chat" or "dpo": what the entries are checked as
+    has_bom: bool = False
+    default_system: str = ""
+    source_format: str = "chat"  # the format the file was read from
+    checked: bool = True  # False until the first full check has run (see check_all)
+    tokens_ready: bool = False  # True once every example has been counted once
+
+    def __post_init__(self) -> None:
+        self._undo: list[Op] = []
+        self._redo: list[Op] = []
+        self._saved_top: Op | None = None
+        self._coalesce_ok = True
+        self.counts = Counts()
+        self._dups: dict[bytes, int] = {}
+        self.duplicates = 0
+        self._rows: list[tuple[int, Finding]] | None = None
+        self._row_index: list[int] = []
+        self.problems_version = 0  # bumps when any entry's findings change
+        self._tokens_total = 0
+        self._tokens_known = 0
+        for entry in self.entries:
+            self._count(entry, +1)
+        self.changed_since_save = False
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_bytes(cls, data: bytes, fmt: str, *, sep: str = ";", system: str = "") -> Document:
+        """A document from file bytes, unchecked (run `check_all` in a worker).
+
+        JSONL keeps every line verbatim, blank lines included. Pairs and CSV are converted
+        to chat examples; their unreadable lines become invalid entries holding the source
+        text, blank and comment lines are dropped.
+        """
+        entries: list[Entry] = []
+        if fmt in JSONL_FORMATS:
+            # Lines are split, not parsed: parsing and checking run later, in a worker.
+            has_bom, lines = split_lines(data)
+            for i, (_number, raw, eol) in enumerate(lines):
+                entries.append(Entry(raw, eol, "example" if raw.strip() else "blank", origin=i))
+            doc = cls(entries, fmt=fmt, has_bom=has_bom, source_format=fmt, checked=False)
+        else:
+            has_bom, records = read_records(data, fmt, sep=sep, system=system or None)
+            for rec in records:
+                if rec.kind == "example":
+                    text = encode_example(rec.obj)
+                    entries.append(Entry(text, b"\n", origin=len(entries)))
+                elif rec.kind == "invalid":
+                    n = len(entries)
+                    entries.append(
+                        Entry(rec.raw, b"\n", "invalid", origin=n, source_error=rec.error)
+                    )
+            doc = cls(entries, fmt="chat", has_bom=False, source_format=fmt, checked=False)
+        doc.default_system = system or doc.guess_default_system()
+        return doc
+
+    def guess_default_system(self) -> str:
+        """The system prompt of the first example that has one (a cheap, honest guess)."""
+        for entry in self.entries[:200]:
+            obj = entry.parse()
+            system = system_of(obj)
+            if system is not None:
+                return system
+        return ""
+
+    def check_all(
+        self, progress: Callable[[list[tuple[Entry, bytes, str, tuple[Finding, ...]]]], None]
+    ) -> None:
+        """Check every entry, reporting results in chunks through `progress`.
+
+        Runs in a worker thread; `progress` must hand each chunk to the UI thread, which
+        applies it with `apply_checks` (entries edited meanwhile are skipped there).
+        """
+        chunk: list[tuple[Entry, bytes, str, tuple[Finding, ...]]] = []
+        fmt = self.fmt
+        for entry in list(self.entries):
+            text = entry.text
+            kind, findings = check_entry(entry, fmt)
+            chunk.append((entry, text, kind, findings))
+            if len(chunk) >= 5000:
+                progress(chunk)
+                chunk = []
+        progress(chunk)
+
+    def apply_checks(self, chunk: Iterable[tuple[Entry, bytes, str, tuple[Finding, ...]]]) -> None:
+        for entry, text, kind, findings in chunk:
+            if entry.text is not text:
+                continue  # edited since; the edit checked it
+            self._count(entry, -1)
+            entry.kind, entry.findings = kind, findings
+            self._count(entry, +1)
+        self._rows = None
+        self.problems_version += 1
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def to_bytes(self) -> bytes:
+        """The dataset file: unedited lines byte for byte."""
+        body = b"".join(e.text + e.eol for e in self.entries)
+        return (b"\xef\xbb\xbf" + body) if self.has_bom else body
+
+    def export_bytes(self) -> bytes:
+        """Chat JSONL as uploaded: examples without errors, `\\n` endings, no BOM."""
+        return b"".join(
+            e.text + b"\n"
+            for e in self.entries
+            if e.kind == "example" and not any(f[1] == ERROR for f in e.findings)
+        )
+
+    @property
+    def dirty(self) -> bool:
+        top = self._undo[-1] if self._undo else None
+        return self.changed_since_save or top is not self._saved_top
+
+    def mark_saved(self, point: object = ...) -> None:
+        """The state at `point` (default: now) is what the file on disk holds."""
+        top = self._undo[-1] if self._undo else None
+        self._saved_top = top if point is ... else point  # type: ignore[assignment]
+        self.changed_since_save = self.changed_since_save and self._saved_top is not top
+        self._coalesce_ok = False
+
+    def mark_changed(self) -> None:
+        """Dirty without an undo step (e.g. restored from a recovery file)."""
+        self.changed_since_save = True
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def problem_rows(self) -> list[tuple[int, Finding]]:
+        """(entry index or -1 for the whole file, finding), in line order."""
+        if self._rows is None:
+            rows: list[tuple[int, Finding]] = []
+            for i, entry in enumerate(self.entries):
+                for finding in entry.findings:
+                    rows.append((i, finding))
+            self._rows = rows
+            self._row_index = [i for i, _ in rows]
+        return self.dataset_findings() + self._rows
+
+    def dataset_findings(self) -> list[tuple[int, Finding]]:
+        """Whole-file findings from running totals: O(1)."""
+        out: list[tuple[int, Finding]] = []
+        if self.checked and self.counts.examples < MIN_EXAMPLES:
+            n = self.counts.examples
+            message = f"the file has {n} example(s), but must have at least {MIN_EXAMPLES}"
+            out.append((-1, ("invalid_n_examples", ERROR, message)))
+        if self.duplicates:
+            message = f"{self.duplicates} example(s) repeat an earlier example exactly"
+            out.append((-1, ("duplicate_example", WARNING, message)))
+        return out
+
+    def problems(self) -> list[Problem]:
+        """Every problem with its 1-based line (0: the whole file)."""
+        return [Problem(i + 1, *finding) for i, finding in self.problem_rows()]
+
+    def codes(self) -> dict[str, int]:
+        """Problem code -> number of findings, most frequent first."""
+        tally: dict[str, int] = {}
+        for _, (code, _, _) in self.problem_rows():
+            tally[code] = tally.get(code, 0) + 1
+        return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def matching(self, query: str) -> list[int]:
+        """Indices of entries matching a filter: `code:NAME` or text (case-insensitive)."""
+        query = query.strip()
+        if query.startswith("code:"):
+            code = query[5:].strip()
+            if code == "duplicate_example":
+                return self._repeats()
+            return [i for i, e in enumerate(self.entries) if any(f[0] == code for f in e.findings)]
+        needle = query.lower().encode("utf-8")
+        escaped = to_jsonl_line(query.lower())[1:-1].encode("utf-8")
+        return [
+            i
+            for i, e in enumerate(self.entries)
+            if needle in e.text.lower() or escaped in e.text.lower()
+        ]
+
+    def _repeats(self) -> list[int]:
+        """Indices of examples that repeat an earlier one exactly."""
+        seen: set[bytes] = set()
+        out = []
+        for i, entry in enumerate(self.entries):
+            if entry.kind == "blank":
+                continue
+            key = entry.text.strip()
+            if key in seen:
+                out.append(i)
+            seen.add(key)
+        return out
+
+    @property
+    def tokens_total(self) -> int:
+        return self._tokens_total
+
+    @property
+    def tokens_known(self) -> int:
+        """How many examples have a token count (counting runs in a worker)."""
+        return self._tokens_known
+
+    def set_tokens(self, entry: Entry, text: bytes, tokens: int, limit: int | None = None) -> None:
+        """Record a token count computed in a worker for `text`, if the entry still holds it.
+
+        Over the model's per-example `limit`, the entry gets a too_many_tokens warning.
+        """
+        if entry.text is not text:
+            return
+        if entry.tokens is not None:
+            self._tokens_total -= entry.tokens
+            self._tokens_known -= 1
+        entry.tokens = tokens
+        self._tokens_total += tokens
+        self._tokens_known += 1
+        over = limit is not None and tokens > limit
+        had = any(f[0] == TOO_MANY_TOKENS for f in entry.findings)
+        if over != had:
+            self._count(entry, -1)
+            kept = tuple(f for f in entry.findings if f[0] != TOO_MANY_TOKENS)
+            if over:
+                message = (
+                    f"messages: {tokens:,} tokens; only the first {limit:,} are trained on, "
+                    "the rest is truncated"
+                )
+                kept += ((TOO_MANY_TOKENS, WARNING, message),)
+            entry.findings = kept
+            self._count(entry, +1)
+            self._rows = None
+            self.problems_version += 1
+
+    def reset_tokens(self) -> None:
+        """Forget every token count (another encoding was chosen)."""
+        for entry in self.entries:
+            entry.tokens = None
+        self._tokens_total = self._tokens_known = 0
+        self.tokens_ready = False
+
+    def save_point(self) -> object:
+        """A marker of the current state, for `mark_saved` after a save in a worker."""
+        return self._undo[-1] if self._undo else None
+
+    # ------------------------------------------------------------------ editing
+
+    def make_entry(self, text: bytes) -> Entry:
+        entry = Entry(text)
+        entry.kind, entry.findings = check_entry(entry, self.fmt)
+        return entry
+
+    def replace(self, index: int, text: bytes, *, key: object = None) -> Entry:
+        """Put `text` at `index` (one keystroke's edit); returns the new entry."""
+        old = self.entries[index]
+        if text == old.text:
+            return old
+        new = Entry(text, old.eol)
+        new.kind, new.findings = check_entry(new, self.fmt)
+        now = time.monotonic()
+        top = self._undo[-1] if self._undo else None
+        if (
+            key is not None
+            and isinstance(top, Replace)
+            and top.key == key
+            and top.index == index
+            and self._coalesce_ok
+            and not self._redo
+            and now - top.at < COALESCE_SECONDS
+        ):
+            self._set(index, new)
+            top.new, top.at = new, now
+            return new
+        self._coalesce_ok = True
+        self.apply(Replace(index, old, new, key, now))
+        return new
+
+    def insert(self, index: int, texts: Sequence[bytes]) -> None:
+        self.apply(Insert(index, [self.make_entry(t) for t in texts]))
+
+    def delete(self, index: int, count: int = 1) -> None:
+        self.apply(Delete(index, self.entries[index : index + count]))
+
+    def move(self, src: int, dst: int) -> None:
+        if src != dst and 0 <= dst < len(self.entries):
+            self.apply(Move(src, dst))
+
+    def apply(self, op: Op) -> int:
+        """Do an operation as a new undo step; returns the entry index it concerns."""
+        self._undo.append(op)
+        self._redo.clear()
+        return self._do(op)
+
+    def undo(self) -> int | None:
+        """Undo the last step; returns the entry index to show, or None if nothing to undo."""
+        if not self._undo:
+            return None
+        op = self._undo.pop()
+        self._redo.append(op)
+        self._coalesce_ok = False
+        return self._do(_inverse(op))
+
+    def redo(self) -> int | None:
+        if not self._redo:
+            return None
+        op = self._redo.pop()
+        self._undo.append(op)
+        self._coalesce_ok = False
+        return self._do(op)
+
+    # ------------------------------------------------------------------ internals
+
+    def _do(self, op: Op) -> int:
+        if isinstance(op, Batch):
+            if op.system is not None:
+                self.default_system = op.system[1]
+            index = 0
+            for sub in op.ops:
+                index = self._do(sub)
+            return index
+        if isinstance(op, Replace):
+            self._set(op.index, op.new)
+            return op.index
+        self.problems_version += 1
+        self._rows = None
+        if isinstance(op, Insert):
+            self.entries[op.index : op.index] = op.entries
+            for entry in op.entries:
+                self._count(entry, +1)
+            return op.index
+        if isinstance(op, Delete):
+            del self.entries[op.index : op.index + len(op.entries)]
+            for entry in op.entries:
+                self._count(entry, -1)
+            return min(op.index, max(0, len(self.entries) - 1))
+        entry = self.entries.pop(op.src)
+        self.entries.insert(op.dst, entry)
+        return op.dst
+
+    def _set(self, index: int, new: Entry) -> None:
+        old = self.entries[index]
+        self._count(old, -1)
+        self.entries[index] = new
+        self._count(new, +1)
+        if old.findings != new.findings:
+            self.problems_version += 1
+        if self._rows is not None and (old.findings or new.findings):
+            lo = bisect.bisect_left(self._row_index, index)
+            hi = bisect.bisect_right(self._row_index, index)
+            self._rows[lo:hi] = [(index, f) for f in new.findings]
+            self._row_index[lo:hi] = [index] * len(new.findings)
+
+    def _count(self, entry: Entry, sign: int) -> None:
+        if entry.kind == "blank":
+            return
+        counts = self.counts
+        counts.examples += sign
+        errors = sum(1 for f in entry.findings if f[1] == ERROR)
+        counts.errors += sign * errors
+        counts.warnings += sign * (len(entry.findings) - errors)
+        if errors:
+            counts.error_entries += sign
+        if entry.tokens is not None:
+            self._tokens_total += sign * entry.tokens
+            self._tokens_known += sign
+        key = entry.text.strip()
+        seen = self._dups.get(key, 0)
+        if sign > 0:
+            self._dups[key] = seen + 1
+            if seen:
+                self.duplicates += 1
+        else:
+            if seen <= 1:
+                self._dups.pop(key, None)
+            else:
+                self._dups[key] = seen - 1
+            if seen > 1:
+                self.duplicates -= 1
+
+
+def _inverse(op: Op) -> Op:
+    if isinstance(op, Batch):
+        system = (op.system[1], op.system[0]) if op.system else None
+        return Batch([_inverse(sub) for sub in reversed(op.ops)], op.label, system)
+    if isinstance(op, Replace):
+        return Replace(op.index, op.new, op.old)
+    if isinstance(op, Insert):
+        return Delete(op.index, op.entries)
+    if isinstance(op, Delete):
+        return Insert(op.index, op.entries)
+    return Move(op.dst, op.src)
+
+
+# ---------------------------------------------------------------------------- chat shapes
+
+
+def system_of(obj: Any) -> str | None:
+    """The system prompt of a chat example (first message), or None."""
+    if not isinstance(obj, dict):
+        return None
+    messages = obj.get("messages")
+    if isinstance(messages, list) and messages:
+        first = messages[0]
+        if isinstance(first, dict) and first.get("role") == "system":
+            content = first.get("content")
+            return content if isinstance(content, str) else None
+    return None
+
+
+@dataclass(slots=True)
+class Pair:
+    """The simple shape the pair editor edits: [system], user, assistant (+ weight)."""
+
+    system: str | None
+    user: str
+    assistant: str
+    weight: int | None = None
+
+
+def as_pair(obj: Any) -> Pair | None:
+    """A Pair if the example has the simple shape (and nothing else), else None."""
+    if not isinstance(obj, dict) or set(obj) != {"messages"} or is_dpo(obj):
+        return None
+    messages = obj["messages"]
+    if not isinstance(messages, list):
+        return None
+    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
+    if roles not in (["system", "user", "assistant"], ["user", "assistant"]):
+        return None
+    for m in messages:
+        allowed = {"role", "content", "weight"} if m["role"] == "assistant" else {"role", "content"}
+        if set(m) - allowed or not isinstance(m.get("content"), str):
+            return None
+    assistant = messages[-1]
+    weight = assistant.get("weight")
+    if "weight" in assistant and weight not in (0, 1):
+        return None
+    system = messages[0]["content"] if roles[0] == "system" else None
+    return Pair(system, messages[-2]["content"], assistant["content"], weight)
+
+
+ROLES_CYCLE = ("system", "user", "assistant")
+
+
+@dataclass(slots=True)
+class PlainMessage:
+    """A message of plain text, as the message-list editor edits it."""
+
+    role: str
+    content: str
+    weight: int | None = None
+
+
+def as_messages(obj: Any) -> list[PlainMessage] | None:
+    """The messages of a chat example made only of plain text messages, else None."""
+    if not isinstance(obj, dict) or set(obj) != {"messages"}:
+        return None
+    messages = obj["messages"]
+    if not isinstance(messages, list) or not messages:
+        return None
+    out: list[PlainMessage] = []
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in ROLES_CYCLE:
+            return None
+        allowed = {"role", "content", "weight"} if m["role"] == "assistant" else {"role", "content"}
+        if set(m) - allowed or not isinstance(m.get("content"), str):
+            return None
+        weight = m.get("weight")
+        if "weight" in m and (weight not in (0, 1) or isinstance(weight, bool)):
+            return None
+        out.append(PlainMessage(m["role"], m["content"], weight))
+    return out
+
+
+def messages_example(messages: list[PlainMessage]) -> dict[str, Any]:
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        message: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.weight is not None and m.role == "assistant":
+            message["weight"] = m.weight
+        out.append(message)
+    return {"messages": out}
+
+
+def pair_example(pair: Pair) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = []
+    if pair.system is not None:
+        messages.append({"role": "system", "content": pair.system})
+    messages.append({"role": "user", "content": pair.user})
+    assistant: dict[str, Any] = {"role": "assistant", "content": pair.assistant}
+    if pair.weight is not None:
+        assistant["weight"] = pair.weight
+    messages.append(assistant)
+    return {"messages": messages}
+
+
+def first_words(entry: Entry, width: int = 60) -> str:
+    """A short label for the examples list: the first user turn, or the raw text."""
+    if entry.kind == "blank":
+        return "(blank line)"
+    obj = entry.parse()
+    text: Any = None
+    if isinstance(obj, dict):
+        messages = obj.get("messages")
+        if messages is None and isinstance(obj.get("input"), dict):
+            messages = obj["input"].get("messages")
+        if isinstance(messages, list):
+            for m in messages:
+                if isinstance(m, dict) and m.get("role") == "user":
+                    text = m.get("content")
+                    break
+    if not isinstance(text, str):
+        text = entry.text[: width * 4].decode("utf-8", "replace")
+    return " ".join(text[: width * 2].split())[:width] or "(empty)"
+
+
+def set_system_for_all(doc: Document, new: str) -> Batch:
+    """Replace ops setting `new` on every example using the default system prompt.
+
+    An example uses the default when its system prompt equals the current default or it
+    has none. Overrides (a different system prompt) are left alone. O(dataset): run it in
+    a worker and `apply` the batch on the UI thread.
+    """
+    old = doc.default_system
+    ops: list[Op] = []
+    for i, entry in enumerate(list(doc.entries)):
+        obj = entry.parse()
+        if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+            continue
+        messages = obj["messages"]
+        current = system_of(obj)
+        if current is not None and current != old:
+            continue
+        if current is None and not old and not new:
+            continue
+        if current is not None:
+            if new:
+                messages[0] = {**messages[0], "content": new}
+            else:
+                del messages[0]
+        elif new:
+            messages.insert(0, {"role": "system", "content": new})
+        else:
+            continue
+        replacement = Entry(encode_example(obj), entry.eol)
+        replacement.kind, replacement.findings = check_entry(replacement, doc.fmt)
+        ops.append(Replace(i, entry, replacement))
+    return Batch(ops, "system prompt")
+
+
+def apply_system_batch(doc: Document, batch: Batch, new: str) -> None:
+    """Apply a batch from `set_system_for_all` (skipping entries edited meanwhile)."""
+    ops: list[Op] = [
+        op for op in batch.ops if isinstance(op, Replace) and doc.entries[op.index] is op.old
+    ]
+    doc.apply(Batch(ops, "system prompt", (doc.default_system, new)))
