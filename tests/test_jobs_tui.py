@@ -281,9 +281,12 @@ async def test_failed_job_is_announced_with_its_reason(emu: EmulatorThread, conf
     async with app.run_test(size=(80, 24)) as pilot:
         detail = await launch_from_dataset(app, pilot)
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert detail.job.status == "failed"
-        assert any("failed: server_error" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: detail.job.status == "failed", "the job to fail", 2000)
+        await wait_for(
+            pilot,
+            lambda: any("failed: server_error" in n.message for n in app._notifications),
+            "the notification",
+        )
         assert "failed: server_error" in str(detail.query_one("#job-status").render())
 
 
