@@ -47,3 +47,40 @@ def test_demo_walk_by_keys(demo: PtyApp) -> None:
     demo.wait_for_tab("1 Dataset")
     demo.press("ctrl+q")
     assert demo.wait_exit() == 0
+
+
+@pytest.fixture
+def fast_demo(tmp_path: Path) -> Iterator[PtyApp]:
+    env = dict(os.environ)
+    env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), LANG="C.UTF-8")
+    env["TUNEBENCH_DEMO_SPEED"] = "200"
+    app = PtyApp(["--demo"], env=env, cwd=tmp_path)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def test_demo_path_from_pairs_to_tuned_answer_by_keys(fast_demo: PtyApp) -> None:
+    """The README's promise: pairs → launch → loss chart → the tuned model answers a pair."""
+    demo = fast_demo
+    demo.wait_for("f1 Help")
+    demo.wait_for("69 examples")
+    demo.press("ctrl+l")  # launch job from the Dataset screen
+    demo.wait_for("Save as chat JSONL")  # pairs text is uploaded as the JSONL it converts to
+    demo.press("enter")
+    demo.wait_for("estimated cost")  # the pre-flight panel
+    demo.press("ctrl+s")  # confirm
+    demo.wait_for("succeeded", timeout=60)
+    demo.wait_for("train")  # the chart's legend
+    demo.press("o")  # open the tuned model in the Playground
+    demo.wait_for_tab("3 Playground")
+    demo.wait_for("Popraw gramatykę zdania.")  # the training system prompt, pre-filled
+    demo.wait_for("1 tuned model")  # the model list has loaded
+    demo.press("enter")
+    demo.type("Kot, spać, kanapa")
+    demo.wait_for("Kot, spać, kanapa")
+    demo.press("enter")
+    demo.wait_for("Kot śpi na kanapie.")
+    demo.press("ctrl+q")
+    assert demo.wait_exit() == 0

@@ -7,6 +7,7 @@ import textual.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from contextlib import ExitStack
@@ -18,7 +19,8 @@ from tui.config import DEMO_PROFILE, LoadedConfig, Profile, load_config
 from tui.errors import EXIT_FAILED, UsageError, describe
 
 DEMO_SPEED = 5.0
-"""The demo's emulator runs five times faster than real time: a job takes about 20 s."""
+"""The demo's emulator runs five times faster than real time: a job takes about 20 s.
+$TUNEBENCH_DEMO_SPEED changes it (the terminal tests use a fast one)."""
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -70,11 +72,24 @@ def _start_demo(loaded: LoadedConfig, stack: ExitStack) -> str:
     """
     from tui.emulator import EmulatorThread
 
-    emulator = stack.enter_context(EmulatorThread(seed=0, speed=DEMO_SPEED))
+    emulator = stack.enter_context(EmulatorThread(seed=0, speed=_demo_speed()))
     loaded.config.profiles[DEMO_PROFILE] = Profile(
         kind="emulator", base_url=emulator.base_url, api_key=SecretStr("demo")
     )
     return DEMO_PROFILE
+
+
+def _demo_speed() -> float:
+    raw = os.environ.get("TUNEBENCH_DEMO_SPEED")
+    if not raw:
+        return DEMO_SPEED
+    try:
+        speed = float(raw)
+    except ValueError:
+        speed = 0.0
+    if not 0 < speed <= 10_000:
+        raise UsageError(f"TUNEBENCH_DEMO_SPEED={raw!r}: expected a number above 0")
+    return speed
 
 
 def demo_dataset_copy() -> Path:
