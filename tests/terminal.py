@@ -117,6 +117,16 @@ class PtyApp:
                 break
         raise AssertionError(f"{needle!r} never went away; the screen shows:\n{self.text()}")
 
+    def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Read output until the app has drawn nothing for `quiet` seconds (it is idle)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], quiet)
+            if not ready:
+                return
+            if not self._pump(0):
+                return
+
     def press(self, *keys: str) -> None:
         for key in keys:
             os.write(self.fd, key_bytes(key))

@@ -78,6 +78,7 @@ def test_demo_path_from_pairs_to_tuned_answer_by_keys(fast_demo: PtyApp) -> None
     demo.wait_for("Popraw gramatykę zdania.")  # the training system prompt, pre-filled
     demo.wait_for("1 tuned model")  # the model list has loaded
     demo.press("enter")
+    demo.settle()  # as a person would: the input has focus before the first letter
     demo.type("Kot, spać, kanapa")
     demo.wait_for("Kot, spać, kanapa")
     demo.press("enter")
