@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -58,6 +59,7 @@ class TunebenchApp(App[int]):
         self.dataset_path = dataset_path
         self.show_tracebacks = debug
         self.crash: BaseException | None = None
+        self.clock: Callable[[], float] = time.time  # tests freeze it for snapshots
         self._startup_warnings = list(startup_warnings)
         self.dataset_screen: DatasetScreen | None = None  # set when the screen mounts
         self._system_prompt = ""  # a pinned value, see dataset_system_prompt
@@ -128,10 +130,29 @@ class TunebenchApp(App[int]):
                 f"Switch to the {title} screen",
                 lambda mode=mode: self.switch_mode(mode),  # type: ignore[misc]
             )
+        yield SystemCommand(
+            "Launch fine-tuning job",
+            "Pre-flight the dataset, upload it once and create a job",
+            self.action_launch_job,
+        )
         yield SystemCommand("Help", "Keys of the current screen", self.action_help)
-        if isinstance(screen, DatasetScreen):
-            yield from screen.screen_commands()
+        screen_commands = getattr(screen, "palette_commands", None)
+        if screen_commands is not None:  # a screen's own actions, e.g. the Jobs screens
+            yield from screen_commands()
         yield from super().get_system_commands(screen)
+
+    def action_launch_job(self) -> None:
+        """Open the launch form for the current dataset; on success, show the new job."""
+        from tui.screens.launch import LaunchScreen
+
+        def launched(job_id: str | None) -> None:
+            if job_id:
+                self.switch_mode("jobs")
+                from tui.screens.job_detail import JobDetailScreen
+
+                self.push_screen(JobDetailScreen(job_id))
+
+        self.push_screen(LaunchScreen(self.dataset_path), launched)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
     "validate": "tui.commands.validate",
     "convert": "tui.commands.convert",
+    "jobs": "tui.commands.jobs",
     "emulator": "tui.commands.emulator",
 }
 

@@ -81,11 +81,30 @@ def _describe_api_error(exc: BaseException) -> str | None:
                 return _model_not_found(exc, detail, request)
             return f"not found (404): {detail}{request}"
         if status == 429:
-            return f"rate limited (429), retries used up; wait and try again: {detail}{request}"
+            wait = retry_after_seconds(exc)
+            advice = f"the API asks to wait {wait:g} s" if wait is not None else "wait"
+            return f"rate limited (429), retries used up; {advice} and try again: {detail}{request}"
         if status >= 500:
             return f"the API had a server error ({status}): {detail}{request}"
         return f"the API refused the request ({status}): {detail}{request}"
     return f"API error: {exc}"
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The wait a 429/5xx response asks for (`retry-after-ms` or `retry-after`), if any."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            return max(0.0, float(raw) / scale)
+        except ValueError:
+            continue
+    return None
 
 
 def _is_job_create(exc: Any) -> bool:

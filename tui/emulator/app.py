@@ -214,13 +214,20 @@ class EmulatorApp:
                     "retry-after-ms": str(int(retry * 1000)),
                 },
             )
+        if self.faults.take("drop") is not None:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response()  # never reaches the client: the connection is gone
         if self.faults.take("500") is not None:
             raise ApiError(
                 500,
                 "The server had an error while processing your request. Sorry about that!",
                 type="server_error",
             )
-        return await handler(request)
+        response = await handler(request)
+        if self.faults.take("lost-reply") is not None and request.transport is not None:
+            request.transport.abort()  # done, but the client never hears about it
+        return response
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -290,6 +297,14 @@ class EmulatorApp:
     # -- fine-tuning jobs ---------------------------------------------------------------------
 
     async def create_job(self, request: web.Request) -> web.Response:
+        if self.faults.take("deny-create") is not None:
+            raise ApiError(
+                403,
+                "You have insufficient permissions for this operation. "
+                "Fine-tuning is not available for your organization.",
+                type="invalid_request_error",
+                code="insufficient_permissions",
+            )
         job = build_job(self.store, await _body(request))
         self.store.jobs[job.id] = job
         job.event(f"Created fine-tuning job: {job.id}")

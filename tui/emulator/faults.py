@@ -10,6 +10,12 @@ A fault spec is `KIND[:ARG[:ARG]]`:
   closed after a few chunks, without `[DONE]` (default N=1).
 - `fail-job[:N]`     the next N jobs fail half-way through training with `server_error`
   (default N=1).
+- `drop[:N]`         the next N requests lose their connection before any response
+  (default N=1), as when a network path goes away mid-poll.
+- `lost-reply[:N]`   the next N requests are carried out, then the connection is closed
+  instead of answering (default N=1): did the job get created or not?
+- `deny-create[:N]`  the next N job creations get 403, as OpenAI answers after the 2027-01-06
+  fine-tuning wind-down (default N=1).
 
 Specs come from the constructor, the `TUNEBENCH_EMULATOR_FAULTS` env var (comma-separated)
 and `tunebench emulator --fault SPEC`; `Faults.inject` adds them at runtime. All methods are
@@ -24,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV_VAR = "TUNEBENCH_EMULATOR_FAULTS"
-KINDS = ("429", "500", "slow", "cut-stream", "fail-job")
+KINDS = ("429", "500", "slow", "cut-stream", "fail-job", "drop", "lost-reply", "deny-create")
 UNLIMITED = -1
 
 
@@ -69,7 +75,8 @@ def parse_spec(spec: str) -> tuple[str, int, float]:
         seconds = _number(spec, args[0], float)
         count = int(_number(spec, args[1], int)) if len(args) > 1 else UNLIMITED
         return kind, count, seconds
-    default_count = 1 if kind in ("cut-stream", "fail-job") else None
+    once = ("cut-stream", "fail-job", "drop", "lost-reply", "deny-create")
+    default_count = 1 if kind in once else None
     if not args and default_count is None:
         raise FaultSpecError(f"fault {spec!r}: give a count, e.g. {kind}:3")
     count = int(_number(spec, args[0], int)) if args else 1

@@ -1053,7 +1053,7 @@ class DatasetScreen(MainScreen):
         editor = self.query_one(PairEditor)
         return getattr(editor, f"action_{action}")
 
-    def screen_commands(self) -> Iterable[SystemCommand]:
+    def palette_commands(self) -> Iterable[SystemCommand]:
         """Every action of this screen, for the command palette."""
         commands = [
             ("Save dataset", "Write the dataset file (atomic)", self.action_save),
@@ -1081,7 +1081,11 @@ class DatasetScreen(MainScreen):
             ("Change message role", "system → user → assistant", self._editor("cycle_role")),
             ("Edit in $EDITOR", "The current text in your editor", self.action_external_editor),
             ("Choose base model…", "For tokens, epochs and cost", self.action_choose_model),
-            ("Launch job", "Save, then start a fine-tuning job", self.action_launch),
+            (
+                "Save dataset and launch job",
+                "Save if needed, then the launch form",
+                self.action_launch,
+            ),
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)

@@ -1,0 +1,122 @@
+"""`tunebench jobs ...` in a subprocess against the emulator: ids, dedupe, watch exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.emulator import EmulatorThread, demo_dataset_path
+
+
+@pytest.fixture
+def emu(request: pytest.FixtureRequest) -> Iterator[EmulatorThread]:
+    speed = getattr(request, "param", 400.0)
+    with EmulatorThread(seed=5, speed=speed, api_key="sk-emulator", env_faults=False) as thread:
+        yield thread
+
+
+@pytest.fixture
+def profile(emu: EmulatorThread, isolated_home: Path) -> dict[str, str]:
+    """A config whose default profile is the emulator; returns the env for run_cli."""
+    path = isolated_home / "config" / "tunebench" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "default_profile: emu\n"
+        "profiles:\n"
+        "  emu:\n"
+        "    kind: emulator\n"
+        f"    base_url: {emu.base_url}\n"
+        "    api_key_env: EMU_KEY\n"
+        "ui:\n"
+        "  poll_interval: 0.02\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return {"EMU_KEY": "sk-emulator"}
+
+
+def test_create_prints_the_job_id_and_never_uploads_twice(
+    run_cli, emu: EmulatorThread, profile: dict[str, str]
+) -> None:
+    demo = str(demo_dataset_path())
+    first = run_cli("jobs", "create", demo, "--model", "gpt-4o-mini", "--seed", "3", **profile)
+    assert first.returncode == 0, first
+    job_id = first.stdout.strip()
+    assert job_id.startswith("ftjob-")
+    assert "69 examples" in first.stderr and "estimated cost" in first.stderr
+    assert "uploaded file-" in first.stderr
+    second = run_cli("jobs", "create", demo, "--model", "gpt-4o-mini", **profile)
+    assert second.returncode == 0, second
+    assert "reusing file-" in second.stderr
+    uploads = [f for f in emu.emulator.store.files.values() if f.meta["purpose"] == "fine-tune"]
+    assert len(uploads) == 1
+    listing = run_cli("jobs", "list", **profile)
+    assert job_id in listing.stdout and second.stdout.strip() in listing.stdout
+
+
+def test_watch_exits_0_when_the_job_succeeds(run_cli, profile: dict[str, str]) -> None:
+    demo = str(demo_dataset_path())
+    job_id = run_cli("jobs", "create", demo, "--model", "gpt-4o-mini", **profile).stdout.strip()
+    watched = run_cli("jobs", "watch", job_id, **profile)
+    assert watched.returncode == 0, watched
+    lines = watched.stdout.splitlines()
+    assert lines[0].endswith(f"Created fine-tuning job: {job_id}")
+    assert lines[-1].endswith("The job has successfully completed")
+    assert sum("Step " in line for line in lines) == 207
+    assert "succeeded: ft:gpt-4o-mini-2024-07-18" in watched.stderr
+
+
+def test_watch_exits_1_when_the_job_fails(
+    run_cli, emu: EmulatorThread, profile: dict[str, str]
+) -> None:
+    emu.inject("fail-job", 1)
+    demo = str(demo_dataset_path())
+    job_id = run_cli("jobs", "create", demo, "--model", "gpt-4o-mini", **profile).stdout.strip()
+    watched = run_cli("jobs", "watch", job_id, **profile)
+    assert watched.returncode == 1, watched
+    assert "failed: server_error: The job failed" in watched.stderr
+
+
+@pytest.mark.parametrize("emu", [1.0], indirect=True)  # slow enough to cancel mid-run
+def test_cancel_then_watch_exits_1(run_cli, emu: EmulatorThread, profile: dict[str, str]) -> None:
+    demo = str(demo_dataset_path())
+    job_id = run_cli("jobs", "create", demo, "--model", "gpt-4o-mini", **profile).stdout.strip()
+    cancelled = run_cli("jobs", "cancel", job_id, **profile)
+    assert cancelled.returncode == 0, cancelled
+    assert cancelled.stdout.strip() == f"{job_id}: cancelled"
+    watched = run_cli("jobs", "watch", job_id, **profile)
+    assert watched.returncode == 1
+    assert f"job {job_id} was cancelled" in watched.stderr
+
+
+def test_errors_block_the_launch_before_any_upload(
+    run_cli, emu: EmulatorThread, profile: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n' * 12)
+    result = run_cli("jobs", "create", str(bad), "--model", "gpt-4o-mini", **profile)
+    assert result.returncode == 1
+    assert "nothing was uploaded" in result.stderr
+    assert emu.emulator.store.files == {}
+
+
+def test_403_on_create_explains_the_wind_down(
+    run_cli, emu: EmulatorThread, profile: dict[str, str]
+) -> None:
+    emu.inject("deny-create", 1)
+    result = run_cli(
+        "jobs", "create", str(demo_dataset_path()), "--model", "gpt-4o-mini", **profile
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("permission denied (403)") and "2027-01-06" in last
+    assert "Traceback" not in result.stderr
+
+
+def test_401_names_the_key_variable(run_cli, profile: dict[str, str]) -> None:
+    result = run_cli("jobs", "list", EMU_KEY="sk-not-the-right-key")
+    assert result.returncode == 1
+    assert "the API key was refused (401) (read from $EMU_KEY, profile emu)" in result.stderr
+    assert "sk-not-the-right-key" not in result.stderr

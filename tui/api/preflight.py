@@ -1,0 +1,133 @@
+"""The pre-flight check before a launch: what would be uploaded, its problems, tokens and cost.
+
+Shared by the launch form and `tunebench jobs create`; nothing is sent anywhere here. The
+bytes uploaded are the dataset's exact JSONL export (pairs and CSV are converted), so the hash
+used for upload dedupe is the hash of what the API receives.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.core.dataset import Dataset
+from tui.core.estimate import Estimate, estimate
+from tui.core.formats import UnusableInput
+from tui.core.models import resolve_model
+from tui.core.validate import ValidationReport
+from tui.errors import UsageError
+
+
+@dataclass
+class Preflight:
+    path: Path
+    model: str
+    method: str  # "supervised" or "dpo"
+    training: bytes  # the JSONL to upload
+    report: ValidationReport
+    estimate: Estimate | None
+    validation: bytes | None = None
+    validation_name: str | None = None
+    n_validation: int = 0
+
+    @property
+    def blocked(self) -> bool:
+        return not self.report.ok
+
+    @property
+    def upload_name(self) -> str:
+        return self.path.with_suffix(".jsonl").name
+
+    def summary(self) -> list[str]:
+        """Plain lines for the pre-flight panel and the CLI."""
+        r = self.report
+        kind = r.format if r.format == self.method else f"{r.format}, {self.method}"
+        lines = [
+            f"{self.path.name}: {r.n_examples} examples ({kind}), "
+            f"{len(r.errors)} errors, {len(r.warnings)} warnings",
+        ]
+        for problem in r.errors[:5]:
+            lines.append(f"  {problem.format(self.path.name)}")
+        if len(r.errors) > 5:
+            lines.append(f"  … and {len(r.errors) - 5} more errors")
+        if self.validation is not None:
+            lines.append(f"validation: {self.validation_name}, {self.n_validation} examples")
+        tokens = r.tokens
+        approx = "" if tokens.exact else "≈"
+        whole = " in the whole file" if self.validation is not None else ""
+        lines.append(
+            f"tokens{whole}: {approx}{tokens.total:,} (max {tokens.max:,}, p95 {tokens.p95:,} "
+            "per example)"
+        )
+        est = self.estimate
+        if est is not None:
+            cost = (
+                f"${est.estimated_cost_usd:,.2f} at ${est.price_per_1m:g}/1M"
+                if est.estimated_cost_usd is not None and est.price_per_1m is not None
+                else "no per-token price known"
+            )
+            lines.append(f"epochs: {est.n_epochs} · billed tokens: {est.billed_tokens:,}")
+            lines.append(f"estimated cost: {cost} ({est.price_note})")
+        if self.blocked:
+            lines.append("launch blocked: fix the errors above first")
+        return lines
+
+
+def _held_out(n: int, percent: float, seed: int) -> set[int]:
+    """Indexes of `percent` of n examples (at least one), chosen by a seeded shuffle."""
+    if not 0 < percent < 100:
+        raise UsageError(f"validation split must be between 0 and 100 percent, not {percent:g}")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return set(order[: max(1, round(n * percent / 100))])
+
+
+def _open(path: Path, *, system: str | None, sep: str) -> Dataset:
+    try:
+        return Dataset.from_bytes(path.read_bytes(), filename=str(path), system=system, sep=sep)
+    except UnusableInput as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def preflight(
+    path: Path,
+    model: str,
+    *,
+    epochs: int | None = None,
+    validation_path: Path | None = None,
+    split_percent: float | None = None,
+    seed: int = 0,
+    system: str | None = None,
+    sep: str = ";",
+) -> Preflight:
+    """Validate the dataset for `model` and build the exact upload; raises UsageError for
+    files that are no dataset at all (exit 2)."""
+    base = resolve_model(model)
+    dataset = _open(path, system=system, sep=sep)
+    report = dataset.validate(model=base.name, epochs=epochs)
+    method = "dpo" if dataset.fmt == "dpo" else "supervised"
+    examples = [r.obj for r in dataset.records if r.kind == "example"]
+    # A tuned model can be trained further: keep its name; the base gives tokenizer and price.
+    name = model.strip() if model.strip().startswith("ft:") else base.name
+    result = Preflight(path, name, method, dataset.export_jsonl(), report, report.estimate)
+    if validation_path is not None:
+        held = _open(validation_path, system=system, sep=sep)
+        result.validation = held.export_jsonl()
+        result.validation_name = validation_path.with_suffix(".jsonl").name
+        result.n_validation = sum(1 for r in held.records if r.kind == "example")
+    elif split_percent:
+        from tui.core.formats import export_jsonl
+
+        held_out = _held_out(len(examples), split_percent, seed)
+        train = [e for i, e in enumerate(examples) if i not in held_out]
+        valid = [e for i, e in enumerate(examples) if i in held_out]
+        result.training = export_jsonl(train)
+        result.validation = export_jsonl(valid)
+        result.validation_name = f"{path.stem}.validation.jsonl"
+        result.n_validation = len(valid)
+        counts = report.token_counts
+        if len(counts) == len(examples):
+            kept = [c for i, c in enumerate(counts) if i not in held_out]
+            result.estimate = estimate(kept, base, epochs)
+    return result

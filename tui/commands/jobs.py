@@ -1,0 +1,172 @@
+"""`tunebench jobs create|list|watch|cancel`: fine-tuning jobs without the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.errors import EXIT_FAILED, EXIT_OK, CheckFailed
+
+if TYPE_CHECKING:
+    from tui.config import LoadedConfig
+
+HELP = "create, list, watch and cancel fine-tuning jobs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = sub.add_parser("create", help="pre-flight, upload (once) and create a job")
+    create.add_argument("path", metavar="PATH", help="dataset (.jsonl, pairs .txt, .csv/.tsv)")
+    create.add_argument("--model", metavar="M", help="base model (default: defaults.base_model)")
+    create.add_argument("--suffix", metavar="S", help="suffix of the tuned model's name")
+    create.add_argument("--epochs", metavar="N", type=int, help="epochs (default: auto)")
+    create.add_argument("--validation", metavar="FILE", help="validation dataset")
+    create.add_argument("--seed", metavar="N", type=int, help="training seed")
+    lst = sub.add_parser("list", help="the profile's jobs, newest first")
+    lst.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
+    watch = sub.add_parser("watch", help="print events oldest first until the job ends")
+    watch.add_argument("job", metavar="JOB", help="job id (ftjob-...)")
+    cancel = sub.add_parser("cancel", help="cancel a job")
+    cancel.add_argument("job", metavar="JOB", help="job id (ftjob-...)")
+    for action in (create, lst, watch, cancel):
+        action.add_argument(
+            "--profile", metavar="NAME", default=argparse.SUPPRESS, help="API profile"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.config import load_config
+
+    loaded = load_config()
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    handler = {"create": _create, "list": _list, "watch": _watch, "cancel": _cancel}[args.action]
+    return asyncio.run(handler(args, loaded))
+
+
+def _client(args: argparse.Namespace, loaded: LoadedConfig, **kwargs: Any) -> tuple[str, Any]:
+    from tui.api.client import Endpoint
+
+    name, profile = loaded.profile(args.profile)
+    return name, Endpoint(name, profile).async_client(**kwargs)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from tui.api import jobs
+    from tui.api.preflight import preflight
+    from tui.api.store import Store
+
+    settings = loaded.config
+    model = args.model or settings.defaults.base_model
+    epochs = args.epochs
+    if epochs is None and isinstance(settings.defaults.epochs, int):
+        epochs = settings.defaults.epochs
+    check = preflight(
+        Path(args.path),
+        model,
+        epochs=epochs,
+        validation_path=Path(args.validation) if args.validation else None,
+        seed=args.seed or 0,
+        system=settings.dataset.system_prompt or None,
+        sep=settings.dataset.separator,
+    )
+    for line in check.summary():
+        _say(line)
+    if check.blocked:
+        raise CheckFailed(f"{args.path}: {len(check.report.errors)} errors; nothing was uploaded")
+    name, client = _client(args, loaded)
+    store = Store()
+    async with client:
+        training = await jobs.upload(client, store, name, check.training, check.upload_name)
+        _say(f"{'reusing' if training.reused else 'uploaded'} {training.file_id}")
+        validation_id = None
+        if check.validation is not None:
+            held = await jobs.upload(
+                client, store, name, check.validation, check.validation_name or "validation.jsonl"
+            )
+            validation_id = held.file_id
+        spec = jobs.LaunchSpec(
+            model=check.model,
+            method=check.method,
+            n_epochs=epochs if epochs is not None else "auto",
+            suffix=args.suffix,
+            seed=args.seed,
+        )
+        job = await jobs.create_job(
+            client,
+            store,
+            name,
+            spec,
+            training=training,
+            validation_file=validation_id,
+            notify=_say,
+        )
+    print(job.id)
+    return EXIT_OK
+
+
+async def _list(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from tui.api import jobs
+
+    _name, client = _client(args, loaded)
+    async with client:
+        page = await jobs.list_jobs(client, limit=args.limit)
+    if not page.jobs:
+        _say("no jobs")
+    for job in page.jobs:
+        created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(job.created_at))
+        tokens = f"{job.trained_tokens:,}" if job.trained_tokens else "-"
+        print(
+            f"{job.id}  {job.status:<16} {job.model:<26} {created}  {tokens:>10}  "
+            f"{job.fine_tuned_model or '-'}"
+        )
+    if page.has_more:
+        _say(f"(more jobs: --limit {args.limit * 2})")
+    return EXIT_OK
+
+
+def format_event(event: Any) -> str:
+    stamp = time.strftime("%H:%M:%S", time.gmtime(event.created_at))
+    level = "" if event.level == "info" else f"{event.level}: "
+    return f"{stamp}  {level}{event.message}"
+
+
+async def _watch(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from tui.api import jobs
+
+    _name, client = _client(args, loaded, max_retries=0)
+    interval = loaded.config.ui.poll_interval
+    final = None
+    async with client:
+        async for update in jobs.watch(client, args.job, interval=interval):
+            if update.reconnecting:
+                _say(update.reconnecting)
+                continue
+            for event in update.events:
+                print(format_event(event), flush=True)
+            final = update.job
+    if final is None:
+        return EXIT_FAILED
+    if final.status == "succeeded":
+        _say(f"job {final.id} succeeded: {final.fine_tuned_model}")
+        return EXIT_OK
+    _say(jobs.failure_text(final))
+    return EXIT_FAILED
+
+
+async def _cancel(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from tui.api import jobs
+
+    _name, client = _client(args, loaded)
+    async with client:
+        job = await jobs.control(client, args.job, "cancel")
+    print(f"{job.id}: {job.status}")
+    return EXIT_OK

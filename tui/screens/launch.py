@@ -1,0 +1,388 @@
+"""The launch form: choices on the left, the pre-flight check below; Confirm uploads (once)
+and creates the job. Dismisses with the new job's id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tui.core.models import MODELS
+from tui.errors import UsageError, describe
+
+AUTO = "auto"
+
+
+def parse_auto(text: str, kind: type[int] | type[float], name: str) -> Any:
+    """`auto` (or empty) or a positive number of `kind`."""
+    text = text.strip().lower()
+    if text in ("", AUTO):
+        return AUTO
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UsageError(f"{name}: expected auto or a number, got {text!r}") from None
+    if value <= 0:
+        raise UsageError(f"{name}: must be greater than 0")
+    return value
+
+
+def parse_metadata(text: str) -> dict[str, str]:
+    """`key=value, key=value` (at most 12 pairs; four keys are tunebench's own)."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"metadata: expected key=value, got {part!r}")
+        out[key.strip()[:64]] = value.strip()[:512]
+    if len(out) > 12:
+        raise UsageError("metadata: at most 12 pairs (tunebench adds 4 of its own)")
+    return out
+
+
+class LaunchScreen(ModalScreen[str | None]):
+    """Profile, model, method, hyperparameters, suffix, seed, validation, metadata; pre-flight."""
+
+    DEFAULT_CSS = """
+    LaunchScreen { align: center middle; }
+    LaunchScreen > Vertical {
+        width: 110; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $surface;
+    }
+    LaunchScreen #launch-form { height: auto; max-height: 60vh; }
+    LaunchScreen .row { height: 1; }
+    LaunchScreen .row Label { width: 16; padding: 0 1 0 0; text-align: right; }
+    LaunchScreen .row Input, LaunchScreen .row Select { width: 1fr; }
+    LaunchScreen #preflight {
+        height: auto; max-height: 12; border-top: solid $primary-darken-2; padding: 0 1;
+    }
+    LaunchScreen #launch-message { height: auto; padding: 0 1; color: $warning; }
+    LaunchScreen #launch-buttons { height: 1; align-horizontal: right; }
+    LaunchScreen Button { margin-left: 1; }
+    """
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+r", "check", "Pre-flight", id="launch.check"),
+        Binding("ctrl+s,ctrl+j", "confirm", "Confirm", id="launch.confirm"),
+    ]
+
+    def __init__(self, dataset_path: Path | None) -> None:
+        super().__init__()
+        self.dataset_path = dataset_path
+        self.check: Any = None  # the last Preflight
+
+    def compose(self) -> ComposeResult:
+        app: Any = self.app
+        settings = app.settings
+        profiles = [(name, name) for name in settings.profiles]
+        models = [
+            (f"{m.name} (shuts down {m.shutdown_date or '—'})", m.name)
+            for m in MODELS
+            if "supervised" in m.methods or "dpo" in m.methods
+        ]
+        default_model = settings.defaults.base_model
+        if default_model not in [value for _, value in models]:
+            models.insert(0, (default_model, default_model))
+        epochs = str(settings.defaults.epochs)
+        with Vertical():
+            yield Static("[b]Launch a fine-tuning job[/b]  (Esc: cancel · Ctrl+S: confirm)")
+            with VerticalScroll(id="launch-form"):
+                yield from _row(
+                    "Dataset", Input(compact=True, value=str(self.dataset_path or ""), id="f-path")
+                )
+                yield from _row(
+                    "Profile",
+                    Select(
+                        compact=True,
+                        options=profiles,
+                        value=app.profile_name,
+                        allow_blank=False,
+                        id="f-profile",
+                    ),
+                )
+                yield from _row(
+                    "Base model",
+                    Select(
+                        compact=True,
+                        options=models,
+                        value=default_model,
+                        allow_blank=False,
+                        id="f-model",
+                    ),
+                )
+                yield from _row(
+                    "Method",
+                    Select(
+                        compact=True,
+                        options=[("supervised", "supervised"), ("dpo", "dpo")],
+                        value="supervised",
+                        allow_blank=False,
+                        id="f-method",
+                    ),
+                )
+                yield from _row("Epochs", Input(compact=True, value=epochs, id="f-epochs"))
+                yield from _row("Batch size", Input(compact=True, value=AUTO, id="f-batch"))
+                yield from _row("LR multiplier", Input(compact=True, value=AUTO, id="f-lr"))
+                yield from _row("DPO beta", Input(compact=True, value=AUTO, id="f-beta"))
+                yield from _row(
+                    "Suffix", Input(compact=True, value="", placeholder="optional", id="f-suffix")
+                )
+                yield from _row(
+                    "Seed",
+                    Input(compact=True, value="", placeholder="optional number", id="f-seed"),
+                )
+                yield from _row(
+                    "Validation",
+                    Input(
+                        compact=True,
+                        value="",
+                        placeholder="file path, or a split like 10%",
+                        id="f-validation",
+                    ),
+                )
+                yield from _row(
+                    "Metadata",
+                    Input(
+                        compact=True, value="", placeholder="key=value, key=value", id="f-metadata"
+                    ),
+                )
+            yield Static("pre-flight: checking…", id="preflight")
+            yield Static("", id="launch-message")
+            with Horizontal(id="launch-buttons"):
+                yield Button(compact=True, label="Check (Ctrl+R)", id="check")
+                yield Button(
+                    compact=True,
+                    label="Confirm (Ctrl+S)",
+                    id="confirm",
+                    variant="success",
+                    disabled=True,
+                )
+                yield Button(compact=True, label="Cancel (Esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-path", Input).focus()
+        self.run_preflight()
+        self.load_models()
+
+    # --- reading the form -----------------------------------------------------------------
+
+    def _value(self, field_id: str) -> str:
+        widget = self.query_one(f"#{field_id}")
+        if isinstance(widget, Select):
+            return str(widget.value)
+        assert isinstance(widget, Input)
+        return widget.value.strip()
+
+    def _epochs(self) -> int | None:
+        value = parse_auto(self._value("f-epochs"), int, "epochs")
+        return None if value == AUTO else int(value)
+
+    def _validation(self) -> tuple[Path | None, float | None]:
+        text = self._value("f-validation")
+        if not text:
+            return None, None
+        if text.endswith("%"):
+            try:
+                return None, float(text[:-1])
+            except ValueError:
+                raise UsageError(f"validation: {text!r} is not a percentage") from None
+        return Path(text).expanduser(), None
+
+    def _seed(self) -> int | None:
+        text = self._value("f-seed")
+        if not text:
+            return None
+        if not text.isdigit():
+            raise UsageError(f"seed: expected a whole number, got {text!r}")
+        return int(text)
+
+    def spec(self) -> Any:
+        from tui.api.jobs import LaunchSpec
+
+        method = self._value("f-method")
+        return LaunchSpec(
+            model=self.check.model if self.check else self._value("f-model"),
+            method=method,
+            n_epochs=parse_auto(self._value("f-epochs"), int, "epochs"),
+            batch_size=parse_auto(self._value("f-batch"), int, "batch size"),
+            learning_rate_multiplier=parse_auto(self._value("f-lr"), float, "LR multiplier"),
+            beta=parse_auto(self._value("f-beta"), float, "DPO beta"),
+            suffix=self._value("f-suffix") or None,
+            seed=self._seed(),
+            metadata=parse_metadata(self._value("f-metadata")),
+        )
+
+    # --- pre-flight -----------------------------------------------------------------------
+
+    def on_input_submitted(self) -> None:
+        self.run_preflight()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("f-model",) and self.is_mounted:
+            self.run_preflight()
+
+    def action_check(self) -> None:
+        self.run_preflight()
+
+    def run_preflight(self) -> None:
+        """Read the form here, check in a thread (tokenizing can take a moment)."""
+        app: Any = self.app
+        try:
+            path_text = self._value("f-path")
+            if not path_text:
+                raise UsageError("choose a dataset file first")
+            validation, split = self._validation()
+            kwargs = {
+                "epochs": self._epochs(),
+                "validation_path": validation,
+                "split_percent": split,
+                "seed": self._seed() or 0,
+                "system": app.settings.dataset.system_prompt or None,
+                "sep": app.settings.dataset.separator,
+            }
+        except UsageError as exc:
+            self._set_confirm(False, f"[red]{exc}[/red]")
+            return
+        self._set_confirm(False, "pre-flight: checking…")
+        self._preflight(Path(path_text).expanduser(), self._value("f-model"), kwargs)
+
+    @work(exclusive=True, group="launch-preflight", thread=True, exit_on_error=False)
+    def _preflight(self, path: Path, model: str, kwargs: dict[str, Any]) -> None:
+        from tui.api.preflight import preflight
+
+        try:
+            check = preflight(path, model, **kwargs)
+        except (UsageError, OSError) as exc:
+            self.app.call_from_thread(self._set_confirm, False, f"[red]{describe(exc)}[/red]")
+            return
+        self.app.call_from_thread(self._show_check, check)
+
+    def _show_check(self, check: Any) -> None:
+        self.check = check
+        method = self.query_one("#f-method", Select)
+        if method.value != check.method:
+            method.value = check.method
+        lines = check.summary()
+        body = "\n".join(lines)
+        if check.blocked:
+            body = f"[red]{body}[/red]"
+        self._set_confirm(not check.blocked, body)
+
+    def _set_confirm(self, enabled: bool, text: str) -> None:
+        self.query_one("#confirm", Button).disabled = not enabled
+        self.query_one("#preflight", Static).update(text)
+
+    @work(exclusive=True, group="launch-models", exit_on_error=False)
+    async def load_models(self) -> None:
+        """Merge the endpoint's /models into the list; models it does not list are marked."""
+        from tui.screens.jobs import api_client
+
+        try:
+            async with api_client(self.app) as client:
+                page = await client.models.list()
+        except Exception as exc:
+            self.query_one("#launch-message", Static).update(
+                f"model list unavailable: {describe(exc)}"
+            )
+            return
+        offered = {m.id for m in page.data}
+        select = self.query_one("#f-model", Select)
+        current = select.value
+        options = []
+        for m in MODELS:
+            if "supervised" not in m.methods and "dpo" not in m.methods:
+                continue
+            note = "" if m.name in offered else ", not listed by this endpoint"
+            options.append((f"{m.name} (shuts down {m.shutdown_date or '—'}{note})", m.name))
+        for model_id in sorted(offered):
+            if model_id.startswith("ft:") and ":ckpt-step-" not in model_id:
+                options.append((f"{model_id} (train further)", model_id))
+        select.set_options(options)
+        if current in [value for _, value in options]:
+            select.value = current
+
+    # --- launching ------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"check": self.action_check, "confirm": self.action_confirm, "cancel": self.action_cancel}[
+            str(event.button.id)
+        ]()
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "launch-go")
+        self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        if self.check is None or self.check.blocked:
+            self.query_one("#launch-message", Static).update("run a clean pre-flight first")
+            return
+        try:
+            spec = self.spec()
+        except UsageError as exc:
+            self.query_one("#launch-message", Static).update(str(exc))
+            return
+        self.query_one("#confirm", Button).disabled = True
+        self.launch(spec)
+
+    @work(exclusive=True, group="launch-go", exit_on_error=False)
+    async def launch(self, spec: Any) -> None:
+        from tui.api import jobs as api
+        from tui.api.client import Endpoint
+        from tui.api.store import Store
+
+        app: Any = self.app
+        message = self.query_one("#launch-message", Static)
+        profile_name = self._value("f-profile")
+        check = self.check
+        try:
+            name, profile = app.loaded.profile(profile_name)
+            store = Store()
+            async with Endpoint(name, profile).async_client() as client:
+                message.update("uploading…")
+                training = await api.upload(client, store, name, check.training, check.upload_name)
+                validation_id = None
+                if check.validation is not None:
+                    held = await api.upload(
+                        client,
+                        store,
+                        name,
+                        check.validation,
+                        check.validation_name or "validation.jsonl",
+                    )
+                    validation_id = held.file_id
+                reused = "reusing" if training.reused else "uploaded"
+                message.update(f"{reused} {training.file_id}; creating the job…")
+                job = await api.create_job(
+                    client,
+                    store,
+                    name,
+                    spec,
+                    training=training,
+                    validation_file=validation_id,
+                    notify=message.update,
+                )
+        except Exception as exc:
+            text = app.report_error(exc, inline=message)
+            confirm = self.query_one("#confirm", Button)
+            confirm.disabled = False
+            if isinstance(exc, api.CreateNotConfirmed):
+                confirm.label = "Create again (Ctrl+S)"
+                message.update(text)
+            return
+        app.notify(f"created {job.id} ({reused} {training.file_id})", title="Job launched")
+        if name != app.profile_name:  # the job lives on that profile: follow it there
+            app.profile_name = name
+            app._refresh_subtitle()
+        self.dismiss(job.id)
+
+
+def _row(label: str, widget: Any) -> ComposeResult:
+    with Horizontal(classes="row"):
+        yield Label(label)
+        yield widget
