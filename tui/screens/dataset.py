@@ -73,6 +73,8 @@ class Opened:
 
 class DatasetScreen(MainScreen):
     TITLE = "Dataset"
+    # The list, not a text field: screen keys (1/2/3) work from the first frame.
+    AUTO_FOCUS = "ExamplesList"
     DEFAULT_CSS = """
     DatasetScreen #panes { height: 1fr; }
     DatasetScreen #list-pane { width: 40; border-right: vkey $border-blurred; }
