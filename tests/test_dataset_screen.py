@@ -14,6 +14,7 @@ from tui.config import load_config
 from tui.messages import AddTrainingExample
 from tui.screens.dataset import DatasetScreen
 from tui.screens.dataset_modals import ChoiceModal, PathModal, SystemPromptModal
+from tui.widgets.examples_list import ExamplesList
 from tui.widgets.jsonl_preview import JsonlPreview
 from tui.widgets.problems_panel import ProblemsPanel
 
@@ -388,3 +389,27 @@ async def test_a_file_that_is_no_dataset_gives_one_line_and_a_new_dataset(tmp_pa
         notice = str(screen.query_one("#notice").render())
         assert notice.startswith(f"{path}: the file is binary")
         assert app.dataset_path is None and screen.doc is not None and len(screen.doc) == 1
+
+
+async def test_launch_key_saves_then_opens_the_launch_form(tmp_path: Path) -> None:
+    from tui.screens.launch import LaunchScreen
+
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("enter", "end", *" nowy", "ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        assert b"nowy" in path.read_bytes() and screen.doc is not None and not screen.doc.dirty
+        assert app.saved_dataset_path == path
+
+
+async def test_screen_keys_work_before_the_dataset_has_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen.focused, ExamplesList)  # not a text field
+        await pilot.press("2")
+        assert type(app.screen).__name__ == "JobsScreen"

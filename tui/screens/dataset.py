@@ -73,6 +73,8 @@ class Opened:
 
 class DatasetScreen(MainScreen):
     TITLE = "Dataset"
+    # The list, not a text field: screen keys (1/2/3) work from the first frame.
+    AUTO_FOCUS = "ExamplesList"
     DEFAULT_CSS = """
     DatasetScreen #panes { height: 1fr; }
     DatasetScreen #list-pane { width: 40; border-right: vkey $border-blurred; }
@@ -1041,10 +1043,7 @@ class DatasetScreen(MainScreen):
         self._launch_job()
 
     def _launch_job(self) -> None:
-        """Hand the saved file to the Jobs screen's launch dialog (app action launch_job)."""
-        if not hasattr(self.app, "action_launch_job"):
-            self.notify("Launching a job needs the Jobs screen, which is not in this build.")
-            return
+        """Hand the saved file to the Jobs launch form (the app action launch_job)."""
         self.app.call_later(self.app.run_action, "launch_job")
 
     # ------------------------------------------------------------------ palette
@@ -1081,7 +1080,11 @@ class DatasetScreen(MainScreen):
             ("Change message role", "system → user → assistant", self._editor("cycle_role")),
             ("Edit in $EDITOR", "The current text in your editor", self.action_external_editor),
             ("Choose base model…", "For tokens, epochs and cost", self.action_choose_model),
-            ("Launch job", "Save, then start a fine-tuning job", self.action_launch),
+            (
+                "Save dataset and launch job",
+                "Save if needed, then the launch form",
+                self.action_launch,
+            ),
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
