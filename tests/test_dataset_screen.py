@@ -245,6 +245,8 @@ async def test_add_training_example_message_adds_an_undoable_row(tmp_path: Path)
         ]
         app.post_message(AddTrainingExample(messages))
         await wait_until(pilot, lambda: len(screen.doc or ()) == 13)
+        assert app.current_mode == "playground"  # the user stays where they were
+        await pilot.press("1")
         assert app.screen is screen
         assert screen.doc is not None and json.loads(screen.doc.entries[12].text) == {
             "messages": messages

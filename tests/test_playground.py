@@ -367,3 +367,30 @@ async def test_palette_lists_playground_actions(env: SimpleNamespace) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert screen.compare_mode
+
+
+async def test_saved_exchange_becomes_a_dataset_row(env: SimpleNamespace) -> None:
+    """The loop back to data: the real app's Dataset screen gains the row, undoably,
+    and the user stays in the Playground."""
+    dataset = write_jsonl(env.tmp / "data.jsonl", demo_examples()[:12])
+    app = TunebenchApp(load_config(), profile_name="emu", dataset_path=dataset)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        dataset_screen = app.dataset_screen
+        assert dataset_screen is not None
+        await open_playground(app, pilot)
+        app.screen.select_model(env.model)  # type: ignore[attr-defined]
+        await send(app, pilot, PROMPT)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SaveExampleScreen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaygroundScreen)
+        assert dataset_screen.doc is not None and len(dataset_screen.doc) == 13
+        assert json.loads(dataset_screen.doc.entries[12].text)["messages"][1:] == [
+            {"role": "user", "content": PROMPT},
+            {"role": "assistant", "content": "Kot śpi na kanapie."},
+        ]
+        assert any("Added as example 13 of the dataset" in n.message for n in app._notifications)
+        await pilot.press("escape", "1")  # leave the prompt, then the Dataset screen
+        assert app.screen is dataset_screen and dataset_screen.current == 12

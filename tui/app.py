@@ -97,10 +97,14 @@ class TunebenchApp(App[int]):
         return screen.save_path
 
     async def on_add_training_example(self, message: AddTrainingExample) -> None:
-        await self.switch_mode("dataset")
-        screen = self.dataset_screen
-        if screen is not None:
-            screen.add_messages(message.messages)
+        """Add the example to the open dataset; the user stays where they are (the
+        Playground, usually) and is told where it went."""
+        if self.dataset_screen is None:  # not mounted yet: the dataset mode mounts it
+            current = self.current_mode
+            await self.switch_mode("dataset")
+            await self.switch_mode(current)
+        if self.dataset_screen is not None:
+            self.dataset_screen.add_messages(message.messages)
 
     async def action_quit(self) -> None:
         screen = self.dataset_screen

@@ -614,7 +614,8 @@ class DatasetScreen(MainScreen):
         index = len(self.doc)
         self.doc.insert(index, [encode_example({"messages": messages})])
         self._after_op(index)
-        self.notify(f"Added as example {index + 1}.")
+        where = "" if self.app.screen is self else " of the dataset (1 shows it; unsaved)"
+        self.notify(f"Added as example {index + 1}{where}.")
 
     def action_duplicate(self) -> None:
         entry = self._entry()
