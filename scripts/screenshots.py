@@ -124,6 +124,9 @@ async def shoot(out: Path, home: Path) -> list[Path]:
             async with app.run_test(size=size) as pilot:
                 await app.workers.wait_for_complete()
                 await pilot.pause(0.5)
+                if size == NARROW:  # panes are tabs at 80 columns: show the problems tab
+                    await pilot.press("f4")
+                    await pilot.pause(0.3)
                 written.append(Path(app.save_screenshot(name, str(out))))
 
         app = TunebenchApp(load_config(), profile_name="demo", dataset_path=pairs)
