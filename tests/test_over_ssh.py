@@ -50,9 +50,10 @@ def test_demo_walk_by_keys(demo: PtyApp) -> None:
 
 
 @pytest.fixture
-def fast_demo(tmp_path: Path) -> Iterator[PtyApp]:
+def fast_demo(term: str, tmp_path: Path) -> Iterator[PtyApp]:
     env = dict(os.environ)
-    env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), LANG="C.UTF-8")
+    env.update(TERM=term, PYTHONPATH=str(ROOT), LANG="C.UTF-8")
+    env.pop("COLORTERM", None)
     env["TUNEBENCH_DEMO_SPEED"] = "200"
     app = PtyApp(["--demo"], env=env, cwd=tmp_path)
     try:
