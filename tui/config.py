@@ -143,9 +143,14 @@ def _type_name(annotation: Any) -> str:
     if typing.get_origin(annotation) is Literal:
         return " or ".join(f"`{a}`" for a in typing.get_args(annotation))
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        names = [_type_name(a) for a in args]
-        return " or ".join(names) + (" (optional)" if optional else "")
-    names = {str: "text", float: "number", int: "whole number", bool: "true or false"}
+        parts = [_type_name(a) for a in args]
+        return " or ".join(parts) + (" (optional)" if optional else "")
+    names: dict[Any, str] = {
+        str: "text",
+        float: "number",
+        int: "whole number",
+        bool: "true or false",
+    }
     if annotation is SecretStr:
         return "secret"
     if typing.get_origin(annotation) is dict:
@@ -353,7 +358,8 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if model == "profiles":
             model = Profile
             continue
-        field_info = model.model_fields.get(part) if isinstance(model, type) else None
+        is_model = isinstance(model, type) and issubclass(model, BaseModel)
+        field_info = model.model_fields.get(part) if is_model else None
         if field_info is None:
             return []
         model = field_info.annotation

@@ -23,7 +23,10 @@ class AppHeader(Widget):
     """
 
     def on_mount(self) -> None:
-        self.watch(self.app, "sub_title", lambda _value: self.refresh())
+        self.watch(self.app, "sub_title", self._sub_title_changed)
+
+    def _sub_title_changed(self, _value: str) -> None:
+        self.refresh()
 
     def render(self) -> Text:
         current = self.app.current_mode  # a job's detail screen still lights "Jobs"
