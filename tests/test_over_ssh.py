@@ -63,10 +63,20 @@ def fast_demo(term: str, tmp_path: Path) -> Iterator[PtyApp]:
 
 
 def test_demo_path_from_pairs_to_tuned_answer_by_keys(fast_demo: PtyApp) -> None:
-    """The README's promise: pairs → launch → loss chart → the tuned model answers a pair."""
+    """The README's promise: add your own pair → launch → loss chart → the tuned model
+    answers your pair, by keys only."""
     demo = fast_demo
     demo.wait_for("f1 Help")
     demo.wait_for("69 examples")
+    demo.press("ctrl+n")  # a new example, the user field focused
+    demo.wait_for('"content": ""}]}')  # its (empty) JSONL line in the preview
+    demo.settle()
+    demo.type("Pies, lubić, kość")
+    demo.wait_for('"content": "Pies, lubić, kość"')
+    demo.press("tab")
+    demo.settle()
+    demo.type("Pies lubi kość.")
+    demo.wait_for('"content": "Pies lubi kość."')  # the live JSONL preview
     demo.press("ctrl+l")  # launch job from the Dataset screen
     demo.wait_for("Save as chat JSONL")  # pairs text is uploaded as the JSONL it converts to
     demo.press("enter")
@@ -80,9 +90,9 @@ def test_demo_path_from_pairs_to_tuned_answer_by_keys(fast_demo: PtyApp) -> None
     demo.wait_for("1 tuned model")  # the model list has loaded
     demo.press("enter")
     demo.settle()  # as a person would: the input has focus before the first letter
-    demo.type("Kot, spać, kanapa")
-    demo.wait_for("Kot, spać, kanapa")
+    demo.type("Pies, lubić, kość")
+    demo.wait_for("Pies, lubić, kość")
     demo.press("enter")
-    demo.wait_for("Kot śpi na kanapie.")
+    demo.wait_for("Pies lubi kość.")
     demo.press("ctrl+q")
     assert demo.wait_exit() == 0
