@@ -16,6 +16,7 @@ from tui.screens.dataset import DatasetScreen
 from tui.screens.dataset_modals import ChoiceModal, PathModal, SystemPromptModal
 from tui.widgets.examples_list import ExamplesList
 from tui.widgets.jsonl_preview import JsonlPreview
+from tui.widgets.pair_editor import PairEditor
 from tui.widgets.problems_panel import ProblemsPanel
 
 SYSTEM = "Popraw gramatykę zdania."
@@ -415,3 +416,38 @@ async def test_screen_keys_work_before_the_dataset_has_loaded(tmp_path: Path) ->
         assert isinstance(app.screen.focused, ExamplesList)  # not a text field
         await pilot.press("2")
         assert type(app.screen).__name__ == "JobsScreen"
+
+
+async def test_keys_typed_while_an_edit_is_handled_are_kept(tmp_path: Path) -> None:
+    """Over a slow link a key can land in the field after the editor posted an edit and
+    before the screen handled it; handling it must not put the older text back (seen
+    over a loaded pty: the end of a typed word vanished)."""
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("f3")
+        editor = screen.query_one(PairEditor)
+        user = screen.query_one("#user", TextArea)
+        user.focus()
+        user.move_cursor(user.document.end)
+        user.insert(" k")
+        await pilot.pause()
+        pending = PairEditor.Edited(editor.current_text() or b"", "user")
+        user.insert("ość")  # typed on before the screen handles `pending`
+        screen.post_message(pending)
+        await wait_until(pilot, lambda: screen._refresh_timer is None)
+        await pilot.pause()
+        assert user.text == "Mama, ja, chcieć, ciastko 0 kość"
+        assert screen.doc is not None
+        assert json.loads(screen.doc.entries[0].text)["messages"][1]["content"] == user.text
+        # Deleting what a still-pending edit added: the dataset follows the field.
+        user.insert("!")
+        pending = PairEditor.Edited(editor.current_text() or b"", "user")
+        user.replace("", (0, len("Mama, ja, chcieć, ciastko 0 kość")), user.document.end)
+        screen.post_message(pending)
+        await wait_until(pilot, lambda: screen._refresh_timer is None)
+        await pilot.pause()
+        assert user.text == "Mama, ja, chcieć, ciastko 0 kość"
+        assert json.loads(screen.doc.entries[0].text)["messages"][1]["content"] == user.text

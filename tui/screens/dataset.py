@@ -517,7 +517,14 @@ class DatasetScreen(MainScreen):
         index = self.current
         entry = doc.replace(index, event.text, key=(index, event.field))
         editor = self.query_one(PairEditor)
-        editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
+        typed_on = event.field != "messages" and editor.current_text() != event.text
+        if typed_on:
+            # Keys landed in the field after this edit was posted (a slow link, a busy
+            # machine): reloading would put the older text back over them. Their own
+            # edit follows (adopt posts it) and reloads then.
+            editor.adopt(entry, event.field)
+        else:
+            editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
         self.query_one(JsonlPreview).show(entry, index)
         self._changed(entry, row_only=True)
 

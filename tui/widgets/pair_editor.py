@@ -141,6 +141,19 @@ class PairEditor(Vertical):
         self._update_system_title(pair.system)
         self._note("Ctrl+R: raw JSON · Tab: next field")
 
+    def adopt(self, entry: Entry, field: str) -> None:
+        """Take `entry` as the one shown without touching the fields: the user typed on
+        after the edit that produced it, so the fields hold newer text. If what they hold
+        now differs from `entry`, that is posted as the next edit, so the dataset always
+        ends up with what the fields show."""
+        self.entry = entry
+        obj = entry.parse()
+        if self.mode == "pair":
+            self._pair = as_pair(obj) or self._pair
+        elif self.mode == "messages":
+            self._messages = as_messages(obj) or self._messages
+        self._edited(field)
+
     def _note(self, text: str) -> None:
         note = self.query_one("#editor-note", Static)
         if getattr(note, "_note_text", None) != text:
