@@ -137,3 +137,23 @@ def test_core_never_imports_textual(run_cli) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_convert_takes_separator_and_system_prompt_from_the_config(
+    run_cli, tmp_path, isolated_home
+) -> None:
+    config = isolated_home / "config" / "tunebench" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('dataset:\n  separator: "|"\n  system_prompt: Popraw gramatykę zdania.\n')
+    config.chmod(0o600)
+    (tmp_path / "pairs.txt").write_text("Kot, spać, kanapa | Kot śpi na kanapie.\n", "utf-8")
+    result = run_cli("convert", "pairs.txt", "-o", "out.jsonl")
+    assert result.returncode == 0, result
+    line = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    assert line == (
+        '{"messages": [{"role": "system", "content": "Popraw gramatykę zdania."}, '
+        '{"role": "user", "content": "Kot, spać, kanapa"}, '
+        '{"role": "assistant", "content": "Kot śpi na kanapie."}]}\n'
+    )
+    explicit = run_cli("convert", "pairs.txt", "-o", "out2.jsonl", "--sep", ";")
+    assert explicit.returncode == 1 and "missing_separator" in explicit.stdout

@@ -385,6 +385,12 @@ def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int]:
     return best
 
 
+def dataset_defaults() -> DatasetSettings:
+    """The config's dataset section (separator, system prompt) for headless commands; the
+    file is read if it exists and never created by them."""
+    return load_config(create=False).config.dataset
+
+
 def mask_secret(secret: str) -> str:
     """Enough of a key to tell two apart, never enough to use it."""
     if len(secret) < 16:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from tui.errors import UsageError
@@ -30,3 +31,21 @@ def positive_int(text: str) -> int:
     if not 1 <= value <= 50:
         raise UsageError(f"epochs must be between 1 and 50, not {value}")
     return value
+
+
+def apply_dataset_defaults(args: argparse.Namespace, path: str) -> None:
+    """--sep and --system default to the config's dataset section for pairs/CSV input.
+
+    JSONL needs neither, so it skips reading the config (and importing pydantic): validate
+    stays fast on big files.
+    """
+    if not path.lower().endswith(".jsonl"):
+        from tui.config import dataset_defaults
+
+        settings = dataset_defaults()
+        if args.sep is None:
+            args.sep = settings.separator
+        if args.system is None and settings.system_prompt:
+            args.system = settings.system_prompt
+    if args.sep is None:
+        args.sep = ";"

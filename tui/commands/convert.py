@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._input import read_input
+from tui.commands._input import apply_dataset_defaults, read_input
 
 HELP = "convert pairs text (input; output) or CSV/TSV to chat JSONL"
 
@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TEXT",
         help="system prompt for every example (a `# system:` line in the file wins after it)",
     )
-    parser.add_argument("--sep", default=";", help="pairs separator (default ;)")
+    parser.add_argument(
+        "--sep", help="pairs separator (default: dataset.separator in the config, else ;)"
+    )
     parser.add_argument(
         "--format",
         choices=("chat", "pairs", "csv", "tsv"),
@@ -37,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.validate import check_record
     from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 
+    apply_dataset_defaults(args, args.input)
     if not args.sep:
         raise UsageError("--sep must not be empty")
     data = read_input(args.input)

@@ -7,7 +7,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from tui.commands._input import positive_int, read_input
+from tui.commands._input import apply_dataset_defaults, positive_int, read_input
 
 if TYPE_CHECKING:
     from tui.core.validate import ValidationReport
@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("chat", "dpo", "pairs", "csv", "tsv"),
         help="the file's format (default: from its name and content)",
     )
-    parser.add_argument("--sep", default=";", help="pairs separator (default ;)")
+    parser.add_argument(
+        "--sep", help="pairs separator (default: dataset.separator in the config, else ;)"
+    )
     parser.add_argument("--system", metavar="TEXT", help="system prompt for pairs/CSV files")
 
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.validate import validate_bytes
     from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 
+    apply_dataset_defaults(args, args.path)
     if not args.sep:
         raise UsageError("--sep must not be empty")
     model = resolve_model(args.model)  # an unknown name is a usage error here
