@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx2
+from emulator_support import wait_job
 
 from tui.emulator import demo_dataset_path
 
@@ -159,10 +160,8 @@ def test_demo_model_learns_the_pairs() -> None:
         job = c.fine_tuning.jobs.create(
             model="gpt-4o-mini", training_file=file_id, hyperparameters={"n_epochs": 1}
         )
-        deadline = time.monotonic() + 10
-        while (job := c.fine_tuning.jobs.retrieve(job.id)).status != "succeeded":
-            assert job.status not in ("failed", "cancelled") and time.monotonic() < deadline
-            time.sleep(0.005)
+        job = wait_job(c, job.id)
+        assert job.status == "succeeded"
         assert job.fine_tuned_model
         reply = c.chat.completions.create(
             model=job.fine_tuned_model,
