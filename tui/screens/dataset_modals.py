@@ -23,7 +23,23 @@ MODAL_CSS = """
 """
 
 
-class PathModal(ModalScreen[str | None]):
+class _SubmitOrCancel:
+    """Enter in a field or the OK button submits; the other button cancels."""
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)  # type: ignore[attr-defined]
+
+
+class PathModal(_SubmitOrCancel, ModalScreen[str | None]):
     """Asks for a file path (open, import, export, save as)."""
 
     DEFAULT_CSS = MODAL_CSS.format(name="PathModal")
@@ -43,15 +59,6 @@ class PathModal(ModalScreen[str | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button(self._button, id="ok", variant="primary")
 
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
     def _submit(self) -> None:
         value = self.query_one("#path", Input).value.strip()
         if not value:
@@ -60,7 +67,7 @@ class PathModal(ModalScreen[str | None]):
         self.dismiss(value)
 
 
-class SystemPromptModal(ModalScreen[str | None]):
+class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
     """Edits the dataset's default system prompt."""
 
     DEFAULT_CSS = (
@@ -93,16 +100,13 @@ class SystemPromptModal(ModalScreen[str | None]):
                 yield Button("Apply to all", id="ok", variant="primary")
 
     def action_apply(self) -> None:
+        self._submit()
+
+    def _submit(self) -> None:
         self.dismiss(self.query_one("#prompt", TextArea).text.strip())
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self.action_apply()
-        else:
-            self.dismiss(None)
 
-
-class SplitModal(ModalScreen[tuple[float, int] | None]):
+class SplitModal(_SubmitOrCancel, ModalScreen[tuple[float, int] | None]):
     """Validation share and seed for a train/validation split."""
 
     DEFAULT_CSS = MODAL_CSS.format(name="SplitModal")
@@ -126,15 +130,6 @@ class SplitModal(ModalScreen[tuple[float, int] | None]):
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Split", id="ok", variant="primary")
-
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
 
     def _submit(self) -> None:
         error = self.query_one("#error", Static)
