@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -133,3 +134,18 @@ def server():
 def client(server):
     with openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as c:
         yield c
+
+
+def write_emulator_config(home: Path, base_url: str, key_env: str, extra: str = "") -> Path:
+    """A private config whose default profile `emu` is the emulator at base_url; `extra`
+    is appended YAML (ui or dataset sections)."""
+    path = home / "config" / "tunebench" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "default_profile: emu\n"
+        "profiles:\n"
+        f"  emu: {{kind: emulator, base_url: '{base_url}', api_key_env: {key_env}}}\n" + extra,
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path

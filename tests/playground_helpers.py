@@ -6,6 +6,8 @@ import asyncio
 import json
 from pathlib import Path
 
+from emulator_support import write_emulator_config
+
 from tui.config import load_config
 from tui.emulator.demo import DEMO_SYSTEM_PROMPT, demo_dataset_path
 
@@ -38,17 +40,9 @@ def write_jsonl(path: Path, examples: list[dict[str, object]]) -> Path:
 
 def write_profile(home: Path, base_url: str, system_prompt: str = DEMO_SYSTEM_PROMPT) -> Path:
     """A config whose default profile points at the emulator (the key comes from KEY_ENV)."""
-    path = home / "config" / "tunebench" / "config.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "default_profile: emu\n"
-        "profiles:\n"
-        f"  emu: {{kind: emulator, base_url: '{base_url}', api_key_env: {KEY_ENV}}}\n"
-        f"dataset: {{system_prompt: '{system_prompt}'}}\n",
-        encoding="utf-8",
+    return write_emulator_config(
+        home, base_url, KEY_ENV, f"dataset: {{system_prompt: '{system_prompt}'}}\n"
     )
-    path.chmod(0o600)
-    return path
 
 
 def loaded_config():  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from emulator_support import write_emulator_config
 
 from tui.emulator import EmulatorThread, demo_dataset_path
 
@@ -20,20 +21,7 @@ def emu(request: pytest.FixtureRequest) -> Iterator[EmulatorThread]:
 @pytest.fixture
 def profile(emu: EmulatorThread, isolated_home: Path) -> dict[str, str]:
     """A config whose default profile is the emulator; returns the env for run_cli."""
-    path = isolated_home / "config" / "tunebench" / "config.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "default_profile: emu\n"
-        "profiles:\n"
-        "  emu:\n"
-        "    kind: emulator\n"
-        f"    base_url: {emu.base_url}\n"
-        "    api_key_env: EMU_KEY\n"
-        "ui:\n"
-        "  poll_interval: 0.02\n",
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
+    write_emulator_config(isolated_home, emu.base_url, "EMU_KEY", "ui:\n  poll_interval: 0.02\n")
     return {"EMU_KEY": "sk-emulator"}
 
 

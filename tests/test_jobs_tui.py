@@ -11,6 +11,7 @@ from typing import Any
 
 import openai
 import pytest
+from emulator_support import write_emulator_config
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Log
 
@@ -55,21 +56,12 @@ def emu(request: pytest.FixtureRequest) -> Iterator[EmulatorThread]:
 
 @pytest.fixture
 def config(emu: EmulatorThread, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = isolated_home / "config" / "tunebench" / "config.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "default_profile: emu\n"
-        "profiles:\n"
-        "  emu:\n"
-        "    kind: emulator\n"
-        f"    base_url: {emu.base_url}\n"
-        "    api_key_env: EMU_KEY\n"
-        "ui:\n"
-        "  poll_interval: 0.05\n"
-        "  bell_on_job_end: true\n",
-        encoding="utf-8",
+    write_emulator_config(
+        isolated_home,
+        emu.base_url,
+        "EMU_KEY",
+        "ui:\n  poll_interval: 0.05\n  bell_on_job_end: true\n",
     )
-    path.chmod(0o600)
     monkeypatch.setenv("EMU_KEY", "sk-emulator")
 
 
