@@ -167,7 +167,7 @@ def test_report_totals_for_the_seed_file() -> None:
 
 _ALPHABET = st.sampled_from(
     [
-        *"aZ ż'sT.1234,!?/-\n\r\t",
+        *"aZ ż'sT.1234,!?;:/-\n\r\tΣ中",
         "\u00a0",
         "\u0301",
         "\u2028",

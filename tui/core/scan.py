@@ -7,13 +7,22 @@ stays flat. Dataset-level checks (duplicates, example count) run on the merged r
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
+import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
+from tui.core import formats
 from tui.core.checks import check_chat, check_dpo
-from tui.core.formats import Record, is_dpo, read_jsonl, to_jsonl_line
+from tui.core.formats import (
+    BOM,
+    Record,
+    is_dpo,
+    jsonl_record,
+    scan_json_value,
+    to_jsonl_line,
+)
 from tui.core.models import BaseModel
 from tui.core.problems import ERROR, WARNING, Problem
 from tui.core.tokens import EXAMPLE_OVERHEAD, MESSAGE_OVERHEAD, TokenCounter, example_tokens
@@ -68,9 +77,13 @@ def token_problem(
     line: int, tokens: int, model: BaseModel, *, exact: bool = True
 ) -> Problem | None:
     """too_many_tokens when an example is over the model's per-example limit."""
-    limit = model.example_token_limit
-    if tokens <= limit:
+    if tokens <= model.example_token_limit:
         return None
+    return _too_many_tokens(line, tokens, model, exact=exact)
+
+
+def _too_many_tokens(line: int, tokens: int, model: BaseModel, *, exact: bool) -> Problem:
+    limit = model.example_token_limit
     return Problem(
         line,
         "too_many_tokens",
@@ -96,7 +109,7 @@ def _simple_tokens(obj: object, counter: TokenCounter, role_tokens: dict[str, in
     messages = obj.get("messages")
     if type(messages) is not list:
         return None
-    count = counter.count
+    count, count_uncached = counter.count, counter.count_uncached
     total = EXAMPLE_OVERHEAD
     seen = 0
     for message in messages:
@@ -110,79 +123,162 @@ def _simple_tokens(obj: object, counter: TokenCounter, role_tokens: dict[str, in
         if bit is None:
             return None
         seen |= bit
-        total += MESSAGE_OVERHEAD + role_tokens[role] + count(content)
+        # System prompts repeat from example to example; the other turns rarely do.
+        n = count(content) if bit == 1 else count_uncached(content)
+        total += MESSAGE_OVERHEAD + role_tokens[role] + n
     return total if seen == _ALL_ROLES else None
 
 
 def _digest(rec: Record, fmt: str) -> bytes:
     key = rec.raw.strip() if fmt in ("chat", "dpo") else to_jsonl_line(rec.obj).encode()
-    return hashlib.blake2b(key, digest_size=16).digest()
+    return blake2b(key, digest_size=16).digest()
+
+
+class _Scanner:
+    """One pass in progress: what both loops below share."""
+
+    def __init__(self, fmt: str, base: BaseModel) -> None:
+        self.fmt = fmt
+        self.base = base
+        self.counter = TokenCounter(base.encoding)
+        self.role_tokens = {role: self.counter.count(role) for role in _SIMPLE_ROLES}
+        self.scan = Scan()
+
+    def add(self, rec: Record) -> None:
+        """Check and count one record."""
+        counter, fmt = self.counter, self.fmt
+        simple = None
+        if rec.kind == "example" and fmt != "dpo":
+            simple = _simple_tokens(rec.obj, counter, self.role_tokens)
+        if simple is not None:
+            n, n_exact = simple, True
+        else:
+            self.scan.problems.extend(check_record(rec, fmt))
+            if rec.kind != "example":
+                return
+            n, n_exact = example_tokens(rec.obj, counter, dpo=fmt == "dpo")
+        self.counted(rec.line, n, n_exact, _digest(rec, fmt))
+
+    def counted(self, line: int, n: int, n_exact: bool, digest: bytes) -> None:
+        scan = self.scan
+        if self.counter.inexact:  # a huge string was estimated
+            n_exact, self.counter.inexact = False, False
+        scan.exact = scan.exact and n_exact
+        scan.counts.append(n)
+        scan.lines.append(line)
+        scan.digests.append(digest)
+        if n > self.base.example_token_limit:
+            scan.problems.append(_too_many_tokens(line, n, self.base, exact=n_exact))
 
 
 def scan_records(records: Iterable[Record], fmt: str, base: BaseModel) -> Scan:
     """Check and count every record, in order, keeping no parsed example."""
-    counter = TokenCounter(base.encoding)
-    scan = Scan()
-    problems, counts, lines, digests = scan.problems, scan.counts, scan.lines, scan.digests
-    exact = True
-    dpo = fmt == "dpo"
-    role_tokens = {role: counter.count(role) for role in _SIMPLE_ROLES}
+    scanner = _Scanner(fmt, base)
     for rec in records:
-        simple = None
-        if rec.kind == "example" and not dpo:
-            simple = _simple_tokens(rec.obj, counter, role_tokens)
-        n_exact = True
-        if simple is not None:
-            n = simple
-        else:
-            problems.extend(check_record(rec, fmt))
-            if rec.kind != "example":
+        scanner.add(rec)
+    return scanner.scan
+
+
+def scan_jsonl(
+    data: bytes,
+    fmt: str,
+    base: BaseModel,
+    start: int = 0,
+    end: int | None = None,
+    first_line: int = 1,
+) -> Scan:
+    """scan_records(read_jsonl(...)) of the lines in data[start:end], to the same Scan.
+
+    A plain chat example (the common case) is parsed and counted in one tight loop; a line
+    the loop is not sure of goes through jsonl_record and the full checks. This is what makes
+    `validate` fast. start and end must be line boundaries; first_line numbers the first.
+    """
+    end = len(data) if end is None else end
+    if start == 0 and data.startswith(BOM):
+        start = len(BOM)
+    chunk = data[start:end]
+    lines = chunk.split(b"\n")
+    unterminated = not chunk.endswith(b"\n")
+    if not unterminated or not chunk:
+        lines.pop()  # nothing follows the last newline
+    scanner = _Scanner(fmt, base)
+    counter, role_tokens, counted = scanner.counter, scanner.role_tokens, scanner.counted
+    fast = fmt == "chat"
+    max_line = formats.MAX_LINE_BYTES
+    last = len(lines) - 1
+    for index, raw in enumerate(lines):
+        number = first_line + index
+        body = raw[:-1] if raw[-1:] == b"\r" else raw
+        if fast and len(body) <= max_line:
+            try:
+                text = body.decode()
+                obj, stop = scan_json_value(text, 0)
+                n = _simple_tokens(obj, counter, role_tokens) if stop == len(text) else None
+            except Exception:  # anything unusual: the full path below reports it
+                n = None
+            if n is not None:
+                counted(number, n, True, blake2b(body, digest_size=16).digest())
                 continue
-            n, n_exact = example_tokens(rec.obj, counter, dpo=dpo)
-        if counter.inexact:  # a huge string was estimated
-            n_exact, counter.inexact = False, False
-        exact = exact and n_exact
-        counts.append(n)
-        lines.append(rec.line)
-        digests.append(_digest(rec, fmt))
-        too_many = token_problem(rec.line, n, base, exact=n_exact)
-        if too_many is not None:
-            problems.append(too_many)
-    scan.exact = exact
-    return scan
-
-
-# The file's bytes, inherited by forked workers instead of being pickled to them.
-_SHARED: bytes = b""
-
-
-def _scan_slice(start: int, end: int, first_line: int, fmt: str, base: BaseModel) -> Scan:
-    _, records = read_jsonl(_SHARED[start:end], first_line=first_line)
-    return scan_records(records, fmt, base)
+        if unterminated and index == last:
+            scanner.add(jsonl_record(number, raw, b""))
+        elif body is raw:
+            scanner.add(jsonl_record(number, raw, b"\n"))
+        else:
+            scanner.add(jsonl_record(number, body, b"\r\n"))
+    return scanner.scan
 
 
 def scan_parallel(data: bytes, fmt: str, base: BaseModel, workers: int) -> Scan:
-    """scan_records of a JSONL file split at line boundaries across forked processes.
-
-    Falls back to one process where fork is unavailable.
+    """scan_jsonl of a JSONL file split at line boundaries: this process scans the first
+    part while forked children scan the others (each child's Scan comes back pickled
+    through a pipe). Where fork is unavailable, or a child fails, the part is scanned here.
     """
-    global _SHARED
     bounds = _slices(data, workers)
-    if len(bounds) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _, records = read_jsonl(data)
-        return scan_records(records, fmt, base)
+    if len(bounds) < 2 or not hasattr(os, "fork"):
+        return scan_jsonl(data, fmt, base)
     TokenCounter(base.encoding)  # load the encoding once, before forking
-    jobs = [(start, end, data.count(b"\n", 0, start) + 1, fmt, base) for start, end in bounds]
-    _SHARED = data
-    try:
-        with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
-            parts = pool.starmap(_scan_slice, jobs)
-    finally:
-        _SHARED = b""
-    scan = Scan()
-    for part in parts:
-        scan.extend(part)
+    parts = [(start, end, data.count(b"\n", 0, start) + 1) for start, end in bounds]
+    children = [_fork_scan(data, fmt, base, *part) for part in parts[1:]]
+    scan = scan_jsonl(data, fmt, base, *parts[0])
+    for child, part in zip(children, parts[1:], strict=True):
+        scan.extend(_child_scan(*child) or scan_jsonl(data, fmt, base, *part))
     return scan
+
+
+def _fork_scan(
+    data: bytes, fmt: str, base: BaseModel, start: int, end: int, first_line: int
+) -> tuple[int, int]:
+    """Start a child scanning one part; (pid, fd to read its pickled Scan from)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        status = 1
+        try:
+            os.close(read_fd)
+            payload = pickle.dumps(
+                scan_jsonl(data, fmt, base, start, end, first_line), pickle.HIGHEST_PROTOCOL
+            )
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _child_scan(pid: int, read_fd: int) -> Scan | None:
+    """The Scan a child sent, or None if it failed."""
+    with os.fdopen(read_fd, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        scan = pickle.loads(payload)
+    except (pickle.UnpicklingError, EOFError, ValueError):
+        return None
+    return scan if isinstance(scan, Scan) else None
 
 
 def _slices(data: bytes, n: int) -> list[tuple[int, int]]:

@@ -16,7 +16,6 @@ import importlib.resources
 import json
 import marshal
 import sys
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,6 +161,13 @@ def _write_cache(name: str, ranks: dict[bytes, int]) -> None:
 # conservative test for "no other whitespace".
 
 
+# A letter followed by one of these marks at the end of a text ends a regex piece, and the
+# mark is a piece of its own (in both encodings' split patterns no piece holds a letter and
+# then one of these), so tokens("… word.") == tokens("… word") + tokens("."): the word joins
+# the cache without its mark instead of once per mark it is seen with.
+_SENTENCE_ENDS = frozenset(".,!?;:")
+
+
 def _word_safe(text: str) -> bool:
     return text.isprintable() and "  " not in text
 
@@ -183,13 +189,14 @@ class TokenCounter:
         self._spaced: dict[str, int] = {}  # word -> tokens of " " + word
         self._heads: dict[str, int] = {}  # word -> tokens of word (a string's first word)
         self._max_words = max_words
+        self._sentence_ends = {mark: self._len(mark) for mark in _SENTENCE_ENDS}
         self.inexact = False
 
     def count(self, text: str) -> int:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        n = self._count_new(text)
+        n = self.count_uncached(text)
         if len(text) <= self._cache_room:
             self._cache[text] = n
             self._cache_room -= len(text)
@@ -220,32 +227,35 @@ class TokenCounter:
             self.inexact = True
             return max(1, len(text) // 4)
 
-    def _count_new(self, text: str) -> int:
+    def count_uncached(self, text: str) -> int:
+        """count() without the whole-string cache: for text unlikely to repeat (a user or
+        assistant turn), where caching would only cost time and memory."""
         if len(text) > MAX_EXACT_CHARS:
             # Bounded work: count a sample and scale it up. Such a string is far beyond any
             # example limit anyway, so billing (capped at the limit) is not affected.
             self.inexact = True
             sample = self._len(text[:_SAMPLE_CHARS])
             return max(1, round(sample * len(text) / _SAMPLE_CHARS))
-        if (
-            len(self._spaced) > self._max_words
-            or len(self._heads) > self._max_words
-            or not _word_safe(text)
-        ):
+        spaced, heads = self._spaced, self._heads
+        if len(spaced) > self._max_words or len(heads) > self._max_words or not _word_safe(text):
             return self._len(text)
+        tail = 0
+        if text[-1:] in _SENTENCE_ENDS and len(text) > 1 and text[-2].isalpha():
+            tail = self._sentence_ends[text[-1]]
+            text = text[:-1]
         words = text.split(" ")
         head = words[0]
-        n = self._heads.get(head)
-        if n is None:
-            n = self._heads[head] = self._len(head)
-        spaced = self._spaced
+        del words[0]  # the rest each follow a space
         try:
-            return n + sum(map(spaced.__getitem__, islice(words, 1, None)))
+            n = sum(map(spaced.__getitem__, words))
         except KeyError:
-            for word in islice(words, 1, None):
-                if word not in spaced:
-                    spaced[word] = self._len(" " + word)
-            return n + sum(map(spaced.__getitem__, islice(words, 1, None)))
+            for word in set(words).difference(spaced):
+                spaced[word] = self._len(" " + word)
+            n = sum(map(spaced.__getitem__, words))
+        first = heads.get(head)
+        if first is None:
+            first = heads[head] = self._len(head)
+        return first + n + tail
 
 
 MESSAGE_OVERHEAD = 3  # tokens a message, as the Cookbook counts

@@ -25,6 +25,7 @@ from tui.core.scan import (
     PARALLEL_MIN_BYTES,
     Scan,
     check_record,
+    scan_jsonl,
     scan_parallel,
     scan_records,
     token_problem,
@@ -122,10 +123,12 @@ def validate_bytes(
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
     if has_bom:
         problems.append(bom_problem())
-    if workers > 1 and fmt in JSONL_FORMATS and len(data) >= PARALLEL_MIN_BYTES:
+    if fmt not in JSONL_FORMATS:
+        scan = scan_records(records, fmt, base)
+    elif workers > 1 and len(data) >= PARALLEL_MIN_BYTES:
         scan = scan_parallel(data, fmt, base, workers)
     else:
-        scan = scan_records(records, fmt, base)
+        scan = scan_jsonl(data, fmt, base)
     return _report(scan, fmt, base, epochs, problems)
 
 
