@@ -2,7 +2,7 @@
 
 Not collected by pytest (the name does not start with test_). Run it with:
 
-    python tests/bench_validate.py [--examples 100000] [--runs 3] [--model gpt-4o-mini]
+    python tests/bench_validate.py [--examples 100000] [--runs 3] [--model gpt-4o-mini] [--prose]
 
 It writes a chat JSONL file (~35 MB for 100,000 examples) into a temp dir, then times, in
 separate subprocesses each run: `python -m tui validate FILE --json` and the Cookbook algorithm
@@ -96,16 +96,38 @@ def sentence(rng: random.Random, words: list[str], n: int) -> str:
     return text[:1].upper() + text[1:] + rng.choice(".?!")
 
 
-def generate(path: Path, n: int, seed: int = 7) -> int:
+def paragraph(rng: random.Random, words: list[str], n: int) -> str:
+    """Several sentences with commas: words are seen with and without marks, capitalised."""
+    parts = []
+    while n > 0:
+        length = min(n, rng.randint(4, 12))
+        text = sentence(rng, words, length)
+        if length > 5:
+            cut = text.index(" ", len(text) // 2)
+            text = text[:cut] + "," + text[cut:]
+        parts.append(text)
+        n -= length
+    return " ".join(parts)
+
+
+def turns(rng: random.Random, words: list[str], prose: bool) -> tuple[str, str]:
+    """A user and an assistant turn: one sentence each, or a few sentences of prose."""
+    if prose:
+        return paragraph(rng, words, rng.randint(8, 30)), paragraph(rng, words, rng.randint(8, 30))
+    return sentence(rng, words, rng.randint(3, 11)), sentence(rng, words, rng.randint(5, 18))
+
+
+def generate(path: Path, n: int, seed: int = 7, *, prose: bool = False) -> int:
     rng = random.Random(seed)
     words = make_words(rng)
     with path.open("w", encoding="utf-8") as f:
         for _ in range(n):
+            user, assistant = turns(rng, words, prose)
             example = {
                 "messages": [
                     {"role": "system", "content": rng.choice(SYSTEM_PROMPTS)},
-                    {"role": "user", "content": sentence(rng, words, rng.randint(3, 11))},
-                    {"role": "assistant", "content": sentence(rng, words, rng.randint(5, 18))},
+                    {"role": "user", "content": user},
+                    {"role": "assistant", "content": assistant},
                 ]
             }
             f.write(json.dumps(example, ensure_ascii=False) + "\n")
@@ -141,12 +163,17 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", default="gpt-4o-mini-2024-07-18")
+    parser.add_argument(
+        "--prose",
+        action="store_true",
+        help="longer turns of several sentences with commas (default: one sentence each)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.jsonl"
         fill_tiktoken_cache(Path(tmp) / "tiktoken")
         started = time.perf_counter()
-        size = generate(path, args.examples)
+        size = generate(path, args.examples, prose=args.prose)
         print(
             f"{args.examples:,} examples, {size / 1e6:.1f} MB, model {args.model} "
             f"(generated in {time.perf_counter() - started:.1f} s), cpus {os.cpu_count()}"

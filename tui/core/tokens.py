@@ -158,18 +158,14 @@ def _write_cache(name: str, ranks: dict[bytes, int]) -> None:
 # So tokens("w0 w1 w2") == tokens("w0") + tokens(" w1") + tokens(" w2"), and each word is
 # encoded once per run. str.isprintable() is False for every Unicode White_Space character
 # but the ASCII space (they are all in categories Cc, Zs, Zl or Zp), which makes it a fast,
-# conservative test for "no other whitespace".
+# conservative test for "no other whitespace" (a "word-safe" text).
 
-
-# A letter followed by one of these marks at the end of a text ends a regex piece, and the
+# A letter followed by one of these marks at the end of a word ends a regex piece, and the
 # mark is a piece of its own (in both encodings' split patterns no piece holds a letter and
-# then one of these), so tokens("… word.") == tokens("… word") + tokens("."): the word joins
-# the cache without its mark instead of once per mark it is seen with.
-_SENTENCE_ENDS = frozenset(".,!?;:")
-
-
-def _word_safe(text: str) -> bool:
-    return text.isprintable() and "  " not in text
+# then one of these, and the mark's piece stops at the space after it), so
+# tokens("… word.") == tokens("… word") + tokens(".") and tokens(" word,") ==
+# tokens(" word") + tokens(","): a word is encoded once, not once per mark it is seen with.
+_MARKS = frozenset(".,!?;:")
 
 
 class TokenCounter:
@@ -189,7 +185,8 @@ class TokenCounter:
         self._spaced: dict[str, int] = {}  # word -> tokens of " " + word
         self._heads: dict[str, int] = {}  # word -> tokens of word (a string's first word)
         self._max_words = max_words
-        self._sentence_ends = {mark: self._len(mark) for mark in _SENTENCE_ENDS}
+        self._words_full = False  # past max_words, new strings are counted whole
+        self._marks = {mark: self._len(mark) for mark in _MARKS}
         self.inexact = False
 
     def count(self, text: str) -> int:
@@ -236,12 +233,12 @@ class TokenCounter:
             self.inexact = True
             sample = self._len(text[:_SAMPLE_CHARS])
             return max(1, round(sample * len(text) / _SAMPLE_CHARS))
-        spaced, heads = self._spaced, self._heads
-        if len(spaced) > self._max_words or len(heads) > self._max_words or not _word_safe(text):
+        if self._words_full or not (text.isprintable() and "  " not in text):  # word-safe?
             return self._len(text)
+        spaced = self._spaced
         tail = 0
-        if text[-1:] in _SENTENCE_ENDS and len(text) > 1 and text[-2].isalpha():
-            tail = self._sentence_ends[text[-1]]
+        if text[-1:] in _MARKS and len(text) > 1 and text[-2].isalpha():
+            tail = self._marks[text[-1]]
             text = text[:-1]
         words = text.split(" ")
         head = words[0]
@@ -250,12 +247,28 @@ class TokenCounter:
             n = sum(map(spaced.__getitem__, words))
         except KeyError:
             for word in set(words).difference(spaced):
-                spaced[word] = self._len(" " + word)
+                self._learn(spaced, word, " ")
             n = sum(map(spaced.__getitem__, words))
-        first = heads.get(head)
+            self._words_full = len(spaced) > self._max_words
+        first = self._heads.get(head)
         if first is None:
-            first = heads[head] = self._len(head)
+            first = self._learn(self._heads, head, "")
+            self._words_full = len(self._heads) > self._max_words
         return first + n + tail
+
+    def _learn(self, table: dict[str, int], word: str, prefix: str) -> int:
+        """Put tokens(prefix + word) into table; a word ending in a letter and a mark is
+        counted as the word without the mark (learned too) plus the mark."""
+        if word[-1:] in _MARKS and len(word) > 1 and word[-2].isalpha():
+            stem = word[:-1]
+            n = table.get(stem)
+            if n is None:
+                n = table[stem] = self._len(prefix + stem)
+            n += self._marks[word[-1]]
+        else:
+            n = self._len(prefix + word)
+        table[word] = n
+        return n
 
 
 MESSAGE_OVERHEAD = 3  # tokens a message, as the Cookbook counts

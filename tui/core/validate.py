@@ -167,13 +167,14 @@ def _report(
 ) -> ValidationReport:
     """Add the dataset-level problems (duplicates, example count) and the estimate."""
     problems.extend(scan.problems)
-    first: dict[bytes, int] = {}
-    for line, digest in zip(scan.lines, scan.digests, strict=True):
-        seen = first.setdefault(digest, line)
-        if seen != line:
-            problems.append(
-                Problem(line, "duplicate_example", WARNING, f"the same example as line {seen}")
-            )
+    if len(set(scan.digests)) != len(scan.digests):  # the loop only when there are any
+        first: dict[bytes, int] = {}
+        for line, digest in zip(scan.lines, scan.digests, strict=True):
+            seen = first.setdefault(digest, line)
+            if seen != line:
+                problems.append(
+                    Problem(line, "duplicate_example", WARNING, f"the same example as line {seen}")
+                )
     problems.extend(dataset_problems(len(scan.counts)))
     problems.sort(key=lambda p: p.line)
     return ValidationReport(
