@@ -246,8 +246,9 @@ class TokenCounter:
         try:
             n = sum(map(spaced.__getitem__, words))
         except KeyError:
-            for word in set(words).difference(spaced):
-                self._learn(spaced, word, " ")
+            for word in words:
+                if word not in spaced:
+                    self._learn(spaced, word, " ")
             n = sum(map(spaced.__getitem__, words))
             self._words_full = len(spaced) > self._max_words
         first = self._heads.get(head)
