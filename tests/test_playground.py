@@ -263,6 +263,58 @@ async def test_save_exchange_as_training_example(env: SimpleNamespace) -> None:
         ]
 
 
+SECOND = "Ja, być, wczoraj, zewnątrz"
+SECOND_ANSWER = "Byłem wczoraj na zewnątrz."
+
+
+async def test_a_conversation_is_saved_whole_with_earlier_replies_untrained(
+    env: SimpleNamespace,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_playground(app, pilot)
+        await send(app, pilot, PROMPT)
+        await send(app, pilot, SECOND)
+        await pilot.press("ctrl+s")
+        modal = app.screen
+        assert isinstance(modal, SaveExampleScreen)
+        shown = str(modal.query_one(".context", Static).render())
+        assert f"assistant (context, not trained): {ANSWER}" in shown
+        assert "the whole conversation (2 turns)" in str(modal.query_one(".hint", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.added == [
+            [
+                {"role": "system", "content": DEMO_SYSTEM_PROMPT},
+                {"role": "user", "content": PROMPT},
+                {"role": "assistant", "content": ANSWER, "weight": 0},
+                {"role": "user", "content": SECOND},
+                {"role": "assistant", "content": SECOND_ANSWER},
+            ]
+        ]
+
+
+async def test_ctrl_t_saves_only_the_last_exchange(env: SimpleNamespace) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_playground(app, pilot)
+        await send(app, pilot, PROMPT)
+        await send(app, pilot, SECOND)
+        await pilot.press("ctrl+s", "ctrl+t")
+        modal = app.screen
+        assert isinstance(modal, SaveExampleScreen)
+        assert ANSWER not in str(modal.query_one(".context", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.added == [
+            [
+                {"role": "system", "content": DEMO_SYSTEM_PROMPT},
+                {"role": "user", "content": SECOND},
+                {"role": "assistant", "content": SECOND_ANSWER},
+            ]
+        ]
+
+
 async def test_batch_check_gives_exact_match_rate_and_exports(env: SimpleNamespace) -> None:
     examples = demo_examples()[:4]
     wrong = json.loads(json.dumps(demo_examples()[4]))

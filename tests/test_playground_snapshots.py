@@ -88,6 +88,20 @@ def test_save_example_snapshot(served: str, snap_compare, size: tuple[int, int])
 
 
 @SIZES
+def test_save_conversation_snapshot(served: str, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ask(pilot)
+        pilot.app.focused.post_message(events.Paste("Ja, być, wczoraj, zewnątrz"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=size)
+
+
+@SIZES
 def test_batch_check_snapshot(served: str, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         app = pilot.app

@@ -67,7 +67,7 @@ class PlaygroundScreen(MainScreen):
             "ctrl+s",
             "save_example",
             "Save",
-            tooltip="Save the exchange as a training example",
+            tooltip="Save the conversation as a training example",
             id="playground.save",
         ),
         Binding(
@@ -424,19 +424,17 @@ class PlaygroundScreen(MainScreen):
         self.notify(f"copied the reply ({len(text)} characters) to the clipboard (OSC 52)")
 
     def action_save_example(self) -> None:
-        reply = self._last_reply()
-        if not reply:
+        if not self._last_reply():
             return
-        user = self.history[-2]
         system = self.system_prompt()
         head = [{"role": "system", "content": system}] if system.strip() else []
-        example = [*head, dict(user), {"role": "assistant", "content": reply}]
+        example = [*head, *(dict(m) for m in self.history)]
 
         def saved(messages: list[Message] | None) -> None:
             if messages is None:
                 return
             self.app.post_message(AddTrainingExample(messages))
-            self.notify("sent the exchange to the open dataset as a training example")
+            self.notify("sent it to the open dataset as a training example")
 
         self.app.push_screen(SaveExampleScreen(example), saved)
 
