@@ -1,0 +1,650 @@
+"""The Dataset screen's views and edits: layout, loading, background checks and token
+counts, crash recovery, selection, editing and the filter.
+
+DatasetScreen (dataset.py) adds the file actions, the commands and the key bindings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus, Resize
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from tui.core.editing import Document, Entry, Pair, encode_example, pair_example
+from tui.core.formats import UnusableInput
+from tui.core.models import BaseModel, find_model, resolve_model
+from tui.errors import UsageError
+from tui.screens.base import MainScreen
+from tui.screens.dataset_modals import ChoiceModal
+from tui.widgets.examples_list import ExamplesList
+from tui.widgets.jsonl_preview import JsonlPreview
+from tui.widgets.pair_editor import PairEditor
+from tui.widgets.problems_panel import ProblemsPanel
+from tui.widgets.stats_line import StatsLine, stats_text
+from tui.widgets.virtual_list import VirtualList
+
+if TYPE_CHECKING:
+    from tui.core.filestamp import FileStamp
+    from tui.core.recovery import Recovery
+
+NARROW = 120  # below this width the panes become tabs
+DEBOUNCE = 0.1  # seconds between a keystroke and the problems/list/stats update
+AUTOSAVE = 0.8  # seconds from the first unsaved edit to the recovery file
+PANES = ("list", "edit", "problems")
+_MESSAGE_INDEX = re.compile(r"messages\[(\d+)\]")
+
+
+@dataclass
+class Opened:
+    """What the load worker hands to the UI thread."""
+
+    doc: Document
+    path: Path | None
+    save_path: Path | None
+    sha256: str
+    stamp: FileStamp | None
+    read_only: bool
+    recovery: Recovery | None
+
+
+class DatasetView(MainScreen):
+    """Examples list, pair editor, live JSONL preview, problems and stats of one dataset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.doc: Document | None = None
+        self.path: Path | None = None  # the file opened
+        self.save_path: Path | None = None  # where Ctrl+S writes (None: ask)
+        self.source_sha256 = ""
+        self.stamp: FileStamp | None = None
+        self.read_only = False
+        self.current = 0
+        self.model: BaseModel = resolve_model(None)
+        self._refresh_timer: Timer | None = None
+        self._autosave_timer: Timer | None = None
+        self._pending: list[list[dict[str, Any]]] = []
+        self._status = ""
+        self._stats = ""
+        self._error = ""  # why the file asked for could not be opened
+        self._full_refresh = True
+        self._to_count: Entry | None = None  # the edited entry, counted after the debounce
+        self._pane = "edit"
+
+    # ------------------------------------------------------------------ layout
+
+    def compose_body(self) -> ComposeResult:
+        yield StatsLine("Loading…", id="stats")
+        yield Static("", id="notice")
+        yield Static("", id="pane-tabs")
+        with Horizontal(id="panes"):
+            with Vertical(id="list-pane"):
+                yield Static("Examples  [dim]F2 · / filter[/]", classes="pane-title")
+                yield Input(id="filter", placeholder="filter: text, or code:NAME (Esc clears)")
+                yield ExamplesList(id="examples")
+            with Vertical(id="edit-pane"):
+                yield PairEditor(id="editor")
+                with Vertical(id="preview-box"):
+                    yield JsonlPreview(id="preview")
+        with Vertical(id="problems-pane"):
+            yield Static(
+                "Problems  [dim]F4 · Enter jumps to the example · f filters by code[/]",
+                classes="pane-title",
+            )
+            yield ProblemsPanel(id="problems")
+
+    def on_mount(self) -> None:
+        self.app.dataset_screen = self  # type: ignore[attr-defined]
+        settings = self.app.settings  # type: ignore[attr-defined]
+        self.model = find_model(settings.defaults.base_model) or resolve_model(None)
+        self._layout(self.size.width)
+        self.query_one(PairEditor).load(None, default_system="")
+        self.load(self.app.dataset_path)  # type: ignore[attr-defined]
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+        self._show_pane(self._pane)
+
+    def _show_pane(self, pane: str) -> None:
+        self._pane = pane
+        for name in PANES:
+            self.set_class(name == pane, f"-show-{name}")
+        labels = {"list": "F2 Examples", "edit": "F3 Edit", "problems": "F4 Problems"}
+        tabs = "  ".join(
+            f"[reverse b] {labels[name]} [/]" if name == pane else f" {labels[name]} "
+            for name in PANES
+        )
+        self.query_one("#pane-tabs", Static).update(tabs)
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        for pane in PANES:
+            node: Any = event.widget
+            while node is not None and node is not self:
+                if getattr(node, "id", None) == f"{pane}-pane":
+                    if pane != self._pane:
+                        self._show_pane(pane)
+                    return
+                node = node.parent
+
+    def action_pane(self, pane: str) -> None:
+        self._show_pane(pane)
+        if pane == "list":
+            self.query_one(ExamplesList).focus()
+        elif pane == "problems":
+            self.query_one(ProblemsPanel).focus()
+        else:
+            self.query_one(PairEditor).focus_field("user")
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self, path: Path | None) -> None:
+        self.doc = None
+        self._update_stats()
+        self._read(path)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-load",
+        exit_on_error=False,
+        description="dataset-load",
+    )
+    def _read(self, path: Path | None) -> None:
+        try:
+            opened = self._open(path)
+        except (UnusableInput, OSError, UsageError) as exc:
+            error: BaseException = exc
+            if isinstance(exc, UnusableInput):
+                error = UsageError(f"{path}: {exc}")
+            self.app.call_from_thread(self._open_failed, error)
+            return
+        self.app.call_from_thread(self._opened, opened)
+
+    def _open(self, path: Path | None) -> Opened:
+        """Read and split a file (or make a new dataset); runs in the load worker."""
+        from tui.core.filestamp import is_read_only, stamp_of
+        from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
+        from tui.core.recovery import find_recovery, source_digest
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        system = settings.dataset.system_prompt
+        if path is None:
+            empty = Document(default_system=system)
+            blank = encode_example(pair_example(Pair(system or None, "", "")))
+            doc = Document([empty.make_entry(blank)], default_system=system)
+            return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
+        data = path.read_bytes()
+        check_usable(data)
+        fmt = detect_format(data, path.name)
+        doc = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
+        sha = source_digest(data)
+        save_path = path if fmt in JSONL_FORMATS else None
+        return Opened(
+            doc,
+            path,
+            save_path,
+            sha,
+            stamp_of(path, data),
+            is_read_only(path),
+            find_recovery(path, sha),
+        )
+
+    def _open_failed(self, error: BaseException) -> None:
+        """A file that cannot be opened: one line inline and as a notification."""
+        message = self.app.report_error(error)  # type: ignore[attr-defined]
+        if self.doc is None:  # nothing open yet: start a new dataset under the error
+            self._error = message
+            self.path = None
+            self._read(None)
+        else:
+            self._notice(message)
+
+    def _opened(self, opened: Opened) -> None:
+        self.path = opened.path
+        self.save_path = opened.save_path
+        self.source_sha256 = opened.sha256
+        self.stamp = opened.stamp
+        self.read_only = opened.read_only
+        self._set_app_path(opened.path)
+        self._use(opened.doc)
+        notices = [self._error] if self._error else []
+        self._error = ""
+        if opened.read_only:
+            notices.append(f"{opened.path}: read-only. Edits can be saved elsewhere (Ctrl+S asks).")
+        if opened.path is not None and opened.save_path is None:
+            notices.append(
+                f"{opened.path.name} was converted to chat examples; Ctrl+S saves them as JSONL."
+            )
+        if opened.path is None:
+            notices.append(
+                "New dataset: Enter edits the first pair, Ctrl+N adds one. "
+                "Ctrl+O opens a file (or start with `tunebench FILE`)."
+            )
+        self._notice(" ".join(notices))
+        if opened.recovery is not None:
+            self._offer_restore(opened.recovery)
+        for messages in self._pending:
+            self.add_messages(messages)
+        self._pending.clear()
+
+    def _use(self, doc: Document, select: int = 0) -> None:
+        self.doc = doc
+        self.query_one(ExamplesList).show(doc)
+        self.query_one(Input).value = ""
+        self.query_one(Input).remove_class("-active")
+        self.query_one(ProblemsPanel).show(doc)
+        self.select(min(select, max(0, len(doc) - 1)))
+        self.query_one(ExamplesList).focus()
+        self._update_stats()
+        # Paint the first screen before the background check competes for the GIL.
+        self.call_after_refresh(self._check_and_count, doc)
+
+    def _notice(self, text: str) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-active")
+
+    def _set_app_path(self, path: Path | None) -> None:
+        self.app.dataset_path = path  # type: ignore[attr-defined]
+        self.app._refresh_subtitle()  # type: ignore[attr-defined]
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-check",
+        exit_on_error=False,
+        description="dataset-check",
+    )
+    def _check_and_count(self, doc: Document) -> None:
+        """First full check, then token counts: in chunks, applied on the UI thread."""
+        if not doc.checked:
+            doc.check_all(lambda chunk: self.app.call_from_thread(self._apply_checks, doc, chunk))
+            self.app.call_from_thread(self._checked, doc)
+        self._count_all(doc)
+
+    def _apply_checks(self, doc: Document, chunk: list[Any]) -> None:
+        doc.apply_checks(chunk)
+        if doc is self.doc:
+            self._schedule_refresh()
+
+    def _checked(self, doc: Document) -> None:
+        doc.checked = True
+        if doc is self.doc:
+            self.query_one(ProblemsPanel).show(doc, force=True)
+            self._show_current()
+            self._schedule_refresh()
+
+    def _count_all(self, doc: Document) -> None:
+        from tui.core.tokens import TokenCounter, example_tokens
+
+        counter = TokenCounter(self.model.encoding)
+        dpo = doc.fmt == "dpo"
+        chunk: list[tuple[Entry, bytes, int]] = []
+
+        def flush() -> None:
+            self.app.call_from_thread(self._apply_tokens, doc, list(chunk))
+            chunk.clear()
+
+        for entry in list(doc.entries):
+            text = entry.text
+            obj = entry.parse()
+            if obj is None:
+                continue
+            chunk.append((entry, text, example_tokens(obj, counter, dpo=dpo)[0]))
+            if len(chunk) >= 5000:
+                flush()
+        flush()
+        self.app.call_from_thread(self._tokens_ready, doc)
+
+    def _apply_tokens(self, doc: Document, chunk: list[tuple[Entry, bytes, int]]) -> None:
+        current = self._entry() if doc is self.doc else None
+        limit = self.model.example_token_limit
+        for entry, text, tokens in chunk:
+            doc.set_tokens(entry, text, tokens, limit)
+            if entry is current:
+                self.query_one(JsonlPreview).show(entry, self.current)
+
+    def _tokens_ready(self, doc: Document) -> None:
+        doc.tokens_ready = True
+        if doc is self.doc:
+            self._schedule_refresh()
+
+    @work(thread=True, group="dataset-tokens", exit_on_error=False, description="dataset-tokens")
+    def _count_one(self, doc: Document, entry: Entry) -> None:
+        from tui.core.tokens import TokenCounter, example_tokens
+
+        text = entry.text
+        obj = entry.parse()
+        if obj is None:
+            return
+        tokens = example_tokens(obj, TokenCounter(self.model.encoding), dpo=doc.fmt == "dpo")
+        self.app.call_from_thread(self._apply_tokens, doc, [(entry, text, tokens[0])])
+
+    # ------------------------------------------------------------------ recovery
+
+    def _offer_restore(self, recovery: Recovery) -> None:
+        from tui.core.recovery import discard, restore
+
+        def answered(answer: str | None) -> None:
+            if answer == "restore" and self.doc is not None:
+                self._use(restore(self.doc, recovery), self.current)
+                self.notify("Unsaved edits restored; Ctrl+S saves them.")
+                self._schedule_autosave()
+            elif answer == "discard":
+                discard(self.path)
+
+        name = self.path.name if self.path else "the new dataset"
+        self.app.push_screen(
+            ChoiceModal(
+                "Restore unsaved edits?",
+                f"tunebench stopped with unsaved edits to {name} "
+                f"({recovery.changed} changed line(s)). Restore them?",
+                [("discard", "Discard"), ("restore", "Restore")],
+            ),
+            answered,
+        )
+
+    def _schedule_autosave(self) -> None:
+        if self._autosave_timer is None:
+            self._autosave_timer = self.set_timer(AUTOSAVE, self._autosave)
+
+    def _autosave(self) -> None:
+        self._autosave_timer = None
+        doc = self.doc
+        if doc is not None and doc.dirty:
+            self._write_recovery(doc, list(doc.entries))
+
+    @work(
+        thread=True, group="dataset-autosave", exit_on_error=False, description="dataset-autosave"
+    )
+    def _write_recovery(self, doc: Document, entries: list[Entry]) -> None:
+        from tui.core.recovery import recovery_path, snapshot, write_recovery
+
+        snap = snapshot(doc, self.path, self.source_sha256, entries)
+        write_recovery(snap, recovery_path(self.path))
+
+    # ------------------------------------------------------------------ selection
+
+    def select(self, index: int, *, focus: str | None = None) -> None:
+        """Show entry `index` in the editor and preview, and put the list cursor on it."""
+        doc = self.doc
+        if doc is None:
+            return
+        self.current = index
+        examples = self.query_one(ExamplesList)
+        row = examples.row_of(index)
+        if row is not None and row != examples.cursor:
+            examples.move_to(row, notify=False)
+        self._show_current(reload_editor=True)
+        if focus is not None:
+            self.query_one(PairEditor).focus_field(focus)
+
+    def _entry(self) -> Entry | None:
+        doc = self.doc
+        if doc is None or not doc.entries:
+            return None
+        self.current = max(0, min(self.current, len(doc) - 1))
+        return doc.entries[self.current]
+
+    def _show_current(self, *, reload_editor: bool = True, force_raw: bool = False) -> None:
+        entry = self._entry()
+        if reload_editor and self.doc is not None:
+            self.query_one(PairEditor).load(
+                entry, default_system=self.doc.default_system, force_raw=force_raw
+            )
+        self.query_one(JsonlPreview).show(entry, self.current)
+
+    @on(VirtualList.Highlighted, "#examples")
+    def _example_highlighted(self, event: VirtualList.Highlighted) -> None:
+        examples = self.query_one(ExamplesList)
+        self.current = examples.entry_index(event.row)
+        self._show_current()
+
+    @on(VirtualList.Selected, "#examples")
+    def _example_selected(self, event: VirtualList.Selected) -> None:
+        examples = self.query_one(ExamplesList)
+        self.select(examples.entry_index(event.row), focus="user")
+        self._show_pane("edit")
+
+    @on(VirtualList.Selected, "#problems")
+    def _problem_selected(self, event: VirtualList.Selected) -> None:
+        index, (code, _severity, message) = self.query_one(ProblemsPanel).row(event.row)
+        if self.doc is None:
+            return
+        if index < 0:  # a whole-file problem: show the examples it is about, if any
+            if code == "duplicate_example":
+                self.filter_by_code(code)
+                self.query_one(ExamplesList).focus()
+            return
+        examples = self.query_one(ExamplesList)
+        if examples.row_of(index) is None:
+            self._apply_filter("")
+        self.select(index)
+        self._show_pane("edit")
+        self.query_one(PairEditor).focus_field(*self._field_of(index, message))
+
+    def _field_of(self, index: int, message: str) -> tuple[str, int | None]:
+        """The editor field a problem message points at: (role, message index)."""
+        match = _MESSAGE_INDEX.search(message)
+        if match is None or self.doc is None:
+            return "user", None
+        k = int(match.group(1))
+        obj = self.doc.entries[index].parse()
+        try:
+            role = obj["messages"][k]["role"]
+        except (TypeError, KeyError, IndexError):
+            return "user", k
+        return (role if role in ("system", "user", "assistant") else "user"), k
+
+    # ------------------------------------------------------------------ editing
+
+    @on(PairEditor.Edited)
+    def _edited(self, event: PairEditor.Edited) -> None:
+        doc = self.doc
+        if doc is None or not doc.entries:
+            return
+        index = self.current
+        entry = doc.replace(index, event.text, key=(index, event.field))
+        editor = self.query_one(PairEditor)
+        typed_on = event.field != "messages" and editor.current_text() != event.text
+        if typed_on:
+            # Keys landed in the field after this edit was posted (a slow link, a busy
+            # machine): reloading would put the older text back over them. Their own
+            # edit follows (adopt posts it) and reloads then.
+            editor.adopt(entry, event.field)
+        else:
+            editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
+        self.query_one(JsonlPreview).show(entry, index)
+        self._changed(entry, row_only=True)
+
+    def _changed(self, entry: Entry | None = None, *, row_only: bool = False) -> None:
+        """After any edit: debounced views, a token count, the recovery file.
+
+        row_only: only the current entry changed (typing), so the list redraws one row.
+        """
+        self._full_refresh = self._full_refresh or not row_only
+        if entry is not None:
+            self._to_count = entry
+        self._schedule_refresh()
+        self._schedule_autosave()
+
+    def _schedule_refresh(self) -> None:
+        if self._refresh_timer is None:
+            self._refresh_timer = self.set_timer(DEBOUNCE, self._refresh_views)
+
+    def _refresh_views(self) -> None:
+        self._refresh_timer = None
+        doc = self.doc
+        if doc is None:
+            return
+        examples = self.query_one(ExamplesList)
+        if self._full_refresh:
+            examples.refresh_rows()
+        else:
+            examples.refresh_entry(self.current)
+        self._full_refresh = False
+        self.query_one(ProblemsPanel).show(doc)
+        self._update_stats()
+        if self._to_count is not None:
+            self._count_one(doc, self._to_count)
+            self._to_count = None
+
+    def _update_stats(self) -> None:
+        state = ""
+        if self.doc is not None:
+            if self.read_only:
+                state = "read-only"
+            elif self.doc.dirty:
+                state = "unsaved"
+            elif self.path is not None:
+                state = "saved"
+        if self._status:
+            state = f"{state} · {self._status}" if state else self._status
+        text = stats_text(self.doc, self.model, state=state)
+        if text != self._stats:
+            self._stats = text
+            self.query_one(StatsLine).show(text)
+
+    def _after_op(self, index: int | None) -> None:
+        if index is None or self.doc is None:
+            return
+        examples = self.query_one(ExamplesList)
+        if examples.view is not None and examples.row_of(index) is None:
+            examples.show(self.doc, None)
+            self.query_one("#filter", Input).remove_class("-active")
+        else:
+            examples.refresh_rows()
+        self.select(index)
+        self._changed(self._entry())
+
+    def action_undo(self) -> None:
+        if self.doc is None or not self.doc.can_undo:
+            self.notify("Nothing to undo.")
+            return
+        self._after_op(self.doc.undo())
+
+    def action_redo(self) -> None:
+        if self.doc is None or not self.doc.can_redo:
+            self.notify("Nothing to redo.")
+            return
+        self._after_op(self.doc.redo())
+
+    def _new_text(self) -> bytes:
+        system = self.doc.default_system if self.doc else ""
+        return encode_example(pair_example(Pair(system or None, "", "")))
+
+    def action_new_example(self) -> None:
+        if self.doc is None:
+            return
+        index = self.current + 1 if self.doc.entries else 0
+        self.doc.insert(index, [self._new_text()])
+        self._after_op(index)
+        self._show_pane("edit")
+        self.query_one(PairEditor).focus_field("user")
+
+    def add_messages(self, messages: list[dict[str, Any]]) -> None:
+        """Append an example (from the Playground) as a new, undoable row."""
+        if self.doc is None:
+            self._pending.append(messages)
+            return
+        index = len(self.doc)
+        self.doc.insert(index, [encode_example({"messages": messages})])
+        self._after_op(index)
+        where = "" if self.app.screen is self else " of the dataset (1 shows it; unsaved)"
+        self.notify(f"Added as example {index + 1}{where}.")
+
+    def action_duplicate(self) -> None:
+        entry = self._entry()
+        if entry is None or self.doc is None:
+            return
+        self.doc.insert(self.current + 1, [entry.text])
+        self._after_op(self.current + 1)
+
+    def action_delete(self) -> None:
+        if self._entry() is None or self.doc is None:
+            return
+        self.doc.delete(self.current)
+        if not self.doc.entries:
+            self._after_op(None)
+            self.query_one(ExamplesList).refresh_rows()
+            self._show_current()
+            self._changed()
+            return
+        self._after_op(min(self.current, len(self.doc) - 1))
+
+    def action_move(self, delta: int) -> None:
+        if self._entry() is None or self.doc is None:
+            return
+        target = self.current + delta
+        if 0 <= target < len(self.doc):
+            self.doc.move(self.current, target)
+            self._after_op(target)
+
+    def action_toggle_raw(self) -> None:
+        editor = self.query_one(PairEditor)
+        self._show_current(force_raw=not editor.raw_mode)
+        if editor.raw_mode is False and editor.entry is not None:
+            editor.focus_field("user")
+        else:
+            editor.focus_field("raw")
+
+    # ------------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-active")
+        self._show_pane("list")
+        field.focus()
+
+    def filter_by_code(self, code: str) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-active")
+        with field.prevent(Input.Changed):
+            field.value = f"code:{code}"
+        self._apply_filter(field.value)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(ExamplesList).focus()
+
+    def _apply_filter(self, query: str) -> None:
+        if self.doc is None:
+            return
+        examples = self.query_one(ExamplesList)
+        view = self.doc.matching(query) if query.strip() else None
+        examples.show(self.doc, view)
+        if not query.strip():
+            self.query_one("#filter", Input).remove_class("-active")
+        shown = len(view) if view is not None else len(self.doc)
+        if view is not None:
+            self._status = f"filter: {shown:,} of {len(self.doc):,}"
+            if view:
+                self.select(view[0])
+        else:
+            self._status = ""
+            examples.move_to(examples.row_of(self.current) or 0, notify=False)
+        self._update_stats()
+
+    def key_escape(self) -> None:
+        """Esc clears an active filter; from the editor or problems it goes back to the list."""
+        field = self.query_one("#filter", Input)
+        if field.has_class("-active"):
+            field.value = ""
+            self._apply_filter("")
+            self.query_one(ExamplesList).focus()
+        elif self._pane != "list":
+            self.action_pane("list")
