@@ -9,6 +9,10 @@ separate subprocesses each run: `python -m tui validate FILE --json` and the Coo
 (json.loads of each line, then tiktoken `encode` of every message value) with the same
 encoding, loaded by tiktoken itself from a pre-filled TIKTOKEN_CACHE_DIR. It reports wall
 and CPU times, their ratios and each process's peak memory (ru_maxrss).
+
+The default file is the issue's: one sentence a turn. --prose makes each turn several
+sentences with commas (more distinct word forms to learn), a harder case for validate's
+word cache.
 """
 
 from __future__ import annotations
