@@ -157,3 +157,24 @@ def test_convert_takes_separator_and_system_prompt_from_the_config(
     )
     explicit = run_cli("convert", "pairs.txt", "-o", "out2.jsonl", "--sep", ";")
     assert explicit.returncode == 1 and "missing_separator" in explicit.stdout
+
+
+def test_pairs_piped_through_convert_into_validate(run_cli) -> None:
+    """`-` is stdin for both and stdout for convert's -o: a pipeline with nothing on disk."""
+    converted = run_cli("convert", "-", "-o", "-", "--system", SEED_SYSTEM, input=SEED_PAIRS)
+    assert converted.returncode == 0, converted
+    assert converted.stdout == SEED_JSONL  # only the JSONL on stdout
+    assert "examples written to <stdout>" in converted.stderr
+    checked = run_cli("validate", "-", input=converted.stdout * 5)
+    assert checked.returncode == 0, checked
+    assert "10 examples, 0 errors" in checked.stdout
+
+
+def test_stdin_problems_are_named_stdin(run_cli) -> None:
+    result = run_cli("validate", "-", input=GOOD + "\n{oops\n")
+    assert result.returncode == 1
+    assert "<stdin>:2: error invalid_json" in result.stdout
+    piped = run_cli("convert", "-", "-o", "-", input="a; b; c\n")
+    assert piped.returncode == 1 and piped.stdout == ""
+    assert "<stdin>:1: error multiple_separators" in piped.stderr
+    assert "<stdout> not written" in piped.stderr

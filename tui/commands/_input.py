@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tui.errors import UsageError
 
+STDIN = "-"  # as a path: standard input (or, for an output, standard output)
+
+
+def display_name(path: str) -> str:
+    """How a path is shown in problems and messages: `-` is <stdin>."""
+    return "<stdin>" if path == STDIN else path
+
 
 def read_input(path: str) -> bytes:
-    """The bytes of `path`; a missing file or a directory is a UsageError (exit 2)."""
+    """The bytes of `path` (`-`: all of standard input); a missing file or a directory is a
+    UsageError (exit 2)."""
+    if path == STDIN:
+        return sys.stdin.buffer.read()
     p = Path(path)
     if p.is_dir():
         raise UsageError(f"{path}: is a directory, not a file")

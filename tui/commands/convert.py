@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from tui.commands._input import apply_dataset_defaults, read_input
+from tui.commands._input import STDIN, apply_dataset_defaults, display_name, read_input
 
 HELP = "convert pairs text (input; output) or CSV/TSV to chat JSONL"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="IN", help="pairs .txt, .csv/.tsv (or chat .jsonl)")
-    parser.add_argument("-o", "--output", metavar="OUT", required=True, help="chat .jsonl")
+    parser.add_argument(
+        "input", metavar="IN", help="pairs .txt, .csv/.tsv (or chat .jsonl); - reads stdin"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="chat .jsonl; - writes stdout"
+    )
     parser.add_argument(
         "--system",
         metavar="TEXT",
@@ -42,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
     apply_dataset_defaults(args, args.input)
     if not args.sep:
         raise UsageError("--sep must not be empty")
+    shown = display_name(args.input)
     data = read_input(args.input)
     try:
         check_usable(data)
         fmt = args.format or detect_format(data, args.input)
         if fmt == "dpo":
-            raise UsageError(f"{args.input}: DPO files cannot be converted to chat examples")
+            raise UsageError(f"{shown}: DPO files cannot be converted to chat examples")
         _, records = read_records(data, fmt, sep=args.sep, system=args.system)
         examples = []
         problems = []
@@ -57,14 +63,22 @@ def run(args: argparse.Namespace) -> int:
             if rec.kind == "example" and not found:
                 examples.append(rec.obj)
     except UnusableInput as exc:
-        raise UsageError(f"{args.input}: {exc}") from None
+        raise UsageError(f"{shown}: {exc}") from None
+    to_stdout = args.output == STDIN
+    target = "<stdout>" if to_stdout else args.output
+    # With the JSONL on stdout, what is said about it goes to stderr.
+    say = sys.stderr if to_stdout else sys.stdout
     if problems:
         for problem in problems:
-            print(problem.format(args.input))
-        print(f"{len(problems)} problem(s); {args.output} not written")
+            print(problem.format(shown), file=say)
+        print(f"{len(problems)} problem(s); {target} not written", file=say)
         return EXIT_FAILED
     if not examples:
-        raise UsageError(f"{args.input}: no examples found")
-    write_atomic(args.output, export_jsonl(examples))
-    print(f"{len(examples):,} examples written to {args.output}")
+        raise UsageError(f"{shown}: no examples found")
+    if to_stdout:
+        sys.stdout.buffer.write(export_jsonl(examples))
+        sys.stdout.flush()
+    else:
+        write_atomic(args.output, export_jsonl(examples))
+    print(f"{len(examples):,} examples written to {target}", file=say)
     return EXIT_OK

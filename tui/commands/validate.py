@@ -7,7 +7,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from tui.commands._input import apply_dataset_defaults, positive_int, read_input
+from tui.commands._input import apply_dataset_defaults, display_name, positive_int, read_input
 
 if TYPE_CHECKING:
     from tui.core.validate import ValidationReport
@@ -16,7 +16,9 @@ HELP = "check a training file like the API will, with tokens and estimated cost"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", help="chat or DPO .jsonl, pairs .txt, .csv/.tsv")
+    parser.add_argument(
+        "path", metavar="PATH", help="chat or DPO .jsonl, pairs .txt, .csv/.tsv; - reads stdin"
+    )
     parser.add_argument(
         "--model", metavar="M", help="base model or ft: name (default gpt-4o-mini-2024-07-18)"
     )
@@ -55,13 +57,14 @@ def run(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         workers=min(4, os.cpu_count() or 1),
     )
+    shown = display_name(args.path)
     if report.fatal is not None:
-        raise UsageError(f"{args.path}: {report.fatal}")
+        raise UsageError(f"{shown}: {report.fatal}")
     if args.json:
-        print(json.dumps(report_json(args.path, report), ensure_ascii=False))
+        print(json.dumps(report_json(shown, report), ensure_ascii=False))
     else:
         for problem in report.problems:
-            print(problem.format(args.path))
+            print(problem.format(shown))
         print(summary(report, auto_epochs=args.epochs is None))
     return EXIT_FAILED if report.errors else EXIT_OK
 
