@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         sep=args.sep,
         system=args.system,
         epochs=args.epochs,
-        workers=min(4, os.cpu_count() or 1),
+        workers=min(4, _usable_cpus()),
     )
     shown = display_name(args.path)
     if report.fatal is not None:
@@ -67,6 +67,13 @@ def run(args: argparse.Namespace) -> int:
             print(problem.format(shown))
         print(summary(report, auto_epochs=args.epochs is None))
     return EXIT_FAILED if report.errors else EXIT_OK
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (a container or taskset may allow fewer than exist)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def report_json(path: str, report: ValidationReport) -> dict[str, object]:
