@@ -4,7 +4,8 @@
 
 Writes SVGs of the main views at 120x36 (and the dataset at 80x24 too): the dataset with
 problems showing, a job mid-training with its loss chart, the playground comparing the base
-model with the tuned one. Config, data and keys live in a throwaway directory, so nothing of
+model with the tuned one, and a two-exchange conversation being saved as a training example.
+Config, data and keys live in a throwaway directory, so nothing of
 the user's (no key, no path) can appear in a picture.
 """
 
@@ -154,6 +155,18 @@ async def shoot(out: Path, home: Path) -> list[Path]:
             await until(pilot, lambda: not app.screen.streaming, "the replies", timeout=30)
             await pilot.pause(1.0)
             written.append(Path(app.save_screenshot("playground-compare.svg", str(out))))
+
+            # Back to one model: two exchanges, then save the conversation as an example.
+            await pilot.press("ctrl+o")
+            await pilot.pause(0.3)
+            for prompt in ("Kot, spać, kanapa", "Mama, ja, chcieć, ciastko"):
+                await pilot.press(*prompt)
+                await pilot.press("enter")
+                await until(pilot, lambda: not app.screen.streaming, "a reply", timeout=30)
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "SaveExample" in app.screen.__class__.__name__, "dialog")
+            await pilot.pause(0.5)
+            written.append(Path(app.save_screenshot("playground-save.svg", str(out))))
     return written
 
 
