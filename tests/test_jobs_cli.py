@@ -108,3 +108,48 @@ def test_401_names_the_key_variable(run_cli, profile: dict[str, str]) -> None:
     assert result.returncode == 1
     assert "the API key was refused (401) (read from $EMU_KEY, profile emu)" in result.stderr
     assert "sk-not-the-right-key" not in result.stderr
+
+
+def test_create_takes_the_launch_forms_options(run_cli, emu: EmulatorThread, profile) -> None:
+    """Hyperparameters, a held-out validation share and metadata, as the TUI form offers."""
+    import openai
+
+    result = run_cli(
+        "jobs", "create", str(demo_dataset_path()), "--model", "gpt-4o-mini",
+        "--batch-size", "4", "--lr-multiplier", "0.5", "--validation", "20%",
+        "--metadata", "team=nlp", "--metadata", "run=7,owner=ada", **profile,
+    )  # fmt: skip
+    assert result.returncode == 0, result
+    client = openai.OpenAI(base_url=emu.base_url, api_key="sk-emulator")
+    job = client.fine_tuning.jobs.retrieve(result.stdout.strip())
+    assert job.hyperparameters.batch_size == 4
+    assert job.hyperparameters.learning_rate_multiplier == 0.5
+    assert job.validation_file is not None
+    held_out = client.files.content(job.validation_file).text.splitlines()
+    assert len(held_out) == 14  # 20% of the 69 demo pairs
+    assert job.metadata is not None
+    assert {k: job.metadata[k] for k in ("team", "run", "owner")} == {
+        "team": "nlp",
+        "run": "7",
+        "owner": "ada",
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--batch-size", "four"], "--batch-size: expected auto or a number, got 'four'"),
+        (["--lr-multiplier", "-1"], "--lr-multiplier: must be greater than 0"),
+        (["--validation", "150%"], "validation: hold out between 0% and 100%, not 150%"),
+        (["--metadata", "team"], "metadata: expected key=value, got 'team'"),
+        (["--beta", "0.1"], "beta is for DPO"),
+    ],
+)
+def test_bad_launch_options_exit_2_before_any_upload(
+    run_cli, emu: EmulatorThread, profile, flags: list[str], message: str
+) -> None:
+    result = run_cli("jobs", "create", str(demo_dataset_path()), *flags, **profile)
+    assert result.returncode == 2, result
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # one plain line, no traceback
+    assert emu.emulator.store.files == {}

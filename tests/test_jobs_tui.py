@@ -13,7 +13,7 @@ import openai
 import pytest
 from emulator_support import write_emulator_config
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Log
+from textual.widgets import DataTable, Input, Log
 
 from tui.app import TunebenchApp
 from tui.config import load_config
@@ -455,3 +455,28 @@ async def test_launch_action_from_any_screen_uses_the_app_dataset(
         assert isinstance(launch, LaunchScreen)
         await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
         assert not launch.query_one("#confirm").disabled
+
+
+async def test_launch_form_holds_out_a_share_and_sends_metadata(
+    emu: EmulatorThread, config: None
+) -> None:
+    import openai
+
+    app = make_app(demo_dataset_path(), poll=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "n")
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen)
+        for field, text in (("#f-validation", "20%"), ("#f-metadata", "team=nlp, run=7")):
+            launch.query_one(field, Input).focus()
+            await pilot.press(*text, "enter")
+        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: launch.check.n_validation == 14, "the split pre-flight")  # type: ignore[union-attr]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job screen")
+        job_id = app.screen.job_id  # type: ignore[attr-defined]
+    client = openai.OpenAI(base_url=emu.base_url, api_key="sk-emulator")
+    job = client.fine_tuning.jobs.retrieve(job_id)
+    assert job.validation_file is not None
+    assert len(client.files.content(job.validation_file).text.splitlines()) == 14
+    assert job.metadata is not None and job.metadata["team"] == "nlp" and job.metadata["run"] == "7"

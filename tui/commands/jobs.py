@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.errors import EXIT_FAILED, EXIT_OK, CheckFailed
+from tui.errors import EXIT_FAILED, EXIT_OK, CheckFailed, UsageError
 
 if TYPE_CHECKING:
     from tui.config import LoadedConfig
@@ -24,8 +24,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--model", metavar="M", help="base model (default: defaults.base_model)")
     create.add_argument("--suffix", metavar="S", help="suffix of the tuned model's name")
     create.add_argument("--epochs", metavar="N", type=int, help="epochs (default: auto)")
-    create.add_argument("--validation", metavar="FILE", help="validation dataset")
+    create.add_argument(
+        "--validation",
+        metavar="FILE|N%",
+        help="validation dataset, or a share of PATH held out for it (like 10%%)",
+    )
     create.add_argument("--seed", metavar="N", type=int, help="training seed")
+    create.add_argument("--batch-size", metavar="N", help="batch size (default: auto)")
+    create.add_argument(
+        "--lr-multiplier", metavar="X", help="learning rate multiplier (default: auto)"
+    )
+    create.add_argument("--beta", metavar="X", help="DPO beta, for DPO datasets (default: auto)")
+    create.add_argument(
+        "--metadata",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="job metadata, repeatable (at most 12 pairs)",
+    )
     lst = sub.add_parser("list", help="the profile's jobs, newest first")
     lst.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
     watch = sub.add_parser("watch", help="print events oldest first until the job ends")
@@ -61,6 +77,7 @@ def _say(text: str) -> None:
 
 async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from tui.api import jobs
+    from tui.api.options import AUTO, parse_auto, parse_metadata, parse_validation
     from tui.api.preflight import preflight
     from tui.api.store import Store
 
@@ -69,15 +86,24 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     epochs = args.epochs
     if epochs is None and isinstance(settings.defaults.epochs, int):
         epochs = settings.defaults.epochs
+    # Every flag is read before the (slower) pre-flight, so a typo fails at once.
+    validation_path, split_percent = parse_validation(args.validation or "")
+    batch_size = parse_auto(args.batch_size or "", int, "--batch-size")
+    lr_multiplier = parse_auto(args.lr_multiplier or "", float, "--lr-multiplier")
+    beta = parse_auto(args.beta or "", float, "--beta")
+    metadata = parse_metadata(args.metadata)
     check = preflight(
         Path(args.path),
         model,
         epochs=epochs,
-        validation_path=Path(args.validation) if args.validation else None,
+        validation_path=validation_path,
+        split_percent=split_percent,
         seed=args.seed or 0,
         system=settings.dataset.system_prompt or None,
         sep=settings.dataset.separator,
     )
+    if beta != AUTO and check.method != "dpo":
+        raise UsageError(f"--beta: {args.path} is a supervised dataset; beta is for DPO")
     for line in check.summary():
         _say(line)
     if check.blocked:
@@ -96,9 +122,13 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         spec = jobs.LaunchSpec(
             model=check.model,
             method=check.method,
-            n_epochs=epochs if epochs is not None else "auto",
+            n_epochs=epochs if epochs is not None else AUTO,
+            batch_size=batch_size,
+            learning_rate_multiplier=lr_multiplier,
+            beta=beta,
             suffix=args.suffix,
             seed=args.seed,
+            metadata=metadata,
         )
         job = await jobs.create_job(
             client,

@@ -13,37 +13,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.api.options import AUTO, parse_auto, parse_metadata, parse_validation
 from tui.core.models import MODELS
 from tui.errors import UsageError, describe
-
-AUTO = "auto"
-
-
-def parse_auto(text: str, kind: type[int] | type[float], name: str) -> Any:
-    """`auto` (or empty) or a positive number of `kind`."""
-    text = text.strip().lower()
-    if text in ("", AUTO):
-        return AUTO
-    try:
-        value = kind(text)
-    except ValueError:
-        raise UsageError(f"{name}: expected auto or a number, got {text!r}") from None
-    if value <= 0:
-        raise UsageError(f"{name}: must be greater than 0")
-    return value
-
-
-def parse_metadata(text: str) -> dict[str, str]:
-    """`key=value, key=value` (at most 12 pairs; four keys are tunebench's own)."""
-    out: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"metadata: expected key=value, got {part!r}")
-        out[key.strip()[:64]] = value.strip()[:512]
-    if len(out) > 12:
-        raise UsageError("metadata: at most 12 pairs (tunebench adds 4 of its own)")
-    return out
 
 
 class LaunchScreen(ModalScreen[str | None]):
@@ -184,15 +156,7 @@ class LaunchScreen(ModalScreen[str | None]):
         return None if value == AUTO else int(value)
 
     def _validation(self) -> tuple[Path | None, float | None]:
-        text = self._value("f-validation")
-        if not text:
-            return None, None
-        if text.endswith("%"):
-            try:
-                return None, float(text[:-1])
-            except ValueError:
-                raise UsageError(f"validation: {text!r} is not a percentage") from None
-        return Path(text).expanduser(), None
+        return parse_validation(self._value("f-validation"))
 
     def _seed(self) -> int | None:
         text = self._value("f-seed")
@@ -215,7 +179,7 @@ class LaunchScreen(ModalScreen[str | None]):
             beta=parse_auto(self._value("f-beta"), float, "DPO beta"),
             suffix=self._value("f-suffix") or None,
             seed=self._seed(),
-            metadata=parse_metadata(self._value("f-metadata")),
+            metadata=parse_metadata([self._value("f-metadata")]),
         )
 
     # --- pre-flight -----------------------------------------------------------------------
