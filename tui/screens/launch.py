@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from tui.api.options import AUTO, parse_auto, parse_metadata, parse_validation
 from tui.core.models import MODELS
@@ -136,6 +136,7 @@ class LaunchScreen(ModalScreen[str | None]):
                     disabled=True,
                 )
                 yield Button(compact=True, label="Cancel (Esc)", id="cancel")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-path", Input).focus()

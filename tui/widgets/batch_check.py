@@ -110,7 +110,7 @@ class BatchCheckScreen(ModalScreen[None]):
             table.add_column("got", key="got")
             yield table
             yield Static("", id="batch-diff")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         target = "#batch-path" if not self._path else "#batch-limit"

@@ -69,7 +69,7 @@ class SaveExampleScreen(ModalScreen[list[Message] | None]):
             editor.border_title = "assistant (edit the answer to train)"
             yield editor
             yield Static(self._hint(), classes="hint", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _context_text(self) -> str:
         lines = []
