@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dataset_support import settle
 
 from tui.app import TunebenchApp
 from tui.config import load_config
@@ -122,4 +123,10 @@ async def test_worker_failure_becomes_one_line_notification() -> None:
     "keys", [(), ("2",), ("3",), ("f1",)], ids=["dataset", "jobs", "playground", "help"]
 )
 def test_shell_snapshots(snap_compare, size: tuple[int, int], keys: tuple[str, ...]) -> None:
-    assert snap_compare(make_app(), press=list(keys), terminal_size=size)
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)  # the new dataset loaded, checked, counted and drawn
+        await pilot.press(*keys)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=size)

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from dataset_support import settle
 from textual.pilot import Pilot
 
 from tui.app import TunebenchApp
 from tui.config import load_config
 from tui.core.recovery import recovery_path
-from tui.screens.dataset import DatasetScreen
 from tui.screens.dataset_modals import ChoiceModal
 
 SIZES = [(80, 24), (160, 48)]
@@ -42,23 +42,6 @@ def dataset_with_errors(directory: Path) -> Path:
 
 def make_app(path: Path | None) -> TunebenchApp:
     return TunebenchApp(load_config(), profile_name="openai", dataset_path=path)
-
-
-async def settle(pilot: Pilot) -> None:
-    """Wait (bounded) for the load, the background check and token count, and the views."""
-    for _ in range(250):
-        screen = pilot.app.dataset_screen
-        if (
-            isinstance(screen, DatasetScreen)
-            and screen.doc is not None
-            and screen.doc.tokens_ready
-            and screen._refresh_timer is None
-        ):
-            break
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.02)
-    await pilot.app.workers.wait_for_complete()  # the edited example's token count
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

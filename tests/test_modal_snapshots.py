@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from dataset_support import settle
 
 from tui.app import TunebenchApp
 from tui.config import load_config
@@ -39,7 +40,7 @@ def test_base_model_chooser(snap_compare, tmp_path: Path, size: tuple[int, int])
     app = TunebenchApp(load_config(), profile_name="openai", dataset_path=small_dataset(tmp_path))
 
     async def open_chooser(pilot) -> None:  # type: ignore[no-untyped-def]
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.press("ctrl+b")
         await pilot.pause()
 
@@ -51,6 +52,7 @@ def test_job_action_confirmation(snap_compare, size: tuple[int, int]) -> None:
     app = TunebenchApp(load_config(), profile_name="openai")
 
     async def ask(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)  # the new dataset behind it, counted and drawn
         app.push_screen(
             ConfirmScreen("Cancel job ftjob-abc123? Training stops; this cannot be undone.")
         )

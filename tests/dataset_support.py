@@ -1,0 +1,24 @@
+"""Waiting for the Dataset screen to be still, for snapshots of it or of dialogs over it."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tui.screens.dataset import DatasetScreen
+
+
+async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
+    """Wait (bounded) for the load, the background check and token count, and the views."""
+    for _ in range(250):
+        screen = pilot.app.dataset_screen  # type: ignore[attr-defined]
+        if (
+            isinstance(screen, DatasetScreen)
+            and screen.doc is not None
+            and screen.doc.tokens_ready
+            and screen._refresh_timer is None
+        ):
+            break
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+    await pilot.app.workers.wait_for_complete()  # the edited example's token count
+    await pilot.pause()
