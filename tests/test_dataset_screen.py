@@ -149,8 +149,24 @@ async def test_changed_on_disk_is_noticed_before_overwriting(tmp_path: Path) -> 
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
         assert "changed on disk" in str(app.screen.query_one("#body").render())
-        await pilot.press("escape")
+        await pilot.press("enter")  # the focused answer is Cancel, not Overwrite
+        assert not isinstance(app.screen, ChoiceModal)
         assert b"someone else" in path.read_bytes()
+
+
+async def test_enter_on_discard_unsaved_edits_keeps_them(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("enter", *"x", "escape", "ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        assert "unsaved changes" in str(app.screen.query_one("#body").render())
+        await pilot.press("enter")  # Cancel has the focus: nothing is thrown away
+        assert app.screen is screen
+        assert screen.doc is not None and screen.doc.dirty
+        assert b"x" in screen.doc.entries[0].text
 
 
 async def test_set_the_system_prompt_for_all_is_undoable(tmp_path: Path) -> None:

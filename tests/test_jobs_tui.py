@@ -19,7 +19,7 @@ from tui.app import TunebenchApp
 from tui.config import load_config
 from tui.emulator import EmulatorThread, demo_dataset_path
 from tui.messages import OpenInPlayground
-from tui.screens.job_detail import JobDetailScreen
+from tui.screens.job_detail import ConfirmScreen, JobDetailScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.launch import LaunchScreen
 from tui.screens.playground import PlaygroundScreen
@@ -293,6 +293,9 @@ async def test_cancel_asks_first(emu: EmulatorThread, config: None) -> None:
         await pilot.press("c")
         assert "Cancel" in str(app.screen.query_one("#confirm-question").render())
         await pilot.press("n")
+        assert emu.emulator.store.jobs[job_id].status != "cancelled"
+        await pilot.press("c", "enter")  # Enter answers the focused button: No
+        assert not isinstance(app.screen, ConfirmScreen)
         assert emu.emulator.store.jobs[job_id].status != "cancelled"
         await pilot.press("c", "y")
         await app.workers.wait_for_complete()

@@ -152,6 +152,7 @@ class DatasetScreen(DatasetView):
                 "Overwrite?",
                 f"{path} {exists}. Overwrite it with your version?",
                 [("cancel", "Cancel"), ("elsewhere", "Save elsewhere"), ("overwrite", "Overwrite")],
+                focus="cancel",
             ),
             answered,
         )
@@ -221,6 +222,7 @@ class DatasetScreen(DatasetView):
                 "Unsaved changes",
                 "The open dataset has unsaved changes. Discard them?",
                 [("cancel", "Cancel"), ("discard", "Discard")],
+                focus="cancel",
             ),
             answered,
         )

@@ -149,14 +149,21 @@ class SplitModal(_SubmitOrCancel, ModalScreen[tuple[float, int] | None]):
 
 
 class ChoiceModal(ModalScreen[str | None]):
-    """A question with a few answers (confirm quit, restore, overwrite)."""
+    """A question with a few answers (confirm quit, restore, overwrite).
+
+    The last answer is drawn as the main one; `focus` names the answer Enter gives (default:
+    the last). Where the main answer loses work (discard, overwrite), focus the safe one.
+    """
 
     DEFAULT_CSS = MODAL_CSS.format(name="ChoiceModal")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
 
-    def __init__(self, title: str, body: str, choices: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, title: str, body: str, choices: list[tuple[str, str]], focus: str | None = None
+    ) -> None:
         super().__init__()
         self._title, self._body, self._choices = title, body, choices
+        self._focus = focus if focus is not None else choices[-1][0]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -171,7 +178,7 @@ class ChoiceModal(ModalScreen[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query(Button).last().focus()
+        self.query_one(f"#choice-{self._focus}", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss((event.button.id or "")[len("choice-") :])

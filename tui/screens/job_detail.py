@@ -43,7 +43,9 @@ def duration(seconds: float) -> str:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Yes/no for an action that changes a job."""
+    """Yes/no for an action that changes a job. No has the focus: Enter never cancels a job."""
+
+    AUTO_FOCUS = "#no"
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
