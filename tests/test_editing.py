@@ -113,3 +113,24 @@ def test_an_example_over_the_token_limit_gets_a_warning() -> None:
     assert doc.counts.warnings == 1
     doc.set_tokens(entry, entry.text, 100, limit=65_536)
     assert doc.problems() == [] and doc.counts.warnings == 0
+
+
+def test_the_editor_counts_examples_as_the_validator_does() -> None:
+    """Lines that do not parse (broken JSON, a pairs line without a separator) are no
+    examples: the editor's count and its 'at least 10' check agree with `validate`."""
+    from tui.core.validate import validate_bytes
+
+    jsonl = b"\n".join([*(line(f"u{i}") for i in range(10)), b'{"messages": [', b"[1, 2]"])
+    pairs = b"# system: S\nKot; Kot\nbez separatora\nA; B; C\nPies; Pies\n"
+    for data, fmt, name in ((jsonl, "chat", "t.jsonl"), (pairs, "pairs", "t.txt")):
+        doc = Document.from_bytes(data, fmt)
+        doc.check_all(doc.apply_checks)
+        doc.checked = True  # as the screen marks it when the first check is done
+        report = validate_bytes(data, filename=name)
+        assert doc.counts.examples == report.n_examples, name
+        too_few = [f for _, f in doc.dataset_findings() if f[0] == "invalid_n_examples"]
+        assert bool(too_few) == any(p.code == "invalid_n_examples" for p in report.problems)
+    doc = checked(jsonl)
+    assert doc.counts.examples == 11  # ten examples and `[1, 2]` (a data_type error)
+    doc.replace(10, line("fixed"), key=(10, "raw"))  # the broken line, mended
+    assert doc.counts.examples == 12

@@ -123,11 +123,14 @@ Op = Replace | Insert | Delete | Move | Batch
 
 @dataclass(slots=True)
 class Counts:
-    examples: int = 0
+    examples: int = 0  # entries that are examples, readable or not yet checked
     errors: int = 0  # error findings
     warnings: int = 0  # warning findings
     error_entries: int = 0  # entries with at least one error
 
+
+# A line with one of these is no example at all: it is not counted as one.
+UNREADABLE = frozenset({"invalid_json", "invalid_utf8", "line_too_long"})
 
 # ---------------------------------------------------------------------------- document
 
@@ -499,7 +502,8 @@ class Document:
         if entry.kind == "blank":
             return
         counts = self.counts
-        counts.examples += sign
+        if entry.kind == "example" and not any(f[0] in UNREADABLE for f in entry.findings):
+            counts.examples += sign  # as the validator and the API count: lines that parse
         errors = sum(1 for f in entry.findings if f[1] == ERROR)
         counts.errors += sign * errors
         counts.warnings += sign * (len(entry.findings) - errors)
