@@ -498,6 +498,10 @@ class DatasetView(MainScreen):
         if self._to_count is not None:
             self._count_one(doc, self._to_count)
             self._to_count = None
+        if self.app.screen is not self and self in self.app.screen_stack:
+            # A dialog is open over this screen (the restore offer arrives before the first
+            # check ends): repaint it, or the screen showing through it stays stale.
+            self.app.screen.refresh()
 
     def _update_stats(self) -> None:
         state = ""
