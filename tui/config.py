@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from tui.core.atomic import write_atomic
 from tui.errors import UsageError
 
 CONFIG_ENV = "TUNEBENCH_CONFIG"
@@ -212,17 +212,7 @@ def write_private(path: Path, text: str) -> None:
     """Write text atomically with mode 0600, creating the directory with mode 0700."""
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
 
 
 def init_config(path: Path | None = None) -> tuple[Path, bool]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.api.chat import Message, request_options
+from tui.core.atomic import write_atomic
 from tui.errors import UsageError, describe
 
 if TYPE_CHECKING:
@@ -183,17 +182,8 @@ def word_diff(expected: str, got: str) -> list[tuple[DiffOp, str]]:
 def export_results(results: Sequence[CheckResult], model: str, path: Path) -> Path:
     """Write one JSON object a line, atomically (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for result in results:
-                handle.write(json.dumps(result.as_json(model), ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines = (json.dumps(result.as_json(model), ensure_ascii=False) + "\n" for result in results)
+    write_atomic(path, "".join(lines).encode("utf-8"))
     return path
 
 

@@ -7,10 +7,11 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
     """Write `data` to a temp file in the same directory, fsync it, then rename over `path`.
 
-    Keeps the mode of an existing file. The temp file is removed if anything fails.
+    Keeps the mode of an existing file (or sets `mode`). The temp file is created 0600, so
+    until then nobody else can read it; it is removed if anything fails.
     """
     target = Path(path)
     directory = target.parent
@@ -20,10 +21,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            try:
+                os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+            except FileNotFoundError:
+                os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
