@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
     from openai.types.fine_tuning import FineTuningJob
 
+    from tui.api.preflight import Preflight
+
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 WAITING = frozenset({"validating_files", "queued"})
 EVENTS_MAX_LIMIT = 10_000  # the largest page the events endpoint serves
@@ -119,6 +121,34 @@ async def upload(
     created = await client.files.create(file=(filename, data), purpose="fine-tune")
     store.save_upload(Upload(profile, digest, created.id, filename, len(data)))
     return UploadResult(created.id, digest, False)
+
+
+async def launch(
+    client: AsyncOpenAI,
+    store: Store,
+    profile: str,
+    check: Preflight,
+    spec: LaunchSpec,
+    notify: Notify,
+) -> tuple[UploadResult, FineTuningJob]:
+    """Upload the checked training file (and validation file) unless already there, then
+    create the job once: the launch form and `jobs create` both go through here."""
+    training = await upload(client, store, profile, check.training, check.upload_name)
+    notify(f"{'reusing' if training.reused else 'uploaded'} {training.file_id}; creating the job…")
+    validation_id = None
+    if check.validation is not None:
+        name = check.validation_name or "validation.jsonl"
+        validation_id = (await upload(client, store, profile, check.validation, name)).file_id
+    job = await create_job(
+        client,
+        store,
+        profile,
+        spec,
+        training=training,
+        validation_file=validation_id,
+        notify=notify,
+    )
+    return training, job
 
 
 # --- create -------------------------------------------------------------------------------

@@ -108,37 +108,20 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         _say(line)
     if check.blocked:
         raise CheckFailed(f"{args.path}: {len(check.report.errors)} errors; nothing was uploaded")
+    spec = jobs.LaunchSpec(
+        model=check.model,
+        method=check.method,
+        n_epochs=epochs if epochs is not None else AUTO,
+        batch_size=batch_size,
+        learning_rate_multiplier=lr_multiplier,
+        beta=beta,
+        suffix=args.suffix,
+        seed=args.seed,
+        metadata=metadata,
+    )
     name, client = _client(args, loaded)
-    store = Store()
     async with client:
-        training = await jobs.upload(client, store, name, check.training, check.upload_name)
-        _say(f"{'reusing' if training.reused else 'uploaded'} {training.file_id}")
-        validation_id = None
-        if check.validation is not None:
-            held = await jobs.upload(
-                client, store, name, check.validation, check.validation_name or "validation.jsonl"
-            )
-            validation_id = held.file_id
-        spec = jobs.LaunchSpec(
-            model=check.model,
-            method=check.method,
-            n_epochs=epochs if epochs is not None else AUTO,
-            batch_size=batch_size,
-            learning_rate_multiplier=lr_multiplier,
-            beta=beta,
-            suffix=args.suffix,
-            seed=args.seed,
-            metadata=metadata,
-        )
-        job = await jobs.create_job(
-            client,
-            store,
-            name,
-            spec,
-            training=training,
-            validation_file=validation_id,
-            notify=_say,
-        )
+        _training, job = await jobs.launch(client, Store(), name, check, spec, notify=_say)
     print(job.id)
     return EXIT_OK
 

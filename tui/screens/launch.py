@@ -307,30 +307,10 @@ class LaunchScreen(ModalScreen[str | None]):
         check = self.check
         try:
             name, profile = app.loaded.profile(profile_name)
-            store = Store()
             async with Endpoint(name, profile).async_client() as client:
                 message.update("uploading…")
-                training = await api.upload(client, store, name, check.training, check.upload_name)
-                validation_id = None
-                if check.validation is not None:
-                    held = await api.upload(
-                        client,
-                        store,
-                        name,
-                        check.validation,
-                        check.validation_name or "validation.jsonl",
-                    )
-                    validation_id = held.file_id
-                reused = "reusing" if training.reused else "uploaded"
-                message.update(f"{reused} {training.file_id}; creating the job…")
-                job = await api.create_job(
-                    client,
-                    store,
-                    name,
-                    spec,
-                    training=training,
-                    validation_file=validation_id,
-                    notify=message.update,
+                training, job = await api.launch(
+                    client, Store(), name, check, spec, notify=message.update
                 )
         except Exception as exc:
             text = app.report_error(exc, inline=message)
@@ -340,6 +320,7 @@ class LaunchScreen(ModalScreen[str | None]):
                 confirm.label = "Create again (Ctrl+S)"
                 message.update(text)
             return
+        reused = "reusing" if training.reused else "uploaded"
         app.notify(f"created {job.id} ({reused} {training.file_id})", title="Job launched")
         if name != app.profile_name:  # the job lives on that profile: follow it there
             app.profile_name = name
