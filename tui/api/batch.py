@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tui.api.chat import Message, request_options
 from tui.core.atomic import write_atomic
+from tui.core.formats import content_text
 from tui.errors import UsageError, describe
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class CheckExample:
     @property
     def user_text(self) -> str:
         users = [m for m in self.prompt if m.get("role") == "user"]
-        return _text(users[-1].get("content")) if users else ""
+        return content_text(users[-1].get("content")) if users else ""
 
 
 @dataclass
@@ -62,20 +63,12 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
 def example_from_messages(messages: Sequence[Message], line: int) -> CheckExample | None:
     """Split a chat example at its last assistant turn; None when it has none."""
     for i in range(len(messages) - 1, -1, -1):
         if messages[i].get("role") == "assistant":
             prompt = [{"role": m["role"], "content": m.get("content", "")} for m in messages[:i]]
-            return CheckExample(line, prompt, _text(messages[i].get("content")))
+            return CheckExample(line, prompt, content_text(messages[i].get("content")))
     return None
 
 

@@ -182,6 +182,15 @@ def export_jsonl(examples: list[Any]) -> bytes:
     return "".join(to_jsonl_line(obj) + "\n" for obj in examples).encode("utf-8")
 
 
+def content_text(content: object) -> str:
+    """The text of a message's content: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
 def chat_example(user: str, assistant: str, system: str | None) -> dict[str, Any]:
     messages: list[dict[str, str]] = []
     if system:

@@ -10,6 +10,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from tui.core.formats import content_text
+
 _TOKEN = re.compile(r"\w{1,6}|[^\w\s]")
 _PIECE = re.compile(r"\s*(?:\w{1,6}|[^\w\s])")
 
@@ -38,15 +40,6 @@ class Example:
 
     prompt: str
     answer: str
-
-
-def content_text(content: object) -> str:
-    """The text of a message's content: a string, or the text parts of a list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
 
 
 def _from_messages(messages: list[object]) -> Example | None:
