@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from emulator_support import chat_line
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -23,16 +24,7 @@ SYSTEM = "Popraw gramatykę zdania."
 
 
 def example(user: str, assistant: str = "Mamo, chcę dostać ciastko.") -> str:
-    return json.dumps(
-        {
-            "messages": [
-                {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": user},
-                {"role": "assistant", "content": assistant},
-            ]
-        },
-        ensure_ascii=False,
-    )
+    return chat_line(user, assistant, SYSTEM)
 
 
 def write_dataset(path: Path, n: int = 12) -> bytes:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openai
 import pytest
+from emulator_support import chat_line
 
 from tui.api import jobs
 from tui.api.store import Store
@@ -19,20 +20,7 @@ from tui.errors import describe, note_api_context
 
 
 def chat_jsonl(n: int = 12) -> bytes:
-    rows = []
-    for i in range(n):
-        rows.append(
-            json.dumps(
-                {
-                    "messages": [
-                        {"role": "system", "content": "Popraw gramatykę zdania."},
-                        {"role": "user", "content": f"Kot, spać, kanapa {i}"},
-                        {"role": "assistant", "content": f"Kot śpi na kanapie {i}."},
-                    ]
-                },
-                ensure_ascii=False,
-            )
-        )
+    rows = [chat_line(f"Kot, spać, kanapa {i}", f"Kot śpi na kanapie {i}.") for i in range(n)]
     return ("\n".join(rows) + "\n").encode()
 
 

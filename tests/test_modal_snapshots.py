@@ -3,11 +3,11 @@ the Dataset screen's base-model chooser (Ctrl+B) and a job's yes/no confirmation
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from dataset_support import settle
+from emulator_support import chat_line
 
 from tui.app import TunebenchApp
 from tui.config import load_config
@@ -18,19 +18,7 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "16
 
 def small_dataset(tmp_path: Path) -> Path:
     path = tmp_path / "pairs.jsonl"
-    lines = [
-        json.dumps(
-            {
-                "messages": [
-                    {"role": "system", "content": "Popraw gramatykę zdania."},
-                    {"role": "user", "content": f"Ja, mieć, {n}, kot"},
-                    {"role": "assistant", "content": f"Mam {n} koty."},
-                ]
-            },
-            ensure_ascii=False,
-        )
-        for n in range(2, 14)
-    ]
+    lines = [chat_line(f"Ja, mieć, {n}, kot", f"Mam {n} koty.") for n in range(2, 14)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

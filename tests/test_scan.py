@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from emulator_support import chat_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,12 +18,7 @@ BASE = resolve_model("gpt-4o-mini")
 
 
 def example(user: str, assistant: str, system: str = "Popraw gramatykę zdania.") -> str:
-    messages = [
-        {"role": "system", "content": system},
-        {"role": "user", "content": user},
-        {"role": "assistant", "content": assistant},
-    ]
-    return json.dumps({"messages": messages}, ensure_ascii=False)
+    return chat_line(user, assistant, system)
 
 
 # Lines the fast loop takes, and lines it must hand to the full checks.
