@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import ExitStack
 from pathlib import Path
 
-from tui.api.client import Endpoint
+from tui.api.client import open_client
 from tui.config import load_config
 from tui.launch import _start_demo, demo_dataset_copy
 
@@ -17,8 +18,12 @@ def test_demo_profile_talks_to_the_embedded_emulator(isolated_home: Path) -> Non
         profile = loaded.config.profiles[name]
         assert name == "demo" and profile.kind == "emulator"
         assert profile.base_url and profile.base_url.startswith("http://127.0.0.1:")
-        client = Endpoint(name, profile).sync_client()
-        models = [m.id for m in client.models.list()]
+
+        async def listed() -> list[str]:
+            async with open_client(loaded, name) as client:
+                return [m.id async for m in client.models.list()]
+
+        models = asyncio.run(listed())
         assert "gpt-4.1-mini-2025-04-14" in models
     # The demo's key lives in memory only: the config file never learns of it.
     config_text = loaded.path.read_text()

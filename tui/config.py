@@ -49,7 +49,11 @@ class Profile(_Section):
     endpoint: str | None = None
     """Azure only: https://NAME.openai.azure.com"""
     api_version: str | None = None
-    """Azure only: the api-version query parameter."""
+    """Azure only: the api-version query parameter (e.g. 2025-04-01-preview),
+    or v1 for the v1 API at ENDPOINT/openai/v1/."""
+    auth: Literal["key", "entra"] = "key"
+    """Azure only: key (the api-key from api_key_env) or entra (Microsoft Entra ID
+    through azure-identity: `pip install 'tunebench[azure]'`)."""
 
     @field_validator("api_key_env")
     @classmethod
@@ -405,6 +409,9 @@ def _key_sources(loaded: LoadedConfig) -> Iterator[tuple[str, str]]:
     for name, profile in loaded.config.profiles.items():
         if profile.api_key is not None:
             yield name, f"literal in the file ({mask_secret(profile.api_key.get_secret_value())})"
+            continue
+        if profile.kind == "azure" and profile.auth == "entra":
+            yield name, "Microsoft Entra ID (azure-identity), no key"
             continue
         value = os.environ.get(profile.api_key_env)
         state = f"set ({mask_secret(value)})" if value else "not set"

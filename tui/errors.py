@@ -43,9 +43,11 @@ class CheckFailed(TunebenchError):
 _api_context: dict[str, str] = {}
 
 
-def note_api_context(profile: str, key_env: str) -> None:
-    """Remember which profile and key variable the API calls use, to name them in errors."""
-    _api_context.update(profile=profile, key_env=key_env)
+def note_api_context(profile: str, key_env: str | None) -> None:
+    """Remember which profile and key variable the API calls use, to name them in errors
+    (key_env None: the profile signs in with Microsoft Entra ID)."""
+    _api_context.clear()
+    _api_context.update(profile=profile, key_env=key_env or "")
 
 
 WIND_DOWN = (
@@ -69,9 +71,7 @@ def _describe_api_error(exc: BaseException) -> str | None:
         detail = _api_error_detail(exc.body) or str(exc.message)
         request = f" [request {exc.request_id}]" if getattr(exc, "request_id", None) else ""
         if status == 401:
-            env = _api_context.get("key_env")
-            source = f" (read from ${env}, profile {_api_context['profile']})" if env else ""
-            return f"the API key was refused (401){source}: {detail}{request}"
+            return _refused(detail, request)
         if status == 403:
             if _is_job_create(exc):
                 return f"permission denied (403): {WIND_DOWN}. API said: {detail}{request}"
@@ -88,6 +88,18 @@ def _describe_api_error(exc: BaseException) -> str | None:
             return f"the API had a server error ({status}): {detail}{request}"
         return f"the API refused the request ({status}): {detail}{request}"
     return f"API error: {exc}"
+
+
+def _refused(detail: str, request: str) -> str:
+    profile = _api_context.get("profile")
+    env = _api_context.get("key_env")
+    if profile and not env:
+        return (
+            f"the Microsoft Entra ID token was refused (401, profile {profile}); check "
+            f"`az login` and the account's role on the resource: {detail}{request}"
+        )
+    source = f" (read from ${env}, profile {profile})" if env else ""
+    return f"the API key was refused (401){source}: {detail}{request}"
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

@@ -1,4 +1,10 @@
-"""Profile → an openai SDK client (AsyncOpenAI or AsyncAzureOpenAI), lazily imported.
+"""The one place a profile becomes an openai SDK client (screens and commands call open_client).
+
+OpenAI and gateways get `AsyncOpenAI`. Azure profiles come in two API styles: the classic one
+(`AsyncAzureOpenAI` with an `api_version` query on every call) and the v1 API (`api_version: v1`,
+the plain `AsyncOpenAI` client on `ENDPOINT/openai/v1/`). Azure auth is the key from the
+profile's env var, or Microsoft Entra ID (`auth: entra`) through azure-identity, an optional
+extra (`pip install 'tunebench[azure]'`).
 
 The SDK's own environment variables keep working: with no base_url in the profile the SDK
 reads OPENAI_BASE_URL; organization/project fall back to OPENAI_ORG_ID / OPENAI_PROJECT_ID;
@@ -7,33 +13,80 @@ Azure's endpoint and version fall back to AZURE_OPENAI_ENDPOINT / OPENAI_API_VER
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui.config import Profile
+from tui.config import LoadedConfig, Profile
 from tui.errors import UsageError, note_api_context
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI, OpenAI
+    from openai import AsyncOpenAI
 
 DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
+V1 = "v1"
+COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
+MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+
+
+def default_credential(profile_name: str) -> Any:
+    """azure-identity's DefaultAzureCredential (env vars, managed identity, `az login`, …)."""
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        raise UsageError(
+            f"profile {profile_name!r} uses auth: entra, which needs azure-identity: "
+            "pip install 'tunebench[azure]'"
+        ) from None
+    return DefaultAzureCredential()
+
+
+def token_provider(credential: Any, scope: str) -> Callable[[], Awaitable[str]]:
+    """An async bearer-token callable for the SDK; azure-identity caches and refreshes the
+    token, and a credential that shells out (`az`) runs off the event loop."""
+    from azure.identity import get_bearer_token_provider
+
+    provider = get_bearer_token_provider(credential, scope)
+
+    async def token() -> str:
+        return await asyncio.to_thread(provider)
+
+    return token
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A named profile, ready to build clients from."""
+    """A named profile, ready to build clients from. `credential` overrides Entra's
+    DefaultAzureCredential (tests inject one; nothing else should)."""
 
     name: str
     profile: Profile
+    credential: Any = None
+
+    @property
+    def is_azure(self) -> bool:
+        return self.profile.kind == "azure"
+
+    @property
+    def uses_entra(self) -> bool:
+        return self.is_azure and self.profile.auth == "entra"
+
+    @property
+    def azure_v1(self) -> bool:
+        """The Azure v1 API (no api-version), chosen by `api_version: v1` or a base_url
+        that ends in /openai/v1."""
+        if not self.is_azure:
+            return False
+        base = (self.profile.base_url or "").rstrip("/")
+        return self.profile.api_version == V1 or base.endswith("/openai/v1")
 
     def api_key(self) -> str:
         """The key from the profile's env var (or a literal in a private config file)."""
         if self.profile.api_key is not None:
             return self.profile.api_key.get_secret_value()
-        env = self.profile.api_key_env
-        if self.profile.kind == "azure" and env == "OPENAI_API_KEY":
-            env = "AZURE_OPENAI_API_KEY" if os.environ.get("AZURE_OPENAI_API_KEY") else env
+        env = self.key_env()
         value = os.environ.get(env, "").strip()
         if not value:
             raise UsageError(
@@ -42,43 +95,80 @@ class Endpoint:
             )
         return value
 
-    def _kwargs(self, max_retries: int, timeout: float | None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"api_key": self.api_key(), "max_retries": max_retries}
+    def key_env(self) -> str:
+        env = self.profile.api_key_env
+        if self.is_azure and env == "OPENAI_API_KEY" and os.environ.get("AZURE_OPENAI_API_KEY"):
+            return "AZURE_OPENAI_API_KEY"
+        return env
+
+    def azure_endpoint(self) -> str:
+        endpoint = self.profile.endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT")
+        if not endpoint:
+            raise UsageError(
+                f"profile {self.name!r} (azure) needs an endpoint "
+                "(https://RESOURCE.openai.azure.com) or $AZURE_OPENAI_ENDPOINT"
+            )
+        return endpoint.rstrip("/")
+
+    def api_version(self) -> str:
+        return (
+            self.profile.api_version
+            or os.environ.get("OPENAI_API_VERSION")
+            or DEFAULT_AZURE_API_VERSION
+        )
+
+    def credential_or_default(self) -> Any:
+        return self.credential if self.credential is not None else default_credential(self.name)
+
+    def async_client(self, *, max_retries: int = 2, timeout: float | None = 60.0) -> AsyncOpenAI:
+        import openai
+
+        kwargs: dict[str, Any] = {"max_retries": max_retries}
         if timeout is not None:
             kwargs["timeout"] = timeout
         if self.profile.organization:
             kwargs["organization"] = self.profile.organization
         if self.profile.project:
             kwargs["project"] = self.profile.project
-        if self.profile.kind == "azure":
-            kwargs["api_version"] = (
-                self.profile.api_version
-                or os.environ.get("OPENAI_API_VERSION")
-                or DEFAULT_AZURE_API_VERSION
-            )
+        token = (
+            token_provider(self.credential_or_default(), COGNITIVE_SERVICES_SCOPE)
+            if self.uses_entra
+            else None
+        )
+        if not self.uses_entra:
+            kwargs["api_key"] = self.api_key()
+        note_api_context(self.name, None if token else self.key_env())
+        if not self.is_azure:
             if self.profile.base_url:
                 kwargs["base_url"] = self.profile.base_url
-            else:
-                kwargs["azure_endpoint"] = self.profile.endpoint or os.environ.get(
-                    "AZURE_OPENAI_ENDPOINT"
-                )
-        elif self.profile.base_url:
+            return openai.AsyncOpenAI(**kwargs)
+        if self.azure_v1:
+            kwargs["base_url"] = self.profile.base_url or f"{self.azure_endpoint()}/openai/v1/"
+            if token is not None:
+                kwargs["api_key"] = token
+            return openai.AsyncOpenAI(**kwargs)
+        kwargs["api_version"] = self.api_version()
+        if token is not None:
+            kwargs["azure_ad_token_provider"] = token
+        if self.profile.base_url:
             kwargs["base_url"] = self.profile.base_url
-        return kwargs
+        else:
+            kwargs["azure_endpoint"] = self.azure_endpoint()
+        return openai.AsyncAzureOpenAI(**kwargs)
 
-    def async_client(self, *, max_retries: int = 2, timeout: float | None = 60.0) -> AsyncOpenAI:
-        import openai
 
-        cls = openai.AsyncAzureOpenAI if self.profile.kind == "azure" else openai.AsyncOpenAI
-        return cls(**self._client_kwargs(max_retries, timeout))
+def endpoint_for(loaded: LoadedConfig, requested: str | None = None) -> Endpoint:
+    """The endpoint of the requested profile (else $TUNEBENCH_PROFILE, else the default)."""
+    name, profile = loaded.profile(requested)
+    return Endpoint(name, profile)
 
-    def sync_client(self, *, max_retries: int = 2, timeout: float | None = 60.0) -> OpenAI:
-        import openai
 
-        cls = openai.AzureOpenAI if self.profile.kind == "azure" else openai.OpenAI
-        return cls(**self._client_kwargs(max_retries, timeout))
-
-    def _client_kwargs(self, max_retries: int, timeout: float | None) -> dict[str, Any]:
-        kwargs = self._kwargs(max_retries, timeout)
-        note_api_context(self.name, self.profile.api_key_env)
-        return kwargs
+def open_client(
+    loaded: LoadedConfig,
+    requested: str | None = None,
+    *,
+    max_retries: int = 2,
+    timeout: float | None = 60.0,
+) -> AsyncOpenAI:
+    """An async SDK client for a profile of the loaded config."""
+    return endpoint_for(loaded, requested).async_client(max_retries=max_retries, timeout=timeout)

@@ -57,11 +57,10 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config()
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    name, profile = loaded.profile(args.profile)
     system = loaded.config.dataset.system_prompt if args.system is None else args.system
-    from tui.api.client import Endpoint
+    from tui.api.client import open_client
 
-    client = Endpoint(name, profile).async_client()
+    client = open_client(loaded, args.profile)
     models = [args.model, *args.compare]
     return asyncio.run(_chat(client, models, system, prompt, args))
 

@@ -65,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace, loaded: LoadedConfig, **kwargs: Any) -> tuple[str, Any]:
-    from tui.api.client import Endpoint
+    from tui.api.client import endpoint_for
 
-    name, profile = loaded.profile(args.profile)
-    return name, Endpoint(name, profile).async_client(**kwargs)
+    endpoint = endpoint_for(loaded, args.profile)
+    return endpoint.name, endpoint.async_client(**kwargs)
 
 
 def _say(text: str) -> None:

@@ -42,10 +42,9 @@ def utc(timestamp: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def api_client(app: Any, **kwargs: Any) -> AsyncOpenAI:
     """A client for the app's current profile."""
-    from tui.api.client import Endpoint
+    from tui.api.client import open_client
 
-    name, profile = app.loaded.profile(app.profile_name)
-    return Endpoint(name, profile).async_client(**kwargs)
+    return open_client(app.loaded, app.profile_name, **kwargs)
 
 
 def _keep(status: str, wanted: str) -> bool:

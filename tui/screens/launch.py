@@ -298,7 +298,7 @@ class LaunchScreen(ModalScreen[str | None]):
     @work(exclusive=True, group="launch-go", exit_on_error=False)
     async def launch(self, spec: Any) -> None:
         from tui.api import jobs as api
-        from tui.api.client import Endpoint
+        from tui.api.client import endpoint_for
         from tui.api.store import Store
 
         app: Any = self.app
@@ -306,8 +306,9 @@ class LaunchScreen(ModalScreen[str | None]):
         profile_name = self._value("f-profile")
         check = self.check
         try:
-            name, profile = app.loaded.profile(profile_name)
-            async with Endpoint(name, profile).async_client() as client:
+            endpoint = endpoint_for(app.loaded, profile_name)
+            name = endpoint.name
+            async with endpoint.async_client() as client:
                 message.update("uploading…")
                 training, job = await api.launch(
                     client, Store(), name, check, spec, notify=message.update

@@ -195,11 +195,10 @@ class PlaygroundScreen(MainScreen):
     def client(self) -> AsyncOpenAI:
         """The profile's client, built once; 429 retries by the SDK show in the status line."""
         if self._client is None:
-            from tui.api.client import Endpoint
+            from tui.api.client import open_client
 
             app: Any = self.app
-            name, profile = app.loaded.profile(app.profile_name)
-            self._base_client = Endpoint(name, profile).async_client()
+            self._base_client = open_client(app.loaded, app.profile_name)
             self._client = chat.watch_rate_limits(self._base_client, self._on_rate_limited)
         return self._client
 
