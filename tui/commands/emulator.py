@@ -78,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--api-key", metavar="KEY", help="accept only this key (default: any non-empty key)"
     )
     parser.add_argument(
+        "--azure",
+        action="store_true",
+        help="serve Azure OpenAI's paths instead (classic /openai/...?api-version=, v1 "
+        "/openai/v1/, api-key header) and a fake ARM deployments API at the root; prints the "
+        "root URL, an azure profile's endpoint and arm_url",
+    )
+    parser.add_argument(
         "--base64-results",
         action="store_true",
         help="serve result CSV files base64-encoded, as the API has done",
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             allow_remote=args.allow_remote,
             api_key=args.api_key,
             base64_results=args.base64_results,
+            azure=args.azure,
         )
     except (RemoteBindRefused, FaultSpecError) as exc:
         raise UsageError(str(exc)) from None
@@ -121,7 +129,14 @@ async def _serve(emulator: Emulator) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(url, flush=True)
+    if emulator.azure is not None:
+        from tui.emulator.azure import describe_urls
+
+        url = emulator.root_url
+        print(url, flush=True)
+        print(describe_urls(url), file=sys.stderr, flush=True)
+    else:
+        print(url, flush=True)
     print("emulator running; any API key works; Ctrl+C to stop", file=sys.stderr, flush=True)
     try:
         await stop.wait()

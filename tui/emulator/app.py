@@ -115,6 +115,7 @@ class EmulatorApp:
         self.api_key = api_key
         self.runner = JobRunner(self.store, faults, RunConfig(speed, base64_results))
         self.rate = RateWindow()
+        self.deployments: dict[str, str] = {}  # Azure mode: deployment name → model it serves
 
     # -- application --------------------------------------------------------------------------
 
@@ -418,6 +419,7 @@ class EmulatorApp:
 
     def _answer(self, model: str, messages: list[dict[str, Any]]) -> tuple[str, str]:
         """(model name to report, answer text)."""
+        model = self.deployments.get(model, model)
         prompt = chat.last_user_text(messages)
         tuned = self.store.models.get(model)
         if tuned is not None:

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator.app import EmulatorApp
+from tui.emulator.azure import AzureFront
 from tui.emulator.faults import Faults, specs_from_env
 from tui.emulator.store import Store
 
@@ -54,6 +55,7 @@ class Emulator:
         api_key: str | None = None,
         base64_results: bool = False,
         env_faults: bool = True,
+        azure: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise RemoteBindRefused(
@@ -72,6 +74,9 @@ class Emulator:
             api_key=api_key,
             base64_results=base64_results,
         )
+        self.azure: AzureFront | None = (
+            AzureFront(self._app, api_key=api_key, speed=speed) if azure else None
+        )
         self._runner: web.AppRunner | None = None
 
     @property
@@ -84,6 +89,11 @@ class Emulator:
             raise RuntimeError("the emulator is not running")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """The server's root: an Azure profile's `endpoint` and `arm_url` in --azure mode."""
+        return self.base_url.removesuffix("/v1")
 
     def inject(self, kind: str, count: int = 1, seconds: float = 0.05) -> None:
         """Arm a fault at runtime, e.g. `inject("429", count=2)`; safe from any thread."""
@@ -102,9 +112,10 @@ class Emulator:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        runner = web.AppRunner(
-            self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
-        )
+        app = self._app.build()
+        if self.azure is not None:
+            self.azure.install(app)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
         await web.SockSite(runner, sock).start()
         self._runner = runner
@@ -146,6 +157,10 @@ class EmulatorThread:
     @property
     def base_url(self) -> str:
         return self.emulator.base_url
+
+    @property
+    def root_url(self) -> str:
+        return self.emulator.root_url
 
     def inject(self, kind: str, count: int = 1, seconds: float = 0.05) -> None:
         self.emulator.inject(kind, count=count, seconds=seconds)
