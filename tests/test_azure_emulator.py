@@ -12,12 +12,10 @@ from typing import Any
 
 import openai
 import pytest
-from emulator_support import FAST, jsonl, learnable_pairs, wait_job
+from azure_support import ARM, KEY, classic_client, train
+from emulator_support import FAST, jsonl, learnable_pairs
 
 from tui.emulator import EmulatorThread
-
-KEY = "azure-key-0123456789abcdef"
-ARM = "/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.CognitiveServices/accounts/acct"
 
 
 @pytest.fixture
@@ -27,27 +25,11 @@ def azure() -> Iterator[EmulatorThread]:
 
 
 def classic(emu: EmulatorThread, **kwargs: Any) -> openai.AzureOpenAI:
-    options: dict[str, Any] = {"api_key": KEY, "api_version": "2025-04-01-preview"}
-    options.update(kwargs)
-    return openai.AzureOpenAI(azure_endpoint=emu.root_url, max_retries=0, **options)
+    return classic_client(emu, **kwargs)
 
 
 def v1(emu: EmulatorThread, key: str = KEY) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{emu.root_url}/openai/v1/", api_key=key, max_retries=0)
-
-
-def train(client: openai.OpenAI, training_type: str) -> Any:
-    uploaded = client.files.create(
-        file=("pairs.jsonl", jsonl(learnable_pairs())), purpose="fine-tune"
-    )
-    assert uploaded.status == "processed"
-    job = client.fine_tuning.jobs.create(
-        model="gpt-4.1-mini-2025-04-14",
-        training_file=uploaded.id,
-        extra_body={"trainingType": training_type},
-    )
-    assert job.model_extra and job.model_extra["trainingType"] == training_type
-    return wait_job(client, job.id)
 
 
 def http(

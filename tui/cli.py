@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "validate": "tui.commands.validate",
     "convert": "tui.commands.convert",
     "jobs": "tui.commands.jobs",
+    "deploy": "tui.commands.deploy",
+    "deployments": "tui.commands.deployments",
     "emulator": "tui.commands.emulator",
 }
 

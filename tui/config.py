@@ -54,10 +54,24 @@ class Profile(_Section):
     auth: Literal["key", "entra"] = "key"
     """Azure only: key (the api-key from api_key_env) or entra (Microsoft Entra ID
     through azure-identity: `pip install 'tunebench[azure]'`)."""
+    subscription_id: str | None = None
+    """Azure only, for deployments: the subscription that holds the resource."""
+    resource_group: str | None = None
+    """Azure only, for deployments: the resource group of the Azure OpenAI resource."""
+    account: str | None = None
+    """Azure only, for deployments: the resource (account) name; default: from the endpoint's
+    host name."""
+    arm_url: str = "https://management.azure.com"
+    """Azure only: the Azure Resource Manager endpoint deployments are managed through."""
+    arm_token_env: str | None = None
+    """Azure only: env var holding an ARM bearer token (`az account get-access-token`); else
+    auth: entra signs in."""
 
-    @field_validator("api_key_env")
+    @field_validator("api_key_env", "arm_token_env")
     @classmethod
-    def _env_name(cls, value: str) -> str:
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if not value or not all(c.isalnum() or c == "_" for c in value) or value[0].isdigit():
             raise ValueError(f"not an environment variable name: {value!r}")
         return value

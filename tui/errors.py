@@ -40,6 +40,17 @@ class CheckFailed(TunebenchError):
     exit_code = EXIT_FAILED
 
 
+class AzureManagementError(Exception):
+    """Azure Resource Manager answered with an error (`{"error": {"code", "message"}}`)."""
+
+    def __init__(self, status: int, code: str, message: str, *, action: str = "") -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.action = action  # e.g. "deploy gpt-4.1-mini-2025-04-14.ft-…", for the line
+
+
 _api_context: dict[str, str] = {}
 
 
@@ -76,6 +87,9 @@ def _describe_api_error(exc: BaseException) -> str | None:
             if _is_job_create(exc):
                 return f"permission denied (403): {WIND_DOWN}. API said: {detail}{request}"
             return f"permission denied (403): {detail}{request}"
+        azure = _azure_advice(exc, status, detail)
+        if azure is not None:
+            return f"{azure}{request}"
         if status == 404:
             if _is_model_not_found(exc):
                 return _model_not_found(exc, detail, request)
@@ -126,6 +140,48 @@ def _is_job_create(exc: Any) -> bool:
     return request.method == "POST" and str(request.url.path).endswith("/fine_tuning/jobs")
 
 
+def _error_code(exc: Any) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    inner = body.get("error", body)
+    return str(inner.get("code") or "") if isinstance(inner, dict) else ""
+
+
+def _azure_advice(exc: Any, status: int, detail: str) -> str | None:
+    """Azure's data-plane answers that need an Azure-specific next step, as one line."""
+    code = _error_code(exc)
+    lowered = detail.lower()
+    if status == 404 and code == "404" and detail == "Resource not found":
+        return (
+            "Azure answered 404 Resource not found: the URL lacks a supported api-version or "
+            "the endpoint is wrong; use kind: azure with endpoint "
+            "https://RESOURCE.openai.azure.com and api_version "
+            "(2024-10-21, 2025-04-01-preview, or v1)"
+        )
+    if status == 400 and "api version not supported" in lowered:
+        return (
+            "Azure does not support this api_version (400): use 2024-10-21 (GA), "
+            "2025-04-01-preview, or v1 in the profile"
+        )
+    if code == "DeploymentNotFound":
+        return (
+            f"no deployment by that name (404 DeploymentNotFound): on Azure a tuned model "
+            f"answers only once deployed; deploy it first (tunebench deploy MODEL --name NAME, "
+            f"or d on the job in the app), then use the deployment name. API said: {detail}"
+        )
+    if "quota" in code.lower() or "quota" in lowered:
+        return (
+            f"not enough Azure quota ({status} {code or 'quota'}): request more quota for this "
+            f"region, lower the capacity, or try trainingType globalstandard. API said: {detail}"
+        )
+    if "fine-tun" in lowered and ("not available" in lowered or "not support" in lowered):
+        return (
+            f"this model cannot be fine-tuned here ({status}): pick a model and region that "
+            f"offer fine-tuning (Azure's fine-tuning models table) or trainingType "
+            f"globalstandard. API said: {detail}"
+        )
+    return None
+
+
 def _is_model_not_found(exc: Any) -> bool:
     body = exc.body if isinstance(exc.body, dict) else {}
     inner = body.get("error", body) if isinstance(body, dict) else {}
@@ -152,10 +208,40 @@ def _api_error_detail(body: Any) -> str | None:
     return None
 
 
+def _describe_arm_error(exc: AzureManagementError) -> str:
+    what = f"{exc.action}: " if exc.action else ""
+    said = f"({exc.status} {exc.code}): {exc.message}"
+    if exc.status == 401:
+        return (
+            f"{what}Azure Resource Manager refused the token {said}; put a fresh one from "
+            "`az account get-access-token` in the profile's arm_token_env, or use auth: entra"
+        )
+    if exc.status == 403:
+        return (
+            f"{what}permission denied {said}; deploying needs a role with "
+            "Microsoft.CognitiveServices/accounts/deployments/write on the resource"
+        )
+    if exc.code == "DeploymentModelNotSupported":
+        return (
+            f"{what}this model cannot be deployed here {said}; check the model id "
+            "(`tunebench jobs list`) and that the region offers the SKU"
+        )
+    if "quota" in exc.code.lower() or "capacity" in exc.code.lower():
+        return f"{what}not enough quota {said}; lower --capacity or request more quota"
+    if exc.status == 404:
+        return (
+            f"{what}not found {said}; check subscription_id, resource_group and account "
+            "in the profile"
+        )
+    return f"{what}Azure Resource Manager refused the request {said}"
+
+
 def describe(exc: BaseException) -> str:
     """One line a user can act on, for any exception."""
     if isinstance(exc, TunebenchError):
         return exc.message
+    if isinstance(exc, AzureManagementError):
+        return _describe_arm_error(exc)
     api = _describe_api_error(exc)
     if api is not None:
         return api

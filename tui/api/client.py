@@ -25,6 +25,8 @@ from tui.errors import UsageError, note_api_context
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from tui.api.arm import ArmDeployments
+
 DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
 V1 = "v1"
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -155,6 +157,74 @@ class Endpoint:
         else:
             kwargs["azure_endpoint"] = self.azure_endpoint()
         return openai.AsyncAzureOpenAI(**kwargs)
+
+
+def arm_deployments(endpoint: Endpoint) -> ArmDeployments:
+    """The Azure Resource Manager client for the profile's resource (deployments)."""
+    from tui.api.arm import ArmDeployments
+
+    profile, name = endpoint.profile, endpoint.name
+    if not endpoint.is_azure:
+        raise UsageError(
+            f"profile {name!r} is kind {profile.kind}: deployments are an Azure thing "
+            "(choose an azure profile with --profile)"
+        )
+    account = profile.account or _account_from_endpoint(profile.endpoint)
+    missing = [
+        key
+        for key, value in (
+            ("subscription_id", profile.subscription_id),
+            ("resource_group", profile.resource_group),
+            ("account", account),
+        )
+        if not value
+    ]
+    if missing:
+        raise UsageError(
+            f"profile {name!r} needs {', '.join(missing)} to manage deployments "
+            "(the Azure resource that holds the model; see the README's Azure section)"
+        )
+    assert profile.subscription_id and profile.resource_group and account
+    return ArmDeployments(
+        profile.arm_url,
+        profile.subscription_id,
+        profile.resource_group,
+        account,
+        _arm_token(endpoint),
+    )
+
+
+def _arm_token(endpoint: Endpoint) -> Callable[[], Awaitable[str]]:
+    env = endpoint.profile.arm_token_env
+    if env:
+
+        async def from_env() -> str:
+            value = os.environ.get(env, "").strip()
+            if not value:
+                raise UsageError(
+                    f"no ARM token: profile {endpoint.name!r} reads ${env}, which is not set "
+                    f"(export {env}=$(az account get-access-token --query accessToken -o tsv))"
+                )
+            return value
+
+        return from_env
+    if endpoint.uses_entra:
+        return token_provider(endpoint.credential_or_default(), MANAGEMENT_SCOPE)
+    raise UsageError(
+        f"profile {endpoint.name!r} has no way to reach Azure Resource Manager: set "
+        "arm_token_env (a token from `az account get-access-token`) or auth: entra"
+    )
+
+
+def _account_from_endpoint(endpoint: str | None) -> str | None:
+    """RESOURCE from https://RESOURCE.openai.azure.com (or .cognitiveservices.azure.com)."""
+    from urllib.parse import urlparse
+
+    host = urlparse(endpoint or "").hostname or ""
+    for suffix in (".openai.azure.com", ".cognitiveservices.azure.com"):
+        if host.endswith(suffix):
+            return host.removesuffix(suffix)
+    return None
 
 
 def endpoint_for(loaded: LoadedConfig, requested: str | None = None) -> Endpoint:

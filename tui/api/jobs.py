@@ -167,6 +167,7 @@ class LaunchSpec:
     suffix: str | None = None
     seed: int | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    training_type: str | None = None  # Azure only: standard, globalstandard or developer
 
     def hyperparameters(self) -> dict[str, Any]:
         hp: dict[str, Any] = {
@@ -233,6 +234,8 @@ async def create_job(
         kwargs["suffix"] = spec.suffix
     if spec.seed is not None:
         kwargs["seed"] = spec.seed
+    if spec.training_type:
+        kwargs["extra_body"] = {"trainingType": spec.training_type}
     attempt = 0
     while True:
         attempt += 1

@@ -13,6 +13,24 @@ AUTO = "auto"
 # launch id, hyperparameters), so the user has 12. Keys up to 64 characters, values 512.
 MAX_USER_METADATA = 12
 MAX_KEY, MAX_VALUE = 64, 512
+# Azure's job option: regional, global (cheaper, data may leave the region) or developer
+# (cheapest, preemptible). Sent as `trainingType`; only Azure profiles have it.
+TRAINING_TYPES = ("standard", "globalstandard", "developer")
+
+
+def check_training_type(training_type: str | None, kind: str, name: str) -> str | None:
+    """The training type if the profile can use it (Azure), else a one-line UsageError."""
+    if training_type is None:
+        return None
+    if kind != "azure":
+        raise UsageError(
+            f"--training-type: profile {name!r} is kind {kind}; training types are Azure's"
+        )
+    if training_type not in TRAINING_TYPES:
+        raise UsageError(
+            f"--training-type {training_type!r}: choose one of {', '.join(TRAINING_TYPES)}"
+        )
+    return training_type
 
 
 def parse_auto(text: str, kind: type[int] | type[float], name: str) -> Any:

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     create.add_argument("--beta", metavar="X", help="DPO beta, for DPO datasets (default: auto)")
     create.add_argument(
+        "--training-type",
+        metavar="T",
+        help="Azure only: standard (regional), globalstandard or developer",
+    )
+    create.add_argument(
         "--metadata",
         metavar="KEY=VALUE",
         action="append",
@@ -77,7 +82,14 @@ def _say(text: str) -> None:
 
 async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from tui.api import jobs
-    from tui.api.options import AUTO, parse_auto, parse_metadata, parse_validation
+    from tui.api.client import endpoint_for
+    from tui.api.options import (
+        AUTO,
+        check_training_type,
+        parse_auto,
+        parse_metadata,
+        parse_validation,
+    )
     from tui.api.preflight import preflight
     from tui.api.store import Store
 
@@ -92,6 +104,8 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     lr_multiplier = parse_auto(args.lr_multiplier or "", float, "--lr-multiplier")
     beta = parse_auto(args.beta or "", float, "--beta")
     metadata = parse_metadata(args.metadata)
+    endpoint = endpoint_for(loaded, args.profile)
+    training_type = check_training_type(args.training_type, endpoint.profile.kind, endpoint.name)
     check = preflight(
         Path(args.path),
         model,
@@ -118,8 +132,9 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         suffix=args.suffix,
         seed=args.seed,
         metadata=metadata,
+        training_type=training_type,
     )
-    name, client = _client(args, loaded)
+    name, client = endpoint.name, endpoint.async_client()
     async with client:
         _training, job = await jobs.launch(client, Store(), name, check, spec, notify=_say)
     print(job.id)

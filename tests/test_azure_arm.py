@@ -1,0 +1,74 @@
+"""The ARM deployments client against `emulator --azure`, in process: states, refusals as
+one line, the Developer tier's lifetime."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from emulator_support import FAST
+
+from tui.api.arm import ArmDeployments, Deployment
+from tui.emulator import Emulator
+from tui.errors import AzureManagementError, describe
+
+
+async def token() -> str:
+    return "arm-token"
+
+
+@pytest.fixture
+async def emu():
+    async with Emulator(seed=0, speed=FAST, env_faults=False, azure=True) as emulator:
+        yield emulator
+
+
+async def test_deploy_waits_through_creating_to_succeeded(emu: Emulator) -> None:
+    async with ArmDeployments(emu.root_url, "sub-1", "rg-1", "acct", token) as arm:
+        created = await arm.create("gpt-4.1-mini-2025-04-14", "base", "GlobalStandard", 2)
+        assert (created.name, created.sku, created.capacity) == ("base", "GlobalStandard", 2)
+        seen: list[str] = []
+        final = await arm.wait(
+            "base", interval=0.001, timeout=10, on_state=lambda d, _s: seen.append(d.state)
+        )
+        assert final.state == "Succeeded" and seen[-1] == "Succeeded"
+        assert [d.name for d in await arm.list()] == ["base"]
+        assert await arm.delete("base") is True
+        assert await arm.get("base") is None
+
+
+async def test_unknown_model_is_one_line_from_azures_400(emu: Emulator) -> None:
+    arm = ArmDeployments(emu.root_url, "sub-1", "rg-1", "acct", token)
+    async with arm:
+        with pytest.raises(AzureManagementError) as caught:
+            await arm.create("gpt-x.ft-nope", "x1", "Standard", 1)
+    line = describe(caught.value)
+    assert line.startswith(
+        "deploy gpt-x.ft-nope as x1: this model cannot be deployed here "
+        "(400 DeploymentModelNotSupported): The model 'Format:OpenAI,Name:gpt-x.ft-nope"
+    )
+    assert "\n" not in line
+
+
+async def test_a_missing_token_is_one_line(emu: Emulator) -> None:
+    async def empty() -> str:
+        return ""
+
+    async with ArmDeployments(emu.root_url, "s", "r", "a", empty) as arm:
+        with pytest.raises(AzureManagementError) as caught:
+            await arm.list()
+    assert describe(caught.value).startswith(
+        "list deployments: Azure Resource Manager refused the token (401 AuthenticationFailed)"
+    )
+
+
+def test_developer_tier_lifetime_is_24_hours() -> None:
+    created = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    dev = Deployment("d", "m", "DeveloperTier", 1, "Succeeded", created)
+    assert dev.expires_at == created + timedelta(hours=24)
+    assert dev.lifetime_text(created + timedelta(hours=1, minutes=30)) == (
+        "Developer tier: ends in 22 h 30 min (24-hour lifetime)"
+    )
+    assert dev.lifetime_text(created + timedelta(hours=25)) == "Developer tier: expired"
+    standard = Deployment("s", "m", "Standard", 1, "Succeeded", created)
+    assert standard.expires_at is None and standard.lifetime_text(created) == ""

@@ -1,0 +1,127 @@
+"""Azure end to end from the command line, in subprocesses against `emulator --azure`:
+jobs create --training-type → deploy → chat by deployment name → deployments list/delete,
+and the one-line errors (missing api-version, wrong key, unknown model, undeployed model)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from azure_support import ARM_TOKEN, KEY, azure_profile, write_azure_config
+from emulator_support import FAST
+
+from tui.emulator import EmulatorThread, demo_dataset_path
+
+
+@pytest.fixture
+def azure() -> Iterator[EmulatorThread]:
+    with EmulatorThread(seed=2, speed=FAST, api_key=KEY, env_faults=False, azure=True) as emu:
+        yield emu
+
+
+@pytest.fixture
+def env(azure: EmulatorThread, isolated_home: Path) -> dict[str, str]:
+    extra = azure_profile(azure.root_url, "azv1", "v1") + (
+        f"  bare: {{kind: openai, base_url: '{azure.root_url}/openai', api_key_env: AZ_KEY}}\n"
+    )
+    return write_azure_config(isolated_home, azure.root_url, extra)
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def test_train_deploy_chat_list_delete(run_cli, azure: EmulatorThread, env: dict[str, str]) -> None:
+    demo = str(demo_dataset_path())
+    created = run_cli(
+        "jobs", "create", demo, "--model", "gpt-4.1-mini-2025-04-14",
+        "--training-type", "globalstandard", **env,
+    )  # fmt: skip
+    assert created.returncode == 0, created
+    job_id = created.stdout.strip()
+    assert azure.emulator.store.jobs[job_id].data["trainingType"] == "globalstandard"
+    watched = run_cli("jobs", "watch", job_id, **env)
+    assert watched.returncode == 0, watched
+    model = azure.emulator.store.jobs[job_id].data["fine_tuned_model"]
+    assert f"succeeded: {model}" in watched.stderr
+
+    undeployed = run_cli("chat", "--model", model, "Ja, mieć, kot", **env)
+    assert undeployed.returncode != 0
+    assert "deploy it first" in one_line(undeployed.stderr)
+
+    deployed = run_cli("deploy", model, "--name", "grammar-dev", "--sku", "developer", **env)
+    assert deployed.returncode == 0, deployed
+    assert deployed.stdout.strip() == "grammar-dev"
+    assert "grammar-dev: Creating" in deployed.stderr or "grammar-dev: Succeeded" in deployed.stderr
+    assert "deployment grammar-dev is ready" in deployed.stderr
+    assert "Developer tier: ends in 23 h" in deployed.stderr
+    assert azure.emulator.azure is not None
+    assert azure.emulator.azure.arm.tokens[-1] == ARM_TOKEN
+
+    for profile in ("azure", "azv1"):
+        chat = run_cli(
+            "chat", "--profile", profile, "--model", "grammar-dev", "Ja, mieć, kot", **env
+        )
+        assert chat.returncode == 0, chat
+        assert chat.stdout.strip(), chat  # the tuned model's answer streamed to stdout
+        assert "first token" in chat.stderr
+
+    listed = run_cli("deployments", "list", **env)
+    assert listed.returncode == 0, listed
+    row = one_line(listed.stdout)
+    assert row.split()[:3] == ["grammar-dev", "Succeeded", "DeveloperTier"]
+    assert model in row and "24-hour lifetime" in row
+
+    deleted = run_cli("deployments", "delete", "grammar-dev", **env)
+    assert deleted.returncode == 0, deleted
+    assert one_line(deleted.stderr) == "deleted deployment grammar-dev"
+    after = run_cli("deployments", "list", **env)
+    assert after.stdout == "" and one_line(after.stderr) == "no deployments"
+    again = run_cli("deployments", "delete", "grammar-dev", **env)
+    assert again.returncode == 1 and one_line(again.stderr) == "no deployment named grammar-dev"
+
+
+def test_deploy_refusals_are_one_line_before_any_request(
+    run_cli, azure: EmulatorThread, env: dict[str, str]
+) -> None:
+    bad_name = run_cli("deploy", "gpt-4.1-mini-2025-04-14", "--name", "bad name!", **env)
+    assert bad_name.returncode == 2
+    assert one_line(bad_name.stderr).startswith("--name 'bad name!': a deployment name is")
+    unknown = run_cli("deploy", "gpt-4.1-mini-2025-04-14.ft-nope", "--name", "x1", **env)
+    assert unknown.returncode == 2
+    assert one_line(unknown.stderr).startswith("gpt-4.1-mini-2025-04-14.ft-nope: no such model")
+    assert azure.emulator.azure is not None and azure.emulator.azure.arm.tokens == []
+
+
+def test_missing_api_version_and_wrong_key_are_one_line(
+    run_cli, azure: EmulatorThread, env: dict[str, str]
+) -> None:
+    missing = run_cli("jobs", "list", "--profile", "bare", **env)
+    assert missing.returncode != 0
+    line = one_line(missing.stderr)
+    assert line.startswith("Azure answered 404 Resource not found") and "api_version" in line
+    wrong = run_cli("jobs", "list", **{**env, "AZ_KEY": "wrong-key-000000000"})
+    assert wrong.returncode != 0
+    line = one_line(wrong.stderr)
+    assert line.startswith("the API key was refused (401) (read from $AZ_KEY, profile azure)")
+    assert "wrong-key-000000000" not in line
+    no_token = run_cli("deployments", "list", **{**env, "ARM_TOKEN": ""})
+    assert no_token.returncode == 2
+    assert one_line(no_token.stderr).startswith("no ARM token: profile 'azure' reads $ARM_TOKEN")
+
+
+def test_training_type_is_refused_for_non_azure_profiles(
+    run_cli, azure: EmulatorThread, env: dict[str, str]
+) -> None:
+    demo = str(demo_dataset_path())
+    result = run_cli(
+        "jobs", "create", demo, "--profile", "bare", "--training-type", "developer", **env
+    )
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "--training-type: profile 'bare' is kind openai; training types are Azure's"
+    )
