@@ -86,7 +86,8 @@ def _not_found(url: str, code: str) -> BaseException:
 def test_model_not_found_on_azure_says_deploy_first() -> None:
     url = "https://r.openai.azure.com/openai/deployments/ft-x/chat/completions"
     line = describe(_not_found(url, "DeploymentNotFound"))
-    assert line.startswith("model not found (404): on Azure a tuned model must be deployed first")
+    assert line.startswith("no deployment by that name (404 DeploymentNotFound): on Azure a tuned")
+    assert "deploy it first" in line
 
 
 def test_model_not_found_elsewhere_is_plain() -> None:

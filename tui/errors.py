@@ -91,8 +91,8 @@ def _describe_api_error(exc: BaseException) -> str | None:
         if azure is not None:
             return f"{azure}{request}"
         if status == 404:
-            if _is_model_not_found(exc):
-                return _model_not_found(exc, detail, request)
+            if _error_code(exc) == "model_not_found":
+                return f"model not found (404): {detail}{request}"
             return f"not found (404): {detail}{request}"
         if status == 429:
             wait = retry_after_seconds(exc)
@@ -182,22 +182,6 @@ def _azure_advice(exc: Any, status: int, detail: str) -> str | None:
     return None
 
 
-def _is_model_not_found(exc: Any) -> bool:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    inner = body.get("error", body) if isinstance(body, dict) else {}
-    code = inner.get("code") if isinstance(inner, dict) else None
-    return code in ("model_not_found", "DeploymentNotFound")
-
-
-def _model_not_found(exc: Any, detail: str, request: str) -> str:
-    """On Azure a model is called through a deployment, so a tuned model must be deployed."""
-    url = getattr(getattr(exc, "request", None), "url", None)
-    if url is not None and "/deployments/" in str(url.path):
-        return (
-            f"model not found (404): on Azure a tuned model must be deployed first; call it "
-            f"by its deployment name. API said: {detail}{request}"
-        )
-    return f"model not found (404): {detail}{request}"
 
 
 def _api_error_detail(body: Any) -> str | None:
