@@ -10,9 +10,9 @@ from tui.screens.dataset import DatasetScreen
 async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
     """Wait (bounded) for the load, the background check and token count, and the views."""
     for _ in range(250):
-        screen = pilot.app.dataset_screen  # type: ignore[attr-defined]
+        screen = next((s for s in pilot.app.screen_stack if isinstance(s, DatasetScreen)), None)
         if (
-            isinstance(screen, DatasetScreen)
+            screen is not None
             and screen.doc is not None
             and screen.doc.tokens_ready
             and screen._refresh_timer is None

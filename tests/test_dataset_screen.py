@@ -12,7 +12,6 @@ from textual.widgets import Input, TextArea
 
 from tui.app import TunebenchApp
 from tui.config import load_config
-from tui.messages import AddTrainingExample
 from tui.screens.dataset import DatasetScreen
 from tui.screens.dataset_modals import ChoiceModal, PathModal, SystemPromptModal
 from tui.widgets.examples_list import ExamplesList
@@ -174,10 +173,10 @@ async def test_set_the_system_prompt_for_all_is_undoable(tmp_path: Path) -> None
         await wait_until(pilot, lambda: screen.doc.default_system == "Fix it.")  # type: ignore[union-attr]
         assert screen.doc is not None
         assert all(b'"content": "Fix it."' in e.text for e in screen.doc.entries)
-        assert app.dataset_system_prompt == "Fix it."
+        assert app.workspace.system_prompt == "Fix it."
         await pilot.press("ctrl+z")
         assert screen.doc.to_bytes() == data
-        assert app.dataset_system_prompt == SYSTEM
+        assert app.workspace.system_prompt == SYSTEM
 
 
 async def test_recovery_after_a_crash_restores_the_edits(tmp_path: Path) -> None:
@@ -252,7 +251,7 @@ async def test_add_training_example_message_adds_an_undoable_row(tmp_path: Path)
             {"role": "user", "content": "Kot, być, mały"},
             {"role": "assistant", "content": "Kot jest mały."},
         ]
-        app.post_message(AddTrainingExample(messages))
+        assert app.workspace.add_example(messages) == 12
         await wait_until(pilot, lambda: len(screen.doc or ()) == 13)
         assert app.current_mode == "playground"  # the user stays where they were
         await pilot.press("1")
@@ -413,7 +412,7 @@ async def test_launch_key_saves_then_opens_the_launch_form(tmp_path: Path) -> No
         await pilot.press("enter", "end", *" nowy", "ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, LaunchScreen))
         assert b"nowy" in path.read_bytes() and screen.doc is not None and not screen.doc.dirty
-        assert app.saved_dataset_path == path
+        assert app.workspace.saved_path == path
 
 
 async def test_screen_keys_work_before_the_dataset_has_loaded(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from tui.config import load_config
 from tui.emulator.chat import generic_answer
 from tui.emulator.demo import DEMO_SYSTEM_PROMPT
 from tui.emulator.server import Emulator
-from tui.messages import AddTrainingExample, OpenInPlayground
+from tui.messages import OpenInPlayground
+from tui.screens.dataset import DatasetScreen
 from tui.screens.playground import PlaygroundScreen
 from tui.widgets.batch_check import BatchCheckScreen
 from tui.widgets.chat_log import ChatLog
@@ -32,17 +33,15 @@ BASE = "gpt-4.1-mini-2025-04-14"
 
 
 class RecordingApp(TunebenchApp):
-    """The real app, also keeping the training examples the Playground sends."""
+    """The real app; `added` are the examples the Playground added to the open dataset."""
 
     CSS_PATH = str(Path(tui.app.__file__).with_name("app.tcss"))
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.added: list[list[dict[str, object]]] = []
-
-    def on_add_training_example(self, message: AddTrainingExample) -> None:
-        self.added.append(message.messages)
-        message.prevent_default()  # record only: the app's own handler would add a row
+    @property
+    def added(self) -> list[list[dict[str, object]]]:
+        doc = self.workspace.doc
+        assert doc is not None
+        return [json.loads(entry.text)["messages"] for entry in doc.entries[1:]]
 
 
 def make_app() -> RecordingApp:
@@ -398,14 +397,15 @@ async def test_number_keys_still_switch_screens_after_writing(env: SimpleNamespa
 
 async def test_dataset_system_prompt_wins_and_edits_are_kept(env: SimpleNamespace) -> None:
     app = make_app()
-    app.dataset_system_prompt = "Popraw gramatykę i interpunkcję."  # type: ignore[attr-defined]
+    app.workspace.configured_system = "Popraw gramatykę i interpunkcję."
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_playground(app, pilot)
         system = screen.query_one("#system", TextArea)
         assert system.text == "Popraw gramatykę i interpunkcję."
         system.focus()
         await pilot.press("end", "!")
-        app.dataset_system_prompt = "Something else."  # type: ignore[attr-defined]
+        assert app.workspace.doc is not None
+        app.workspace.doc.default_system = "Something else."
         await pilot.press("escape", "1", "3")  # leave and come back
         assert system.text == "Popraw gramatykę i interpunkcję.!"
 
@@ -428,8 +428,8 @@ async def test_saved_exchange_becomes_a_dataset_row(env: SimpleNamespace) -> Non
     app = TunebenchApp(load_config(), profile_name="emu", dataset_path=dataset)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
-        dataset_screen = app.dataset_screen
-        assert dataset_screen is not None
+        dataset_screen = app.screen
+        assert isinstance(dataset_screen, DatasetScreen)
         await open_playground(app, pilot)
         app.screen.select_model(env.model)  # type: ignore[attr-defined]
         await send(app, pilot, PROMPT)

@@ -8,13 +8,16 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
+from tui.core.models import find_model, resolve_model
+from tui.core.workspace import OPENED, SAVED, Workspace
 from tui.errors import describe
-from tui.messages import AddTrainingExample, OpenInPlayground
+from tui.messages import OpenInPlayground, WorkspaceChanged
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -56,63 +59,45 @@ class TunebenchApp(App[int]):
         self.loaded = loaded
         self.settings = loaded.config
         self.profile_name = profile_name
-        self.dataset_path = dataset_path
+        self.dataset_path = dataset_path  # the file to open first; then the workspace's
         self.show_tracebacks = debug
         self.crash: BaseException | None = None
         self.clock: Callable[[], float] = time.time  # tests freeze it for snapshots
         self._startup_warnings = list(startup_warnings)
-        self.dataset_screen: DatasetScreen | None = None  # set when the screen mounts
-        self._system_prompt = ""  # a pinned value, see dataset_system_prompt
+        self.workspace = Workspace(
+            system_prompt=self.settings.dataset.system_prompt,
+            separator=self.settings.dataset.separator,
+            model=find_model(self.settings.defaults.base_model) or resolve_model(None),
+        )
+        self.workspace.listen(self._workspace_changed)
+        self._observers: list[MessagePump] = []
         self._refresh_subtitle()
 
     def _refresh_subtitle(self) -> None:
-        dataset = self.dataset_path.name if self.dataset_path else "no dataset"
+        path = self.workspace.path or self.dataset_path
+        dataset = path.name if path else "no dataset"
         self.sub_title = f"profile: {self.profile_name} · {dataset}"
 
-    # --- the open dataset, for the other screens ----------------------------------------
+    # --- the open dataset, for every screen ------------------------------------------------
 
-    @property
-    def dataset_system_prompt(self) -> str:
-        """The open dataset's default system prompt (else the configured one).
+    def observe_workspace(self, observer: MessagePump) -> None:
+        """`observer` gets a WorkspaceChanged message after every change to the dataset."""
+        self._observers.append(observer)
 
-        Assigning pins a value that wins over both (for callers and tests that know better).
-        """
-        if self._system_prompt:
-            return self._system_prompt
-        screen = self.dataset_screen
-        if screen is not None and screen.doc is not None and screen.doc.default_system:
-            return screen.doc.default_system
-        return self.settings.dataset.system_prompt
-
-    @dataset_system_prompt.setter
-    def dataset_system_prompt(self, value: str) -> None:
-        self._system_prompt = value
-
-    @property
-    def saved_dataset_path(self) -> Path | None:
-        """The dataset file as saved (JSONL, no unsaved edits), for launching a job."""
-        screen = self.dataset_screen
-        if screen is None or screen.doc is None or screen.doc.dirty:
-            return None
-        return screen.save_path
-
-    async def on_add_training_example(self, message: AddTrainingExample) -> None:
-        """Add the example to the open dataset; the user stays where they are (the
-        Playground, usually) and is told where it went."""
-        if self.dataset_screen is None:  # not mounted yet: the dataset mode mounts it
-            current = self.current_mode
-            await self.switch_mode("dataset")
-            await self.switch_mode(current)
-        if self.dataset_screen is not None:
-            self.dataset_screen.add_messages(message.messages)
+    def _workspace_changed(self, what: str, index: int | None) -> None:
+        if what in (OPENED, SAVED):
+            self.dataset_path = self.workspace.path
+            self._refresh_subtitle()
+        for observer in self._observers:
+            observer.post_message(WorkspaceChanged(what, index))
 
     async def action_quit(self) -> None:
-        screen = self.dataset_screen
-        if screen is not None and screen.has_unsaved():
-            if not isinstance(self.screen, DatasetScreen):
-                await self.switch_mode("dataset")
-            screen.confirm_quit()
-            return
+        if self.workspace.dirty:
+            await self.switch_mode("dataset")
+            screen = self.screen
+            if isinstance(screen, DatasetScreen):
+                screen.confirm_quit()
+                return
         self.exit()
 
     def on_mount(self) -> None:
@@ -156,7 +141,7 @@ class TunebenchApp(App[int]):
 
                 self.push_screen(JobDetailScreen(job_id))
 
-        self.push_screen(LaunchScreen(self.dataset_path), launched)
+        self.push_screen(LaunchScreen(self.workspace.saved_path or self.dataset_path), launched)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

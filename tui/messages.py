@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.message import Message
 
 
-class AddTrainingExample(Message):
-    """Add an example (chat messages, system first if any) to the open dataset.
+class WorkspaceChanged(Message):
+    """The open dataset (the app's Workspace) changed: posted by the app to every screen.
 
-    Posted by the Playground's "save as training example"; handled by the Dataset screen.
+    what: one of tui.core.workspace's OPENED, EDITED, ADDED, SAVED; index: the entry
+    concerned, if one.
     """
 
-    def __init__(self, messages: list[dict[str, Any]]) -> None:
+    def __init__(self, what: str, index: int | None) -> None:
         super().__init__()
-        self.messages = messages
+        self.what = what
+        self.index = index
 
 
 class OpenInPlayground(Message):

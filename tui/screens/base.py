@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui.appref import tunebench_app
 from tui.widgets.app_header import AppHeader
 
 
@@ -20,6 +21,10 @@ class MainScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def on_mount(self) -> None:
+        # Every main screen hears about changes to the open dataset (WorkspaceChanged).
+        tunebench_app(self).observe_workspace(self)
 
 
 class EmptyState(VerticalScroll):

@@ -7,7 +7,8 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.widgets import TextArea
 
-from tui.core.editing import Document, apply_system_batch, set_system_for_all
+from tui.core.editing import Batch, Document, apply_system_batch, set_system_for_all
 from tui.core.models import MODELS, resolve_model
 from tui.screens.dataset_modals import (
     ChoiceModal,
@@ -89,15 +90,16 @@ class DatasetScreen(DatasetView):
     def action_save(self, then: str | None = None) -> None:
         if self.doc is None:
             return
-        if self.save_path is None or self.read_only:
+        workspace = self.workspace
+        if workspace.save_path is None or workspace.read_only:
             self._save_as(then)
             return
-        self._save(self.save_path, force=False, then=then)
+        self._save(workspace.save_path, force=False, then=then)
 
     def _save_as(self, then: str | None = None) -> None:
         if self.path is not None:
             suggestion = str(self.path.with_suffix(".jsonl"))
-            if self.read_only:
+            if self.workspace.read_only:
                 suggestion = str(self.path.with_name(self.path.stem + ".edited.jsonl"))
         else:
             suggestion = "dataset.jsonl"
@@ -125,7 +127,8 @@ class DatasetScreen(DatasetView):
         doc = self.doc
         if doc is None:
             return
-        expected = self.stamp if path == self.save_path and not new_target else None
+        workspace = self.workspace
+        expected = workspace.stamp if path == workspace.save_path and not new_target else None
         if not force and (
             changed_on_disk(path, expected) if expected is not None or new_target else False
         ):
@@ -162,18 +165,11 @@ class DatasetScreen(DatasetView):
     ) -> None:
         from tui.core.recovery import discard
 
-        doc.mark_saved(point)
         if self.path != path:
             discard(self.path)
         discard(path)
-        self.path = self.save_path = path
-        self.stamp = stamp
-        self.read_only = False
+        self.workspace.saved(doc, point, path, stamp)
         self._notice("")
-        self.source_sha256 = stamp.sha256
-        for i, entry in enumerate(doc.entries):
-            entry.origin = i
-        self._set_app_path(path)
         self._update_stats()
         self.notify(f"Saved {path.name} ({len(doc):,} lines).")
         if then == "quit":
@@ -205,7 +201,7 @@ class DatasetScreen(DatasetView):
             return
         self.load(path)
 
-    def _unless_unsaved(self, then: Any) -> None:
+    def _unless_unsaved(self, then: Callable[[], object]) -> None:
         if not self.has_unsaved():
             then()
             return
@@ -274,12 +270,12 @@ class DatasetScreen(DatasetView):
     def _import(self, path: Path) -> None:
         from tui.core.formats import check_usable, detect_format
 
-        settings = self.app.settings  # type: ignore[attr-defined]
+        workspace = self.workspace
         data = path.read_bytes()
         check_usable(data)
         fmt = detect_format(data, path.name)
-        system = self.doc.default_system if self.doc else settings.dataset.system_prompt
-        other = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
+        system = workspace.system_prompt
+        other = Document.from_bytes(data, fmt, sep=workspace.separator, system=system)
         texts = [e.text for e in other.entries if e.kind != "blank"]
         self.app.call_from_thread(self._imported, path, texts)
 
@@ -367,7 +363,7 @@ class DatasetScreen(DatasetView):
         batch = set_system_for_all(doc, new)
         self.app.call_from_thread(self._apply_system, doc, batch, new)
 
-    def _apply_system(self, doc: Document, batch: Any, new: str) -> None:
+    def _apply_system(self, doc: Document, batch: Batch, new: str) -> None:
         apply_system_batch(doc, batch, new)
         self.query_one(ExamplesList).refresh_rows()
         self._show_current()
@@ -386,7 +382,7 @@ class DatasetScreen(DatasetView):
         def chosen(name: str | None) -> None:
             if name is None or self.doc is None:
                 return
-            self.model = resolve_model(name)
+            self.workspace.model = resolve_model(name)
             # Another tokenizer or example limit: count again (in the worker).
             self.doc.reset_tokens()
             self._check_and_count(self.doc)
@@ -418,7 +414,7 @@ class DatasetScreen(DatasetView):
     def action_launch(self) -> None:
         if self.doc is None:
             return
-        if self.doc.dirty or self.save_path is None:
+        if self.doc.dirty or self.workspace.save_path is None:
             self.action_save(then="launch")
             return
         self._launch_job()
@@ -474,5 +470,5 @@ class DatasetScreen(DatasetView):
                 yield SystemCommand(
                     f"Filter by problem: {code} ({count})",
                     "Show only examples with this problem",
-                    lambda code=code: self.filter_by_code(code),  # type: ignore[misc]
+                    partial(self.filter_by_code, code),
                 )

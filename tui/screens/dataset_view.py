@@ -7,7 +7,6 @@ DatasetScreen (dataset.py) adds the file actions, the commands and the key bindi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +17,13 @@ from textual.events import DescendantFocus, Resize
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from tui.appref import tunebench_app
 from tui.core.editing import Document, Entry, Pair, encode_example, pair_example
 from tui.core.formats import UnusableInput
-from tui.core.models import BaseModel, find_model, resolve_model
+from tui.core.models import BaseModel
+from tui.core.workspace import ADDED, OPENED, Opened, Workspace
 from tui.errors import UsageError
+from tui.messages import WorkspaceChanged
 from tui.screens.base import MainScreen
 from tui.screens.dataset_modals import ChoiceModal
 from tui.widgets.examples_list import ExamplesList
@@ -32,7 +34,6 @@ from tui.widgets.stats_line import StatsLine, stats_text
 from tui.widgets.virtual_list import VirtualList
 
 if TYPE_CHECKING:
-    from tui.core.filestamp import FileStamp
     from tui.core.recovery import Recovery
 
 NARROW = 120  # below this width the panes become tabs
@@ -42,41 +43,40 @@ PANES = ("list", "edit", "problems")
 _MESSAGE_INDEX = re.compile(r"messages\[(\d+)\]")
 
 
-@dataclass
-class Opened:
-    """What the load worker hands to the UI thread."""
-
-    doc: Document
-    path: Path | None
-    save_path: Path | None
-    sha256: str
-    stamp: FileStamp | None
-    read_only: bool
-    recovery: Recovery | None
-
-
 class DatasetView(MainScreen):
     """Examples list, pair editor, live JSONL preview, problems and stats of one dataset."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.doc: Document | None = None
-        self.path: Path | None = None  # the file opened
-        self.save_path: Path | None = None  # where Ctrl+S writes (None: ask)
-        self.source_sha256 = ""
-        self.stamp: FileStamp | None = None
-        self.read_only = False
         self.current = 0
-        self.model: BaseModel = resolve_model(None)
         self._refresh_timer: Timer | None = None
         self._autosave_timer: Timer | None = None
-        self._pending: list[list[dict[str, Any]]] = []
         self._status = ""
         self._stats = ""
         self._error = ""  # why the file asked for could not be opened
         self._full_refresh = True
         self._to_count: Entry | None = None  # the edited entry, counted after the debounce
         self._pane = "edit"
+        self._shown: Document | None = None  # the document the views were last filled from
+
+    # ------------------------------------------------------------------ the workspace
+
+    @property
+    def workspace(self) -> Workspace:
+        """The app's open dataset: this screen shows and edits it, others read it."""
+        return tunebench_app(self).workspace
+
+    @property
+    def doc(self) -> Document | None:
+        return self.workspace.doc
+
+    @property
+    def path(self) -> Path | None:
+        return self.workspace.path
+
+    @property
+    def model(self) -> BaseModel:
+        return self.workspace.model
 
     # ------------------------------------------------------------------ layout
 
@@ -101,12 +101,9 @@ class DatasetView(MainScreen):
             yield ProblemsPanel(id="problems")
 
     def on_mount(self) -> None:
-        self.app.dataset_screen = self  # type: ignore[attr-defined]
-        settings = self.app.settings  # type: ignore[attr-defined]
-        self.model = find_model(settings.defaults.base_model) or resolve_model(None)
         self._layout(self.size.width)
         self.query_one(PairEditor).load(None, default_system="")
-        self.load(self.app.dataset_path)  # type: ignore[attr-defined]
+        self.load(tunebench_app(self).dataset_path)
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)
@@ -148,7 +145,7 @@ class DatasetView(MainScreen):
     # ------------------------------------------------------------------ loading
 
     def load(self, path: Path | None) -> None:
-        self.doc = None
+        self.workspace.close()
         self._update_stats()
         self._read(path)
 
@@ -161,7 +158,7 @@ class DatasetView(MainScreen):
     )
     def _read(self, path: Path | None) -> None:
         try:
-            opened = self._open(path)
+            opened = self.workspace.read(path)
         except (UnusableInput, OSError, UsageError) as exc:
             error: BaseException = exc
             if isinstance(exc, UnusableInput):
@@ -170,53 +167,18 @@ class DatasetView(MainScreen):
             return
         self.app.call_from_thread(self._opened, opened)
 
-    def _open(self, path: Path | None) -> Opened:
-        """Read and split a file (or make a new dataset); runs in the load worker."""
-        from tui.core.filestamp import is_read_only, stamp_of
-        from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
-        from tui.core.recovery import find_recovery, source_digest
-
-        settings = self.app.settings  # type: ignore[attr-defined]
-        system = settings.dataset.system_prompt
-        if path is None:
-            empty = Document(default_system=system)
-            blank = encode_example(pair_example(Pair(system or None, "", "")))
-            doc = Document([empty.make_entry(blank)], default_system=system)
-            return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
-        data = path.read_bytes()
-        check_usable(data)
-        fmt = detect_format(data, path.name)
-        doc = Document.from_bytes(data, fmt, sep=settings.dataset.separator, system=system)
-        sha = source_digest(data)
-        save_path = path if fmt in JSONL_FORMATS else None
-        return Opened(
-            doc,
-            path,
-            save_path,
-            sha,
-            stamp_of(path, data),
-            is_read_only(path),
-            find_recovery(path, sha),
-        )
-
     def _open_failed(self, error: BaseException) -> None:
         """A file that cannot be opened: one line inline and as a notification."""
-        message = self.app.report_error(error)  # type: ignore[attr-defined]
+        message = tunebench_app(self).report_error(error)
         if self.doc is None:  # nothing open yet: start a new dataset under the error
             self._error = message
-            self.path = None
             self._read(None)
         else:
             self._notice(message)
 
     def _opened(self, opened: Opened) -> None:
-        self.path = opened.path
-        self.save_path = opened.save_path
-        self.source_sha256 = opened.sha256
-        self.stamp = opened.stamp
-        self.read_only = opened.read_only
-        self._set_app_path(opened.path)
-        self._use(opened.doc)
+        self.workspace.use(opened)
+        self._show_document()
         notices = [self._error] if self._error else []
         self._error = ""
         if opened.read_only:
@@ -233,12 +195,13 @@ class DatasetView(MainScreen):
         self._notice(" ".join(notices))
         if opened.recovery is not None:
             self._offer_restore(opened.recovery)
-        for messages in self._pending:
-            self.add_messages(messages)
-        self._pending.clear()
 
-    def _use(self, doc: Document, select: int = 0) -> None:
-        self.doc = doc
+    def _show_document(self, select: int = 0) -> None:
+        """Show the workspace's (new) document from the top: list, problems, editor."""
+        doc = self.doc
+        if doc is None:
+            return
+        self._shown = doc
         self.query_one(ExamplesList).show(doc)
         self.query_one(Input).value = ""
         self.query_one(Input).remove_class("-active")
@@ -253,10 +216,6 @@ class DatasetView(MainScreen):
         notice = self.query_one("#notice", Static)
         notice.update(text)
         notice.set_class(bool(text), "-active")
-
-    def _set_app_path(self, path: Path | None) -> None:
-        self.app.dataset_path = path  # type: ignore[attr-defined]
-        self.app._refresh_subtitle()  # type: ignore[attr-defined]
 
     @work(
         thread=True,
@@ -337,7 +296,7 @@ class DatasetView(MainScreen):
 
         def answered(answer: str | None) -> None:
             if answer == "restore" and self.doc is not None:
-                self._use(restore(self.doc, recovery), self.current)
+                self.workspace.replace_document(restore(self.doc, recovery))
                 self.notify("Unsaved edits restored; Ctrl+S saves them.")
                 self._schedule_autosave()
             elif answer == "discard":
@@ -370,7 +329,7 @@ class DatasetView(MainScreen):
     def _write_recovery(self, doc: Document, entries: list[Entry]) -> None:
         from tui.core.recovery import recovery_path, snapshot, write_recovery
 
-        snap = snapshot(doc, self.path, self.source_sha256, entries)
+        snap = snapshot(doc, self.path, self.workspace.source_sha256, entries)
         write_recovery(snap, recovery_path(self.path))
 
     # ------------------------------------------------------------------ selection
@@ -506,7 +465,7 @@ class DatasetView(MainScreen):
     def _update_stats(self) -> None:
         state = ""
         if self.doc is not None:
-            if self.read_only:
+            if self.workspace.read_only:
                 state = "read-only"
             elif self.doc.dirty:
                 state = "unsaved"
@@ -556,16 +515,12 @@ class DatasetView(MainScreen):
         self._show_pane("edit")
         self.query_one(PairEditor).focus_field("user")
 
-    def add_messages(self, messages: list[dict[str, Any]]) -> None:
-        """Append an example (from the Playground) as a new, undoable row."""
-        if self.doc is None:
-            self._pending.append(messages)
-            return
-        index = len(self.doc)
-        self.doc.insert(index, [encode_example({"messages": messages})])
-        self._after_op(index)
-        where = "" if self.app.screen is self else " of the dataset (1 shows it; unsaved)"
-        self.notify(f"Added as example {index + 1}{where}.")
+    def on_workspace_changed(self, message: WorkspaceChanged) -> None:
+        """Changes made outside this screen: a restore, an example from the Playground."""
+        if message.what == OPENED and self.doc is not self._shown:
+            self._show_document(self.current)
+        elif message.what == ADDED and message.index is not None:
+            self._after_op(message.index)
 
     def action_duplicate(self) -> None:
         entry = self._entry()
@@ -616,6 +571,10 @@ class DatasetView(MainScreen):
         with field.prevent(Input.Changed):
             field.value = f"code:{code}"
         self._apply_filter(field.value)
+
+    @on(ProblemsPanel.FilterByCode)
+    def _filter_by_problem(self, event: ProblemsPanel.FilterByCode) -> None:
+        self.filter_by_code(event.code)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -7,7 +7,6 @@ write), never one redraw per event.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Log, Static, TabbedContent, TabPane
 
+from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
 from tui.screens.base import MainScreen
 from tui.screens.jobs import api_client, status_text, utc
@@ -152,13 +152,13 @@ class JobDetailScreen(MainScreen):
             await self._follow()
         except Exception as exc:
             status = self.query_one("#job-status", Static)
-            self.app.report_error(exc, inline=status)  # type: ignore[attr-defined]
+            tunebench_app(self).report_error(exc, inline=status)
 
     async def _follow(self) -> None:
         from tui.api import jobs as api
 
-        interval = self.app.settings.ui.poll_interval  # type: ignore[attr-defined]
-        client = api_client(self.app, max_retries=0)
+        interval = tunebench_app(self).settings.ui.poll_interval
+        client = api_client(self, max_retries=0)
         first = True
         async with client:
             async for update in api.watch(client, self.job_id, interval=interval):
@@ -241,7 +241,7 @@ class JobDetailScreen(MainScreen):
             self.app.notify(f"{job.id} succeeded: {job.fine_tuned_model}", title="Job finished")
         else:
             self.app.notify(failure_text(job), title="Job ended", severity="error", timeout=15)
-        if self.app.settings.ui.bell_on_job_end:  # type: ignore[attr-defined]
+        if tunebench_app(self).settings.ui.bell_on_job_end:
             self.app.bell()
 
     def _tick(self) -> None:
@@ -249,8 +249,7 @@ class JobDetailScreen(MainScreen):
             self._show_status()
 
     def _now(self) -> float:
-        clock = getattr(self.app, "clock", None)
-        return clock() if clock is not None else time.time()
+        return tunebench_app(self).clock()
 
     def _show_status(self) -> None:
         status = self.query_one("#job-status", Static)
@@ -358,7 +357,7 @@ class JobDetailScreen(MainScreen):
     async def run_control(self, action: str) -> None:
         from tui.api.jobs import control
 
-        async with api_client(self.app) as client:
+        async with api_client(self) as client:
             job = await control(client, self.job_id, action)
         self.app.notify(f"{job.id}: {job.status}")
         self.job = job

@@ -10,8 +10,10 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.widgets import DataTable, Static
 
+from tui.appref import tunebench_app
 from tui.screens.base import MainScreen
 
 if TYPE_CHECKING:
@@ -40,10 +42,11 @@ def utc(timestamp: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return time.strftime(fmt, time.gmtime(timestamp)) if timestamp else "—"
 
 
-def api_client(app: Any, **kwargs: Any) -> AsyncOpenAI:
-    """A client for the app's current profile."""
+def api_client(node: DOMNode, **kwargs: Any) -> AsyncOpenAI:
+    """A client for the current profile of the app `node` runs in."""
     from tui.api.client import open_client
 
+    app = tunebench_app(node)
     return open_client(app.loaded, app.profile_name, **kwargs)
 
 
@@ -133,12 +136,12 @@ class JobsScreen(MainScreen):
         message = self.query_one("#jobs-message", Static)
         message.update("loading jobs…")
         try:
-            client = api_client(self.app)
+            client = api_client(self)
             async with client:
                 after = self.jobs[-1].id if more and self.jobs else None
                 page = await api.list_jobs(client, after=after, limit=PAGE_SIZE)
         except Exception as exc:
-            self.app.report_error(exc, inline=message)  # type: ignore[attr-defined]
+            tunebench_app(self).report_error(exc, inline=message)
             return
         self.jobs = [*self.jobs, *page.jobs] if more else page.jobs
         self.has_more = page.has_more

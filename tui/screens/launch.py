@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from tui.api.options import AUTO, parse_auto, parse_metadata, parse_validation
+from tui.appref import tunebench_app
 from tui.core.models import MODELS
 from tui.errors import UsageError, describe
 
@@ -50,7 +51,7 @@ class LaunchScreen(ModalScreen[str | None]):
         self.check: Any = None  # the last Preflight
 
     def compose(self) -> ComposeResult:
-        app: Any = self.app
+        app = tunebench_app(self)
         settings = app.settings
         profiles = [(name, name) for name in settings.profiles]
         models = [
@@ -197,7 +198,7 @@ class LaunchScreen(ModalScreen[str | None]):
 
     def run_preflight(self) -> None:
         """Read the form here, check in a thread (tokenizing can take a moment)."""
-        app: Any = self.app
+        app = tunebench_app(self)
         try:
             path_text = self._value("f-path")
             if not path_text:
@@ -249,7 +250,7 @@ class LaunchScreen(ModalScreen[str | None]):
         from tui.screens.jobs import api_client
 
         try:
-            async with api_client(self.app) as client:
+            async with api_client(self) as client:
                 page = await client.models.list()
         except Exception as exc:
             self.query_one("#launch-message", Static).update(
@@ -301,7 +302,7 @@ class LaunchScreen(ModalScreen[str | None]):
         from tui.api.client import endpoint_for
         from tui.api.store import Store
 
-        app: Any = self.app
+        app = tunebench_app(self)
         message = self.query_one("#launch-message", Static)
         profile_name = self._value("f-profile")
         check = self.check

@@ -18,7 +18,8 @@ from textual.widgets import ContentSwitcher, Input, Label, Select, Static, TextA
 
 from tui.api import chat, last_choice
 from tui.api.chat import Message
-from tui.messages import AddTrainingExample
+from tui.appref import tunebench_app
+from tui.messages import WorkspaceChanged
 from tui.screens.base import MainScreen
 from tui.widgets.batch_check import BatchCheckScreen
 from tui.widgets.binding_commands import ScreenBindingCommands
@@ -157,10 +158,12 @@ class PlaygroundScreen(MainScreen):
     def on_screen_resume(self) -> None:
         self._fill_system_prompt()
 
+    def on_workspace_changed(self, message: WorkspaceChanged) -> None:
+        self._fill_system_prompt()  # another dataset (or its default prompt) may be open
+
     def _fill_system_prompt(self) -> None:
         """Pre-fill the dataset's system prompt, unless the user has edited the field."""
-        dataset_prompt = getattr(self.app, "dataset_system_prompt", None)
-        prompt = dataset_prompt or self.app.settings.dataset.system_prompt  # type: ignore[attr-defined]
+        prompt = tunebench_app(self).workspace.system_prompt
         area = self.query_one("#system", TextArea)
         if area.text == self._auto_system and prompt != self._auto_system:
             area.load_text(prompt)
@@ -197,7 +200,7 @@ class PlaygroundScreen(MainScreen):
         if self._client is None:
             from tui.api.client import open_client
 
-            app: Any = self.app
+            app = tunebench_app(self)
             self._base_client = open_client(app.loaded, app.profile_name)
             self._client = chat.watch_rate_limits(self._base_client, self._on_rate_limited)
         return self._client
@@ -222,7 +225,7 @@ class PlaygroundScreen(MainScreen):
 
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load_models(self) -> None:
-        app: Any = self.app
+        app = tunebench_app(self)
         self.status("loading models…")
         try:
             models = await chat.list_models(
@@ -257,7 +260,7 @@ class PlaygroundScreen(MainScreen):
     @on(Select.Changed, "#model")
     def _remember(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            last_choice.remember_model(self.app.profile_name, event.value)  # type: ignore[attr-defined]
+            last_choice.remember_model(tunebench_app(self).profile_name, event.value)
 
     @on(Select.Changed)
     def _preview_compare(self) -> None:
@@ -351,7 +354,7 @@ class PlaygroundScreen(MainScreen):
             widget.remove()
             failed = self.history.pop()
             self.query_one("#prompt", Input).value = str(failed["content"])
-            log.add("error", self.app.report_error(exc))  # type: ignore[attr-defined]
+            log.add("error", tunebench_app(self).report_error(exc))
             self.status("the message is back in the input; enter sends it again", "error")
             self.streaming = False
             return
@@ -387,7 +390,7 @@ class PlaygroundScreen(MainScreen):
             self.streaming = False
             raise
         except Exception as exc:  # building the client (no key) fails before any model runs
-            self.status(self.app.report_error(exc), "error")  # type: ignore[attr-defined]
+            self.status(tunebench_app(self).report_error(exc), "error")
             self.streaming = False
             return
         view.finish(replies)
@@ -432,8 +435,11 @@ class PlaygroundScreen(MainScreen):
         def saved(messages: list[Message] | None) -> None:
             if messages is None:
                 return
-            self.app.post_message(AddTrainingExample(messages))
-            self.notify("sent it to the open dataset as a training example")
+            index = tunebench_app(self).workspace.add_example(list(messages))
+            if index is None:  # the dataset is still being read: added once it is open
+                self.notify("Added to the dataset being opened (1 shows it; unsaved).")
+            else:
+                self.notify(f"Added as example {index + 1} of the dataset (1 shows it; unsaved).")
 
         self.app.push_screen(SaveExampleScreen(example), saved)
 
@@ -460,8 +466,8 @@ class PlaygroundScreen(MainScreen):
         if model is None:
             self.status("pick a model first (F2)", "warning")
             return
-        app: Any = self.app
-        system = app.settings.dataset.system_prompt or None
+        app = tunebench_app(self)
+        system = app.workspace.system_prompt or None
         self.app.push_screen(
             BatchCheckScreen(self.client, model, path=app.dataset_path, system=system)
         )

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tui.api import batch
+from tui.appref import tunebench_app
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -144,7 +145,7 @@ class BatchCheckScreen(ModalScreen[None]):
             examples = batch.load_examples(path, limit, system=self._system)
             client = self._client()
         except Exception as exc:
-            self.app.report_error(exc, inline=summary)  # type: ignore[attr-defined]
+            tunebench_app(self).report_error(exc, inline=summary)
             return
         self.source = path
         for index, example in enumerate(examples):
@@ -211,6 +212,6 @@ class BatchCheckScreen(ModalScreen[None]):
         try:
             batch.export_results(self.results, self.model, target)
         except OSError as exc:
-            self.app.report_error(exc)  # type: ignore[attr-defined]
+            tunebench_app(self).report_error(exc)
             return
         self.notify(f"exported {len(self.results)} results to {target}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 
 from tui.core.editing import Document, Finding
 from tui.core.problems import ERROR
@@ -18,10 +19,16 @@ class ProblemsPanel(VirtualList):
         Binding("f", "filter_code", "Filter by this code", show=False),
     ]
 
+    class FilterByCode(Message):
+        """Show only the examples with this problem code (`f` on a problem)."""
+
+        def __init__(self, code: str) -> None:
+            super().__init__()
+            self.code = code
+
     def action_filter_code(self) -> None:
         if self._rows:
-            code = self._rows[self.cursor][1][0]
-            self.screen.filter_by_code(code)  # type: ignore[attr-defined]
+            self.post_message(self.FilterByCode(self._rows[self.cursor][1][0]))
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)

@@ -1,0 +1,184 @@
+"""The open dataset, owned by the app and shared by every screen.
+
+One Workspace holds the document being edited (its entries, undo/redo, problems and running
+totals), where it came from (path, format, the bytes' hash and stamp), where Ctrl+S writes,
+and the base model its tokens and cost are counted for. Screens never reach into each other
+for the dataset: they read this object and hear about its changes through `listen` (the app
+turns each change into a Textual message, see tui/messages.py).
+
+No Textual here: reading a file (`read`) is pure and runs in a worker; every mutation happens
+on the UI thread, which is the only thread that calls the listeners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.core.editing import Document, Pair, encode_example, pair_example
+from tui.core.filestamp import FileStamp
+from tui.core.models import BaseModel
+from tui.core.recovery import Recovery
+
+# What changed, as the listeners hear it.
+OPENED = "opened"  # a new document replaced the old one (a file, a restore, a new dataset)
+EDITED = "edited"  # entries changed; `index` is the entry to show
+ADDED = "added"  # an example was appended from outside the Dataset screen (the Playground)
+SAVED = "saved"  # the file on disk now holds the document; path may have changed
+
+Listener = Callable[[str, int | None], None]
+
+
+@dataclass
+class Opened:
+    """A file read and split in a worker, ready for `Workspace.use` on the UI thread."""
+
+    doc: Document
+    path: Path | None
+    save_path: Path | None
+    sha256: str
+    stamp: FileStamp | None
+    read_only: bool
+    recovery: Recovery | None
+
+
+class Workspace:
+    """The open dataset and everything screens need to know about it."""
+
+    def __init__(self, *, system_prompt: str, separator: str, model: BaseModel) -> None:
+        self.configured_system = system_prompt  # from the config: for new datasets
+        self.separator = separator
+        self.model = model  # tokens, epochs and cost are counted for this model
+        self.doc: Document | None = None
+        self.path: Path | None = None  # the file opened
+        self.save_path: Path | None = None  # where Ctrl+S writes (None: ask)
+        self.source_sha256 = ""
+        self.stamp: FileStamp | None = None
+        self.read_only = False
+        self._pending: list[list[dict[str, Any]]] = []  # added before the first document
+        self._listeners: list[Listener] = []
+
+    # ------------------------------------------------------------------ observing
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def changed(self, what: str, index: int | None = None) -> None:
+        """Tell every listener (UI thread only)."""
+        for listener in list(self._listeners):
+            listener(what, index)
+
+    # ------------------------------------------------------------------ what screens read
+
+    @property
+    def format(self) -> str:
+        """The format of the file as read: chat, dpo, pairs, csv or tsv."""
+        return self.doc.source_format if self.doc is not None else "chat"
+
+    @property
+    def dirty(self) -> bool:
+        return self.doc is not None and self.doc.dirty
+
+    @property
+    def system_prompt(self) -> str:
+        """The open dataset's default system prompt, else the configured one."""
+        if self.doc is not None and self.doc.default_system:
+            return self.doc.default_system
+        return self.configured_system
+
+    @property
+    def saved_path(self) -> Path | None:
+        """The dataset file as saved (no unsaved edits, a format jobs upload), else None."""
+        if self.doc is None or self.doc.dirty:
+            return None
+        return self.save_path
+
+    # ------------------------------------------------------------------ opening
+
+    def read(self, path: Path | None) -> Opened:
+        """Read and split a file, or make a new dataset. Pure: runs in a worker.
+
+        Raises formats.UnusableInput or OSError for a file that cannot be opened.
+        """
+        from tui.core.filestamp import is_read_only, stamp_of
+        from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
+        from tui.core.recovery import find_recovery, source_digest
+
+        system = self.configured_system
+        if path is None:
+            empty = Document(default_system=system)
+            blank = encode_example(pair_example(Pair(system or None, "", "")))
+            doc = Document([empty.make_entry(blank)], default_system=system)
+            return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
+        data = path.read_bytes()
+        check_usable(data)
+        fmt = detect_format(data, path.name)
+        doc = Document.from_bytes(data, fmt, sep=self.separator, system=system)
+        sha = source_digest(data)
+        save_path = path if fmt in JSONL_FORMATS else None
+        return Opened(
+            doc,
+            path,
+            save_path,
+            sha,
+            stamp_of(path, data),
+            is_read_only(path),
+            find_recovery(path, sha),
+        )
+
+    def use(self, opened: Opened) -> None:
+        """Make a read file the open dataset; examples added meanwhile are appended."""
+        self.path = opened.path
+        self.save_path = opened.save_path
+        self.source_sha256 = opened.sha256
+        self.stamp = opened.stamp
+        self.read_only = opened.read_only
+        self.replace_document(opened.doc)
+
+    def replace_document(self, doc: Document) -> None:
+        """Another document for the same file (a restored recovery, a reload)."""
+        self.doc = doc
+        self.changed(OPENED)
+        pending, self._pending = self._pending, []
+        for messages in pending:
+            self.add_example(messages)
+
+    def close(self) -> None:
+        """No document (while another file is read)."""
+        self.doc = None
+
+    # ------------------------------------------------------------------ editing from outside
+
+    def add_example(self, messages: list[dict[str, Any]]) -> int | None:
+        """Append an example as a new, undoable row; returns its index (None: kept until a
+        document is open)."""
+        doc = self.doc
+        if doc is None:
+            self._pending.append(messages)
+            return None
+        index = len(doc)
+        doc.insert(index, [encode_example({"messages": messages})])
+        self.changed(ADDED, index)
+        return index
+
+    # ------------------------------------------------------------------ saving
+
+    def save_bytes(self) -> bytes:
+        """What Ctrl+S writes (UI thread: a consistent copy of the entries)."""
+        doc = self.doc
+        if doc is None:
+            return b""
+        return doc.to_bytes()
+
+    def saved(self, doc: Document, point: object, path: Path, stamp: FileStamp) -> None:
+        """The save of `doc` at `point` reached `path` (UI thread)."""
+        doc.mark_saved(point)
+        self.path = self.save_path = path
+        self.stamp = stamp
+        self.read_only = False
+        self.source_sha256 = stamp.sha256
+        for i, entry in enumerate(doc.entries):
+            entry.origin = i
+        self.changed(SAVED)
