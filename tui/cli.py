@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "deploy": "tui.commands.deploy",
     "deployments": "tui.commands.deployments",
     "emulator": "tui.commands.emulator",
+    "serve": "tui.commands.serve",
 }
 
 

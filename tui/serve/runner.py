@@ -1,0 +1,437 @@
+"""A job's life in `serve`: validate its files (with the model's own tokenizer), queue, train
+in an `accelerate launch` subprocess, turn the trainer's reports into events, checkpoints,
+the result file and the tuned model.
+
+One job trains at a time (the others wait in `queued`). Cancel stops the trainer's process
+group (SIGTERM, then SIGKILL after a grace period); pause asks the trainer, through its
+control file, to save a checkpoint and stop; resume starts a new trainer from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.emulator.runner import CSV_HEADER, _csv_row, default_epochs
+from tui.emulator.validation import check_file
+from tui.serve.bases import BaseModel, context_length
+from tui.serve.data import count_tokens
+from tui.serve.store import ORG_SLUG, Store, new_id, now
+from tui.serve.train import MARK
+
+STOP_GRACE_SECONDS = 5.0
+LORA_BASE_RATE = 1e-4  # times learning_rate_multiplier; LoRA wants ~1e-4..1e-3
+AUTO_MULTIPLIER = 2.0
+MAX_LENGTH = 4096
+STDERR_TAIL = 20
+ACTIVE = ("validating_files", "queued", "running", "pausing")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    device: str = "auto"
+    accelerate_config: str | None = None
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+
+
+def resolve_hyperparameters(hyper: dict[str, Any], n_examples: int) -> dict[str, Any]:
+    """`auto` → the values OpenAI documents choosing (epochs by dataset size)."""
+    out = dict(hyper)
+    if out.get("n_epochs", "auto") == "auto":
+        out["n_epochs"] = default_epochs(n_examples)
+    if out.get("batch_size", "auto") == "auto":
+        out["batch_size"] = max(1, min(256, round(n_examples * 0.002)))
+    if out.get("learning_rate_multiplier", "auto") == "auto":
+        out["learning_rate_multiplier"] = AUTO_MULTIPLIER
+    if out.get("beta") == "auto":
+        out["beta"] = 0.1
+    return out
+
+
+def _step_message(metrics: dict[str, Any], total: int) -> str:
+    parts = [f"training loss={metrics['train_loss']:.2f}"] if "train_loss" in metrics else []
+    if "valid_loss" in metrics:
+        parts.append(f"validation loss={metrics['valid_loss']:.2f}")
+    if "full_valid_loss" in metrics:
+        parts.append(f"full validation loss={metrics['full_valid_loss']:.2f}")
+    return f"Step {metrics['step']}/{total}: " + ", ".join(parts)
+
+
+class Run:
+    """One trainer process of a job (a resumed job gets a new one)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.total_steps = 0
+        self.last: dict[str, Any] | None = None  # the last report: done / paused / error
+
+    async def stop(self) -> None:
+        """SIGTERM to the process group, SIGKILL if it is still there after the grace period."""
+        if self.process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            await self.process.wait()
+
+
+class JobRunner:
+    def __init__(self, store: Store, bases: dict[str, BaseModel], settings: TrainSettings) -> None:
+        self.store = store
+        self.bases = bases
+        self.settings = settings
+        self.gpu = asyncio.Semaphore(1)
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.runs: dict[str, Run] = {}
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def update(self, job_id: str, **changes: Any) -> dict[str, Any]:
+        data = self.store.job(job_id)
+        assert data is not None
+        data.update(changes)
+        self.store.save_job(data)
+        return data
+
+    def status(self, job_id: str) -> str:
+        data = self.store.job(job_id)
+        return "" if data is None else str(data["status"])
+
+    def fail(self, job_id: str, message: str, code: str = "server_error") -> None:
+        self.update(
+            job_id,
+            status="failed",
+            finished_at=now(),
+            estimated_finish=None,
+            error={"code": code, "message": message, "param": None},
+        )
+        self.store.add_event(job_id, message, level="error")
+
+    def recover(self) -> None:
+        """After a restart: jobs that were active when the server stopped are failed."""
+        for data in self.store.jobs():
+            if data["status"] in ACTIVE:
+                self.fail(
+                    data["id"],
+                    f"The server stopped while this job was {data['status'].replace('_', ' ')}; "
+                    "it was restarted and the job cannot continue. Create the job again.",
+                )
+
+    def start(self, job_id: str, *, resume: bool = False) -> None:
+        self.tasks[job_id] = asyncio.create_task(self._life(job_id, resume), name=job_id)
+
+    async def shutdown(self) -> None:
+        """Stop every trainer and task; their jobs stay as they were (a restart fails them)."""
+        await asyncio.gather(*(run.stop() for run in self.runs.values()))
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    # -- control -------------------------------------------------------------------------------
+
+    async def cancel(self, job_id: str) -> None:
+        run = self.runs.get(job_id)
+        task = self.tasks.get(job_id)
+        if run is not None:
+            await run.stop()
+        elif task is not None:
+            task.cancel()
+
+    def pause(self, job_id: str) -> None:
+        (self.store.job_dir(job_id) / "control").write_text("pause")
+
+    # -- the life of a job ---------------------------------------------------------------------
+
+    async def _life(self, job_id: str, resume: bool) -> None:
+        try:
+            if not resume:
+                settings = await self._validate(job_id)
+                if settings is None:
+                    return
+            await self._queue_and_train(job_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug of ours must not leave the job hanging
+            self.fail(job_id, f"The job failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.tasks.pop(job_id, None)
+            self.runs.pop(job_id, None)
+
+    async def _validate(self, job_id: str) -> dict[str, Any] | None:
+        data = self.store.job(job_id)
+        assert data is not None
+        files = f"training file: {data['training_file']}"
+        if data["validation_file"]:
+            files += f" and validation file: {data['validation_file']}"
+        self.store.add_event(job_id, f"Validating {files}")
+        method = data["method"]["type"]
+        base = self.bases[data["model"]]
+        counts: list[int] = []
+        for param in ("training_file", "validation_file"):
+            file_id = data[param]
+            if file_id is None:
+                continue
+            path = self.store.file_path(file_id)
+            if self.store.file(file_id) is None or not path.exists():
+                self.fail(job_id, f"File {file_id} was deleted.", f"invalid_{param}")
+                return None
+            content = path.read_bytes()
+            check = await asyncio.to_thread(
+                check_file, content, "gpt-4o-mini-2024-07-18", param=param, method=method
+            )
+            if check.error is not None:
+                self.fail(job_id, check.error.message, check.error.code)
+                return None
+            if param == "training_file":
+                counts = await asyncio.to_thread(self._count, base, content, method == "dpo")
+        limit = await asyncio.to_thread(context_length, base.source)
+        max_length = min(limit or MAX_LENGTH, MAX_LENGTH)
+        hyper = resolve_hyperparameters(
+            data["method"][method]["hyperparameters"], len(counts)
+        )
+        data["method"][method]["hyperparameters"] = hyper
+        data["hyperparameters"] = {k: v for k, v in hyper.items() if k != "beta"}
+        self.store.save_job(data)
+        self._preflight_event(job_id, base, counts, max_length, hyper["n_epochs"])
+        private = {"max_length": max_length, "tokens_per_epoch": sum(counts)}
+        self.store.set_job_private(job_id, private)
+        self.update(job_id, status="queued")
+        self.store.add_event(job_id, "Files validated, moving job to queued state")
+        return private
+
+    def _count(self, base: BaseModel, content: bytes, dpo: bool) -> list[int]:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(base.source)
+        return count_tokens(tokenizer, content, dpo=dpo)
+
+    def _preflight_event(
+        self, job_id: str, base: BaseModel, counts: list[int], max_length: int, epochs: int
+    ) -> None:
+        long = [i + 1 for i, n in enumerate(counts) if n > max_length]
+        if long:
+            shown = ", ".join(str(n) for n in long[:20])
+            self.store.add_event(
+                job_id,
+                f"{len(long)} example(s) exceed the context length of {base.id} "
+                f"({max_length} tokens) and will be truncated: lines {shown}",
+                level="warn",
+            )
+        tokens = sum(counts)
+        speed = self.store.speed(base.id)
+        if speed:
+            seconds = math.ceil(tokens * epochs / speed)
+            estimate = f"about {max(1, round(seconds / 60))} min at the {speed:.0f} tokens/s measured here"
+        else:
+            estimate = "no time estimate yet (the first job on this model measures the speed)"
+        self.store.add_event(
+            job_id,
+            f"Pre-flight with the {base.id} tokenizer: {len(counts)} examples, {tokens} tokens "
+            f"per epoch, {epochs} epoch(s), longest {max(counts, default=0)} of "
+            f"{max_length} tokens; {estimate}",
+        )
+
+    async def _queue_and_train(self, job_id: str) -> None:
+        async with self.gpu:
+            if self.status(job_id) not in ("queued", "running"):
+                return  # cancelled while queued
+            await self._train(job_id)
+
+    def _spec(self, job_id: str) -> dict[str, Any]:
+        data = self.store.job(job_id)
+        assert data is not None
+        private = self.store.job_private(job_id)
+        method = data["method"]["type"]
+        hyper = data["method"][method]["hyperparameters"]
+        folder = self.store.job_dir(job_id)
+
+        def path(file_id: str | None) -> str | None:
+            return None if file_id is None else str(self.store.file_path(file_id))
+
+        return {
+            "base_path": self.bases[data["model"]].source,
+            "output_dir": str(folder / "out"),
+            "control_file": str(folder / "control"),
+            "method": method,
+            "hyperparameters": hyper,
+            "learning_rate": LORA_BASE_RATE * float(hyper["learning_rate_multiplier"]),
+            "seed": data["seed"],
+            "training_file": path(data["training_file"]),
+            "validation_file": path(data["validation_file"]),
+            "device": self.settings.device,
+            "max_length": private["max_length"],
+            "resume_from_checkpoint": private.get("resume_from_checkpoint"),
+            "lora": {
+                "r": self.settings.lora_r,
+                "alpha": self.settings.lora_alpha,
+                "dropout": self.settings.lora_dropout,
+            },
+        }
+
+    def _command(self, spec_path: Path) -> list[str]:
+        launch = [sys.executable, "-m", "accelerate.commands.launch"]
+        if self.settings.accelerate_config:
+            launch += ["--config_file", self.settings.accelerate_config]
+        else:
+            launch += ["--num_processes", "1", "--num_machines", "1"]
+            launch += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+            if self.settings.device == "cpu":
+                launch.append("--cpu")
+        return [*launch, "-m", "tui.serve.train", str(spec_path)]
+
+    async def _train(self, job_id: str) -> None:
+        folder = self.store.job_dir(job_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "control").unlink(missing_ok=True)
+        spec = self._spec(job_id)
+        spec_path = folder / "spec.json"
+        spec_path.write_text(json.dumps(spec, indent=1))
+        resumed = spec["resume_from_checkpoint"] is not None
+        self.update(job_id, status="running")
+        self.store.add_event(
+            job_id, "Fine-tuning job resumed" if resumed else "Fine-tuning job started"
+        )
+        log_path = folder / "trainer.log"
+        with log_path.open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                *self._command(spec_path),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+                stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        run = Run(process)
+        self.runs[job_id] = run
+        model_id = self._model_id(job_id)
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            text = line.decode("utf-8", "replace")
+            if text.startswith(MARK):
+                self._report(job_id, run, model_id, json.loads(text[len(MARK) :]))
+        await process.wait()
+        self._finish(job_id, run, model_id, log_path)
+
+    def _model_id(self, job_id: str) -> str:
+        private = self.store.job_private(job_id)
+        if "model_id" not in private:
+            data = self.store.job(job_id)
+            assert data is not None
+            suffix = data["user_provided_suffix"] or ""
+            private["model_id"] = f"ft:{data['model']}:{ORG_SLUG}:{suffix}:{new_id('', 8)}"
+            self.store.set_job_private(job_id, private)
+        return str(private["model_id"])
+
+    def _report(self, job_id: str, run: Run, model_id: str, report: dict[str, Any]) -> None:
+        kind = report.pop("type")
+        if kind == "started":
+            run.total_steps = int(report["total_steps"])
+        elif kind == "metrics":
+            metrics = {**report, "total_steps": run.total_steps}
+            self.store.add_event(
+                job_id, _step_message(report, run.total_steps), kind="metrics", data=metrics
+            )
+            with (self.store.job_dir(job_id) / "metrics.csv").open("a") as rows:
+                rows.write(_csv_row(report) + "\n")
+        elif kind == "checkpoint":
+            self._checkpoint(job_id, model_id, report)
+        elif kind == "warning":
+            self.store.add_event(job_id, report["message"], level="warn")
+        else:
+            run.last = {"type": kind, **report}
+
+    def _checkpoint(self, job_id: str, model_id: str, report: dict[str, Any]) -> None:
+        data = self.store.job(job_id)
+        assert data is not None
+        step = int(report["step"])
+        name = f"{model_id}:ckpt-step-{step}"
+        self.store.add_checkpoint(
+            job_id,
+            {
+                "object": "fine_tuning.job.checkpoint",
+                "id": new_id("ftckpt_"),
+                "created_at": now(),
+                "fine_tuned_model_checkpoint": name,
+                "fine_tuning_job_id": job_id,
+                "metrics": report["metrics"],
+                "step_number": step,
+            },
+        )
+        self.store.add_model(name, job_id, data["model"], Path(report["path"]))
+        self.store.add_event(job_id, f"Checkpoint created at step {step}")
+
+    def _finish(self, job_id: str, run: Run, model_id: str, log_path: Path) -> None:
+        status = self.status(job_id)
+        last = run.last or {}
+        if status == "cancelled":
+            return
+        if last.get("type") == "paused":
+            private = self.store.job_private(job_id)
+            private["resume_from_checkpoint"] = last["checkpoint"]
+            self.store.set_job_private(job_id, private)
+            self.update(job_id, status="paused", estimated_finish=None)
+            self.store.add_event(job_id, f"Fine-tuning job paused at step {last['step']}")
+            return
+        if last.get("type") == "done":
+            self._succeed(job_id, model_id, last)
+            return
+        if last.get("type") == "error":
+            message = str(last["message"])
+        else:
+            code = run.process.returncode
+            why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+            if code == -signal.SIGKILL:
+                why += " (out of memory?)"
+            message = f"The trainer stopped ({why}): {_tail(log_path)}"
+        self.fail(job_id, f"The job failed during training: {message}")
+
+    def _succeed(self, job_id: str, model_id: str, last: dict[str, Any]) -> None:
+        data = self.store.job(job_id)
+        assert data is not None
+        folder = self.store.job_dir(job_id)
+        metrics = folder / "metrics.csv"
+        rows = metrics.read_text() if metrics.exists() else ""
+        results = self.store.add_file(
+            "step_metrics.csv", "fine-tune-results", (CSV_HEADER + rows).encode()
+        )
+        self.store.add_model(model_id, job_id, data["model"], Path(last["path"]))
+        self.store.add_event(job_id, f"New fine-tuned model created: {model_id}")
+        private = self.store.job_private(job_id)
+        hyper = data["hyperparameters"]
+        trained = int(private.get("tokens_per_epoch", 0)) * int(hyper["n_epochs"])
+        runtime = last.get("train_runtime")
+        if runtime and trained and not private.get("resume_from_checkpoint"):
+            self.store.set_speed(data["model"], trained / float(runtime))
+        self.update(
+            job_id,
+            status="succeeded",
+            fine_tuned_model=model_id,
+            finished_at=now(),
+            estimated_finish=None,
+            result_files=[results["id"]],
+            trained_tokens=trained,
+        )
+        self.store.add_event(job_id, "The job has successfully completed")
+
+
+def _tail(log_path: Path) -> str:
+    """The last meaningful line of the trainer's stderr (usually the exception)."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()[-STDERR_TAIL:]
+    except OSError:
+        return "no trainer log"
+    lines = [line.strip() for line in lines if line.strip()]
+    return lines[-1] if lines else "no output"

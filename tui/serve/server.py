@@ -1,0 +1,128 @@
+"""Run `serve`: in-process on an event loop (`Serve`) or in its own thread (`ServeThread`,
+for sync tests and the benchmark). Loopback only unless `allow_remote` and an API key."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tui.emulator.server import LOOPBACK, RemoteBindRefused, is_loopback
+from tui.serve.app import ServeApp
+from tui.serve.bases import base_models
+from tui.serve.generate import Engine
+from tui.serve.runner import JobRunner, TrainSettings
+from tui.serve.store import Store
+
+SHUTDOWN_SECONDS = 1.0
+
+
+class Serve:
+    """The trainer server on `host:port` (port 0: a free one), state under `data_dir`."""
+
+    def __init__(
+        self,
+        *,
+        models: Iterable[str],
+        data_dir: Path,
+        host: str = LOOPBACK,
+        port: int = 0,
+        device: str = "auto",
+        accelerate_config: str | None = None,
+        api_key: str | None = None,
+        allow_remote: bool = False,
+    ) -> None:
+        if not is_loopback(host) and not (allow_remote and api_key):
+            raise RemoteBindRefused(
+                f"refusing to serve on {host}: a non-loopback address needs --allow-remote and "
+                "an API key from --api-key-env (or use an SSH tunnel to 127.0.0.1)"
+            )
+        self.host, self.port = host, port
+        self.bases = base_models(models)
+        if not self.bases:
+            raise ValueError("give at least one --model")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(data_dir)
+        self.runner = JobRunner(self.store, self.bases, TrainSettings(device, accelerate_config))
+        self.engine = Engine(device)
+        self._app = ServeApp(self.store, self.bases, self.runner, self.engine, api_key)
+        self._web: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    async def start(self) -> str:
+        self.runner.recover()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        runner = web.AppRunner(self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        self._web = runner
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._web is None:
+            return
+        await self.runner.shutdown()
+        await self._web.cleanup()
+        self._web = None
+        self.store.close()
+
+    async def __aenter__(self) -> Serve:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class ServeThread:
+    """A `Serve` on its own event loop in a daemon thread (same keyword arguments)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.serve = Serve(**kwargs)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tunebench-serve", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return self.serve.base_url
+
+    def call(self, coroutine: Any, timeout: float = 60.0) -> Any:
+        """Run a coroutine on the server's loop (e.g. to read its store) and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def __enter__(self) -> ServeThread:
+        self._thread.start()
+        self.call(self.serve.start())
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.call(self.serve.stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
