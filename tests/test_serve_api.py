@@ -92,7 +92,10 @@ def test_chat_is_repeatable_with_a_seed_and_honours_max_tokens_and_n(
 
 def test_streaming_gives_the_same_text_as_a_plain_reply(client: openai.OpenAI) -> None:
     plain = client.chat.completions.create(
-        model="tiny-llama", messages=MESSAGES, max_tokens=12, temperature=0  # type: ignore[arg-type]
+        model="tiny-llama",
+        messages=MESSAGES,
+        max_tokens=12,
+        temperature=0,  # type: ignore[arg-type]
     )
     stream = client.chat.completions.create(
         model="tiny-llama",
@@ -116,13 +119,20 @@ def test_streaming_gives_the_same_text_as_a_plain_reply(client: openai.OpenAI) -
 
 def test_a_stop_string_ends_the_reply_before_it(client: openai.OpenAI) -> None:
     plain = client.chat.completions.create(
-        model="tiny-llama", messages=MESSAGES, max_tokens=12, temperature=0  # type: ignore[arg-type]
+        model="tiny-llama",
+        messages=MESSAGES,
+        max_tokens=12,
+        temperature=0,  # type: ignore[arg-type]
     )
     text = plain.choices[0].message.content or ""
     stop = text[3:5]
     assert len(stop) == 2
     stopped = client.chat.completions.create(
-        model="tiny-llama", messages=MESSAGES, max_tokens=12, temperature=0, stop=[stop]  # type: ignore[arg-type]
+        model="tiny-llama",
+        messages=MESSAGES,
+        max_tokens=12,
+        temperature=0,
+        stop=[stop],  # type: ignore[arg-type]
     )
     assert stopped.choices[0].message.content == text[: text.index(stop)]
     assert stopped.choices[0].finish_reason == "stop"

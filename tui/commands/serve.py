@@ -37,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: free)"
     )
     parser.add_argument(
-        "--data-dir", type=Path, metavar="DIR", help="files, jobs and models (default: user data dir)"
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="files, jobs and models (default: user data dir)",
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument(
@@ -114,15 +117,20 @@ async def _serve(serve: Serve) -> None:
     try:
         url = await serve.start()
     except OSError as exc:
-        raise UsageError(f"cannot listen on {serve.host}:{serve.port}: {exc.strerror or exc}") from None
+        raise UsageError(
+            f"cannot listen on {serve.host}:{serve.port}: {exc.strerror or exc}"
+        ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(url, flush=True)
     models = ", ".join(serve.bases)
-    print(f"serve running ({models}); data in {serve.store.data_dir}; Ctrl+C to stop",
-          file=sys.stderr, flush=True)
+    print(
+        f"serve running ({models}); data in {serve.store.data_dir}; Ctrl+C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:

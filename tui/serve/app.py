@@ -39,7 +39,11 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 class ServeApp:
     def __init__(
-        self, store: Store, bases: dict[str, BaseModel], runner: JobRunner, engine: Engine,
+        self,
+        store: Store,
+        bases: dict[str, BaseModel],
+        runner: JobRunner,
+        engine: Engine,
         api_key: str | None,
     ) -> None:
         self.store = store
@@ -77,7 +81,9 @@ class ServeApp:
         except ApiError as error:
             response = _json(error.body(), status=error.status)
         except web.HTTPNotFound:
-            response = _json(ApiError(404, f"Invalid URL ({request.method} {request.path})").body(), 404)
+            response = _json(
+                ApiError(404, f"Invalid URL ({request.method} {request.path})").body(), 404
+            )
         except web.HTTPMethodNotAllowed:
             body = ApiError(405, f"Invalid method for URL ({request.method} {request.path})").body()
             response = _json(body, 405)
@@ -85,10 +91,10 @@ class ServeApp:
             response = _json(ApiError(413, "File is too large (limit 512 MB).").body(), 413)
         except Exception:  # a bug becomes the API's 500 body, and is logged
             log.exception("serve: unhandled error on %s %s", request.method, request.path)
-            error = ApiError(
+            bug = ApiError(
                 500, "The server had an error while processing your request.", type="server_error"
             )
-            response = _json(error.body(), 500)
+            response = _json(bug.body(), 500)
         if not response.prepared:
             response.headers["x-request-id"] = "req_" + uuid.uuid4().hex
         return response
@@ -118,7 +124,9 @@ class ServeApp:
             raise missing("file")
         name = upload.filename or "upload.jsonl"
         if not name.endswith(".jsonl"):
-            raise invalid("file", f"expected a .jsonl file, but got {name!r}.", "invalid_file_format")
+            raise invalid(
+                "file", f"expected a .jsonl file, but got {name!r}.", "invalid_file_format"
+            )
         content = upload.file.read()
         return _json(self.store.add_file(name, purpose, content))
 
@@ -337,7 +345,9 @@ class ServeApp:
         if body.get("stream"):
             options = body.get("stream_options") or {}
             usage = bool(isinstance(options, dict) and options.get("include_usage"))
-            return await self._stream(request, completion_id, model, loaded, messages, sampling, n, usage)
+            return await self._stream(
+                request, completion_id, model, loaded, messages, sampling, n, usage
+            )
         choices = await asyncio.to_thread(self._complete, loaded, messages, sampling, n)
         prompt = self.engine.prompt_tokens(loaded[1], messages)
         completion = sum(c.completion_tokens for c in choices)
@@ -350,8 +360,12 @@ class ServeApp:
                 "choices": [
                     {
                         "index": i,
-                        "message": {"role": "assistant", "content": c.text, "refusal": None,
-                                    "annotations": []},
+                        "message": {
+                            "role": "assistant",
+                            "content": c.text,
+                            "refusal": None,
+                            "annotations": [],
+                        },
                         "logprobs": None,
                         "finish_reason": c.finish_reason,
                     }
@@ -370,9 +384,7 @@ class ServeApp:
         self, loaded: tuple[Any, Any], messages: list[dict[str, str]], sampling: Sampling, n: int
     ) -> list[Choice]:
         with self.engine.lock:
-            return [
-                self.engine.complete(*loaded, messages, _nth(sampling, i)) for i in range(n)
-            ]
+            return [self.engine.complete(*loaded, messages, _nth(sampling, i)) for i in range(n)]
 
     async def _stream(
         self,
@@ -386,7 +398,10 @@ class ServeApp:
         include_usage: bool,
     ) -> web.StreamResponse:
         response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
         )
         response.headers["x-request-id"] = "req_" + uuid.uuid4().hex
         await response.prepare(request)
@@ -395,9 +410,14 @@ class ServeApp:
 
         def chunk(index: int, delta: dict[str, Any] | None, reason: str | None = None) -> bytes:
             body = sse.chunk(
-                completion_id, created, model, delta, finish_reason=reason,
-                usage=None if delta is not None else _usage(
-                    self.engine.prompt_tokens(loaded[1], messages), completion),
+                completion_id,
+                created,
+                model,
+                delta,
+                finish_reason=reason,
+                usage=None
+                if delta is not None
+                else _usage(self.engine.prompt_tokens(loaded[1], messages), completion),
                 include_usage=include_usage,
             )
             for choice in body["choices"]:
@@ -424,7 +444,9 @@ class ServeApp:
         worker = loop.run_in_executor(None, produce)
         try:
             for i in range(n):
-                await response.write(chunk(i, {"role": "assistant", "content": "", "refusal": None}))
+                await response.write(
+                    chunk(i, {"role": "assistant", "content": "", "refusal": None})
+                )
                 while True:
                     index, item = await queue.get()
                     if item is None or isinstance(item, BaseException):

@@ -81,7 +81,9 @@ def _assistant_spans(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[li
                 messages[:i], tokenize=True, return_dict=True, add_generation_prompt=True
             )
         )
-        upto = _ids(tokenizer.apply_chat_template(messages[: i + 1], tokenize=True, return_dict=True))
+        upto = _ids(
+            tokenizer.apply_chat_template(messages[: i + 1], tokenize=True, return_dict=True)
+        )
         spans.append((len(before), len(upto)))
     return ids, spans
 

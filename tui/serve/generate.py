@@ -84,7 +84,7 @@ class Engine:
 
         device = self._device()
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(
+        model: Any = AutoModelForCausalLM.from_pretrained(
             source, dtype="auto" if device != "cpu" else None
         )
         if adapter is not None:
@@ -166,10 +166,7 @@ class Engine:
             text.append(tail)
             yield tail
         generated = int(result["output"].shape[1]) - prompt_len
-        hit_eos = bool(
-            generated
-            and int(result["output"][0, -1]) in _eos_ids(model, tokenizer)
-        )
+        hit_eos = bool(generated and int(result["output"][0, -1]) in _eos_ids(model, tokenizer))
         if scanner.stopped or hit_eos or generated < kwargs["max_new_tokens"]:
             reason = "stop"
         else:

@@ -32,6 +32,8 @@ LORA_BASE_RATE = 1e-4  # times learning_rate_multiplier; LoRA wants ~1e-4..1e-3
 AUTO_MULTIPLIER = 2.0
 MAX_LENGTH = 4096
 STDERR_TAIL = 20
+# Progress bars off in the trainer: its stderr is the log a failure's cause is read from.
+QUIET = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
 ACTIVE = ("validating_files", "queued", "running", "pausing")
 
 
@@ -97,6 +99,7 @@ class JobRunner:
         self.gpu = asyncio.Semaphore(1)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.runs: dict[str, Run] = {}
+        self.closing = False  # set by shutdown: a trainer stopping then is no job failure
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class JobRunner:
 
     async def shutdown(self) -> None:
         """Stop every trainer and task; their jobs stay as they were (a restart fails them)."""
+        self.closing = True
         await asyncio.gather(*(run.stop() for run in self.runs.values()))
         for task in self.tasks.values():
             task.cancel()
@@ -166,7 +170,8 @@ class JobRunner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug of ours must not leave the job hanging
-            self.fail(job_id, f"The job failed: {type(exc).__name__}: {exc}")
+            if not self.closing:
+                self.fail(job_id, f"The job failed: {type(exc).__name__}: {exc}")
         finally:
             self.tasks.pop(job_id, None)
             self.runs.pop(job_id, None)
@@ -200,9 +205,7 @@ class JobRunner:
                 counts = await asyncio.to_thread(self._count, base, content, method == "dpo")
         limit = await asyncio.to_thread(context_length, base.source)
         max_length = min(limit or MAX_LENGTH, MAX_LENGTH)
-        hyper = resolve_hyperparameters(
-            data["method"][method]["hyperparameters"], len(counts)
-        )
+        hyper = resolve_hyperparameters(data["method"][method]["hyperparameters"], len(counts))
         data["method"][method]["hyperparameters"] = hyper
         data["hyperparameters"] = {k: v for k, v in hyper.items() if k != "beta"}
         self.store.save_job(data)
@@ -235,7 +238,9 @@ class JobRunner:
         speed = self.store.speed(base.id)
         if speed:
             seconds = math.ceil(tokens * epochs / speed)
-            estimate = f"about {max(1, round(seconds / 60))} min at the {speed:.0f} tokens/s measured here"
+            estimate = (
+                f"about {max(1, round(seconds / 60))} min at the {speed:.0f} tokens/s measured here"
+            )
         else:
             estimate = "no time estimate yet (the first job on this model measures the speed)"
         self.store.add_event(
@@ -313,6 +318,7 @@ class JobRunner:
                 stderr=log,
                 stdin=asyncio.subprocess.DEVNULL,
                 start_new_session=True,
+                env={**os.environ, **QUIET},
             )
         run = Run(process)
         self.runs[job_id] = run
@@ -376,7 +382,7 @@ class JobRunner:
     def _finish(self, job_id: str, run: Run, model_id: str, log_path: Path) -> None:
         status = self.status(job_id)
         last = run.last or {}
-        if status == "cancelled":
+        if status == "cancelled" or self.closing:
             return
         if last.get("type") == "paused":
             private = self.store.job_private(job_id)
@@ -428,10 +434,11 @@ class JobRunner:
 
 
 def _tail(log_path: Path) -> str:
-    """The last meaningful line of the trainer's stderr (usually the exception)."""
+    """The cause from the end of the trainer's stderr: its last error line, else its last line."""
     try:
         lines = log_path.read_text(errors="replace").splitlines()[-STDERR_TAIL:]
     except OSError:
         return "no trainer log"
     lines = [line.strip() for line in lines if line.strip()]
-    return lines[-1] if lines else "no output"
+    errors = [line for line in lines if "Error" in line or "error:" in line]
+    return (errors or lines or ["no output"])[-1]

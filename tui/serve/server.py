@@ -70,7 +70,9 @@ class Serve:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        runner = web.AppRunner(self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+        runner = web.AppRunner(
+            self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
+        )
         await runner.setup()
         await web.SockSite(runner, sock).start()
         self._web = runner
@@ -89,7 +91,9 @@ class Serve:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
@@ -101,7 +105,9 @@ class ServeThread:
     def __init__(self, **kwargs: Any) -> None:
         self.serve = Serve(**kwargs)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="tunebench-serve", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="tunebench-serve", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -117,7 +123,9 @@ class ServeThread:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         try:

@@ -65,9 +65,7 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
                 self.epoch_ended = True
                 control.should_evaluate = True
 
-        def on_log(
-            self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any
-        ) -> None:
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
             logs = logs or {}
             step = state.global_step
             if "loss" in logs:
@@ -82,7 +80,9 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
                     self.pending = {"step": step}
                 prefix = "full_valid" if self.epoch_ended else "valid"
                 self.pending[f"{prefix}_loss"] = _round(logs["eval_loss"])
-                accuracy = logs.get("eval_rewards/accuracies" if dpo else "eval_mean_token_accuracy")
+                accuracy = logs.get(
+                    "eval_rewards/accuracies" if dpo else "eval_mean_token_accuracy"
+                )
                 if accuracy is not None:
                     self.pending[f"{prefix}_mean_token_accuracy"] = _round(accuracy)
                 if self.epoch_ended:  # the last step's valid_loss is the full one's value
@@ -180,10 +180,9 @@ def run(spec: dict[str, Any]) -> int:
     if spec["method"] == "dpo":
         from trl import DPOConfig, DPOTrainer
 
-        config = DPOConfig(beta=spec["hyperparameters"]["beta"], **common)
         trainer = DPOTrainer(
             model=model,
-            args=config,
+            args=DPOConfig(beta=spec["hyperparameters"]["beta"], **common),
             train_dataset=train_set,
             eval_dataset=eval_set,
             processing_class=tokenizer,
@@ -193,10 +192,9 @@ def run(spec: dict[str, Any]) -> int:
     else:
         from trl import SFTConfig, SFTTrainer
 
-        config = SFTConfig(**common)
         trainer = SFTTrainer(
             model=model,
-            args=config,
+            args=SFTConfig(**common),
             train_dataset=train_set,
             eval_dataset=eval_set,
             processing_class=tokenizer,
@@ -207,7 +205,9 @@ def run(spec: dict[str, Any]) -> int:
     if reporter.paused:
         if is_main:
             step = trainer.state.global_step
-            emit("paused", step=step, checkpoint=str(Path(spec["output_dir"]) / f"checkpoint-{step}"))
+            emit(
+                "paused", step=step, checkpoint=str(Path(spec["output_dir"]) / f"checkpoint-{step}")
+            )
         return 0
     final = Path(spec["output_dir"]) / "final"
     trainer.save_model(str(final))
