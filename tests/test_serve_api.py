@@ -201,3 +201,23 @@ def test_serve_without_the_train_extra_says_what_to_install(tmp_path: Path) -> N
     assert len(lines) == 1 and "pip install 'tunebench[train]'" in lines[0]
     assert "Traceback" not in done.stderr
     json.dumps(lines)  # one plain line
+
+
+def test_the_embedded_serve_subprocess_prints_its_url_and_stops(tiny: Path, tmp_path: Path) -> None:
+    from tui.serve.embedded import EmbeddedServe
+
+    with EmbeddedServe(str(tiny), data_dir=tmp_path / "data", log=tmp_path / "serve.log") as served:
+        client = openai.OpenAI(base_url=served.base_url, api_key="any", max_retries=0)
+        assert [m.id for m in client.models.list()] == ["tiny-llama"]
+        process = served.process
+    assert process is not None and process.returncode is not None
+
+
+def test_local_with_a_missing_model_says_why_in_one_line(run_cli, tmp_path: Path) -> None:
+    result = run_cli("--local", str(tmp_path / "no-such-model"), timeout=180)
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"did not start: --model {tmp_path / 'no-such-model'}: no such directory")
+    )

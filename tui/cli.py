@@ -60,6 +60,12 @@ def build_app_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="offline demo: the bundled Polish grammar pairs against the built-in emulator",
     )
+    parser.add_argument(
+        "--local",
+        metavar="MODEL",
+        help="no account at all: train and chat with MODEL (a directory or HF id) through "
+        "an embedded `tunebench serve` (needs pip install 'tunebench[train]')",
+    )
     parser.add_argument("--version", action="version", version=f"tunebench {__version__}")
     _common(parser)
     return parser

@@ -34,8 +34,9 @@ class _Section(BaseModel):
 class Profile(_Section):
     """One API endpoint: OpenAI, Azure OpenAI, or any OpenAI-compatible base URL."""
 
-    kind: Literal["openai", "azure", "emulator"] = "openai"
-    """Which API this is: OpenAI itself, Azure OpenAI, or the tunebench emulator."""
+    kind: Literal["openai", "azure", "emulator", "local"] = "openai"
+    """Which API this is: OpenAI itself, Azure OpenAI, the tunebench emulator, or a local
+    trainer (`tunebench serve`; base_url required, key optional on loopback)."""
     base_url: str | None = None
     """Override the API base URL (a gateway, a proxy, the emulator). None: the SDK default."""
     api_key_env: str = "OPENAI_API_KEY"
@@ -186,7 +187,7 @@ default_profile: openai
 
 profiles:
   openai:
-    kind: openai                  # openai | azure | emulator
+    kind: openai                  # openai | azure | emulator | local
     api_key_env: OPENAI_API_KEY   # the SDK's own OPENAI_* variables keep working
     # base_url: https://my-gateway.example/v1   # a LiteLLM proxy or other gateway
     # organization: org-...
@@ -200,6 +201,9 @@ profiles:
   #   kind: emulator              # `tunebench emulator` prints its base URL
   #   base_url: http://127.0.0.1:8321/v1
   #   api_key_env: TUNEBENCH_EMULATOR_KEY
+  # gpu:
+  #   kind: local                 # `tunebench serve` (over `ssh -L 8321:127.0.0.1:8321 gpu-box`)
+  #   base_url: http://127.0.0.1:8321/v1
 
 dataset:
   system_prompt: ""               # default system prompt for examples without one
@@ -323,6 +327,12 @@ def parse_config(text: str, path: Path) -> LoadedConfig:
         if profile.kind == "azure" and not (profile.endpoint or profile.base_url):
             line, col = _locate(root, ("profiles", name))
             raise UsageError(f"{path}:{line}:{col}: profile {name!r} (azure) needs an endpoint")
+        if profile.kind == "local" and not profile.base_url:
+            line, col = _locate(root, ("profiles", name))
+            raise UsageError(
+                f"{path}:{line}:{col}: profile {name!r} (local) needs the base_url of a "
+                "`tunebench serve`, e.g. http://127.0.0.1:8321/v1"
+            )
     return LoadedConfig(config, path)
 
 

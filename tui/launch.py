@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from tui.config import DEMO_PROFILE, LoadedConfig, Profile, load_config
 from tui.errors import EXIT_FAILED, UsageError, describe
 
+LOCAL_PROFILE = "local-serve"
 DEMO_SPEED = 5.0
 """The demo's emulator runs five times faster than real time: a job takes about 20 s.
 $TUNEBENCH_DEMO_SPEED changes it (the terminal tests use a fast one)."""
@@ -29,11 +30,17 @@ def run_app(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     dataset = _dataset_argument(args.path)
     with ExitStack() as stack:
+        if args.demo and args.local:
+            raise UsageError("--demo and --local each start their own server; choose one")
         if args.demo:
             if args.profile:
                 raise UsageError("--demo uses its own offline profile; drop --profile")
             profile_name = _start_demo(loaded, stack)
             dataset = dataset or demo_dataset_copy()
+        elif args.local:
+            if args.profile:
+                raise UsageError("--local starts its own trainer and profile; drop --profile")
+            profile_name = _start_local(loaded, stack, args.local)
         else:
             profile_name, _profile = loaded.profile(args.profile)
 
@@ -77,6 +84,19 @@ def _start_demo(loaded: LoadedConfig, stack: ExitStack) -> str:
         kind="emulator", base_url=emulator.base_url, api_key=SecretStr("demo")
     )
     return DEMO_PROFILE
+
+
+def _start_local(loaded: LoadedConfig, stack: ExitStack, model: str) -> str:
+    """Start `tunebench serve --model MODEL` in a subprocess and add its in-memory profile."""
+    import platformdirs
+
+    from tui.serve.embedded import EmbeddedServe
+
+    log = platformdirs.user_state_path("tunebench") / "local-serve.log"
+    print(f"starting tunebench serve --model {model} (log: {log})…", file=sys.stderr)
+    serve = stack.enter_context(EmbeddedServe(model, log=log))
+    loaded.config.profiles[LOCAL_PROFILE] = Profile(kind="local", base_url=serve.base_url)
+    return LOCAL_PROFILE
 
 
 def _demo_speed() -> float:

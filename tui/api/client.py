@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
 V1 = "v1"
+LOCAL_NO_KEY = "local"  # a loopback `tunebench serve` takes any key; the SDK needs one
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
 
@@ -90,6 +91,8 @@ class Endpoint:
             return self.profile.api_key.get_secret_value()
         env = self.key_env()
         value = os.environ.get(env, "").strip()
+        if not value and self.profile.kind == "local":
+            return LOCAL_NO_KEY
         if not value:
             raise UsageError(
                 f"no API key: profile {self.name!r} reads ${env}, which is not set "

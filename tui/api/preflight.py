@@ -30,6 +30,7 @@ class Preflight:
     validation: bytes | None = None
     validation_name: str | None = None
     n_validation: int = 0
+    local: bool = False  # for a `tunebench serve`: no price; it counts with the model's tokenizer
 
     @property
     def blocked(self) -> bool:
@@ -69,6 +70,11 @@ class Preflight:
             )
             lines.append(f"epochs: {est.n_epochs} · billed tokens: {est.billed_tokens:,}")
             lines.append(f"estimated cost: {cost} ({est.price_note})")
+        if self.local:
+            lines.append(
+                "local trainer: no price; the server counts tokens with the model's own "
+                "tokenizer, checks its context length and estimates the time when the job starts"
+            )
         if self.blocked:
             lines.append("launch blocked: fix the errors above first")
         return lines
@@ -100,17 +106,22 @@ def preflight(
     seed: int = 0,
     system: str | None = None,
     sep: str = ";",
+    local: bool = False,
 ) -> Preflight:
     """Validate the dataset for `model` and build the exact upload; raises UsageError for
-    files that are no dataset at all (exit 2)."""
-    base = resolve_model(model)
+    files that are no dataset at all (exit 2). `local`: `model` is an open model on a
+    `tunebench serve`, checked with the default model's rules and tokenizer, without a price."""
+    base = resolve_model(None if local else model)
     dataset = _open(path, system=system, sep=sep)
     report = dataset.validate(model=base.name, epochs=epochs)
     method = "dpo" if dataset.fmt == "dpo" else "supervised"
     examples = [r.obj for r in dataset.records if r.kind == "example"]
     # A tuned model can be trained further: keep its name; the base gives tokenizer and price.
-    name = model.strip() if model.strip().startswith("ft:") else base.name
-    result = Preflight(path, name, method, dataset.export_jsonl(), report, report.estimate)
+    name = model.strip() if local or model.strip().startswith("ft:") else base.name
+    result = Preflight(
+        path, name, method, dataset.export_jsonl(), report, None if local else report.estimate
+    )
+    result.local = local
     if validation_path is not None:
         held = _open(validation_path, system=system, sep=sep)
         result.validation = held.export_jsonl()
@@ -127,7 +138,7 @@ def preflight(
         result.validation_name = f"{path.stem}.validation.jsonl"
         result.n_validation = len(valid)
         counts = report.token_counts
-        if len(counts) == len(examples):
+        if len(counts) == len(examples) and not local:
             kept = [c for i, c in enumerate(counts) if i not in held_out]
             result.estimate = estimate(kept, base, epochs)
     return result

@@ -115,6 +115,7 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         seed=args.seed or 0,
         system=settings.dataset.system_prompt or None,
         sep=settings.dataset.separator,
+        local=loaded.profile(args.profile)[1].kind == "local",
     )
     if beta != AUTO and check.method != "dpo":
         raise UsageError(f"--beta: {args.path} is a supervised dataset; beta is for DPO")

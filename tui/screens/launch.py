@@ -211,6 +211,7 @@ class LaunchScreen(ModalScreen[str | None]):
                 "seed": self._seed() or 0,
                 "system": app.settings.dataset.system_prompt or None,
                 "sep": app.settings.dataset.separator,
+                "local": app.settings.profiles[app.profile_name].kind == "local",
             }
         except UsageError as exc:
             self._set_confirm(False, f"[red]{exc}[/red]")
@@ -261,7 +262,14 @@ class LaunchScreen(ModalScreen[str | None]):
         select = self.query_one("#f-model", Select)
         current = select.value
         options = []
-        for m in MODELS:
+        app: Any = self.app
+        if app.settings.profiles[app.profile_name].kind == "local":
+            # A `tunebench serve` trains the open models it was started with, and only those.
+            bases = sorted(m for m in offered if not m.startswith("ft:"))
+            options = [(f"{m} (local)", m) for m in bases]
+            if bases and current not in bases:
+                current = bases[0]
+        for m in MODELS if not options else []:
             if "supervised" not in m.methods and "dpo" not in m.methods:
                 continue
             note = "" if m.name in offered else ", not listed by this endpoint"
