@@ -189,7 +189,6 @@ def test_a_trainer_crash_fails_the_job_with_its_cause(tiny: Path, tmp_path: Path
         job = client.fine_tuning.jobs.create(model="broken-llama", training_file=training)
         job = wait_for(client, job.id, lambda j: j.status in FINISHED)
     assert job.status == "failed"
-    print(job.error)
     assert job.error is not None and "The job failed during training" in job.error.message
     assert "safetensors" in job.error.message.lower() or "header" in job.error.message.lower()
 
@@ -236,3 +235,21 @@ def test_a_restart_keeps_everything_and_fails_the_job_that_was_running(
         )
         assert client.files.retrieve(training).filename == "train.jsonl"
         assert metrics_steps(client, job.id)  # the events are still there
+
+
+def test_out_of_memory_fails_the_job_with_a_batch_size_hint(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUNEBENCH_TRAIN_FAULT", "oom")  # the trainer's first step runs out
+    with ServeThread(models=[str(tiny)], data_dir=tmp_path / "data", device="cpu") as server:
+        client = sdk(server)
+        training = upload(client, tmp_path, "train.jsonl", chat_lines())
+        job = client.fine_tuning.jobs.create(
+            model="tiny-llama", training_file=training, hyperparameters={"batch_size": 8}
+        )
+        job = wait_for(client, job.id, lambda j: j.status in FINISHED)
+    assert job.status == "failed"
+    assert job.error is not None
+    assert job.error.message == (
+        "The job failed during training: out of memory at batch_size 8: try batch_size 2"
+    )

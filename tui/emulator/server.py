@@ -35,6 +35,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port (port 0: a free one); the runner to clean up, and the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    return runner, sock.getsockname()[1]
+
+
 class Emulator:
     """The OpenAI-compatible server on `host:port` (port 0: a free one).
 
@@ -103,22 +119,10 @@ class Emulator:
         self.faults.clear()
 
     async def start(self) -> str:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
         app = self._app.build()
         if self.azure is not None:
             self.azure.install(app)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
+        self._runner, self.port = await listen(app, self.host, self.port)
         return self.base_url
 
     async def stop(self) -> None:

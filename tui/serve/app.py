@@ -4,6 +4,7 @@ OpenAI's (errors, SSE, cursor pages and job requests come from the emulator's mo
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import uuid
@@ -105,7 +106,7 @@ class ServeApp:
             scheme, _, key = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not key.strip():
                 raise ApiError(401, _NO_KEY)
-            if key.strip() != self.api_key:
+            if not hmac.compare_digest(key.strip().encode(), self.api_key.encode()):
                 raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
         return await handler(request)
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.emulator.runner import CSV_HEADER, _csv_row, default_epochs
+from tui.emulator.runner import CSV_HEADER, _csv_row
+from tui.emulator.runner import _resolve as resolve_hyperparameters  # `auto` as OpenAI picks
 from tui.emulator.validation import check_file
 from tui.serve.bases import BaseModel, context_length
 from tui.serve.data import count_tokens
@@ -29,7 +30,6 @@ from tui.serve.train import MARK
 
 STOP_GRACE_SECONDS = 5.0
 LORA_BASE_RATE = 1e-4  # times learning_rate_multiplier; LoRA wants ~1e-4..1e-3
-AUTO_MULTIPLIER = 2.0
 MAX_LENGTH = 4096
 STDERR_TAIL = 20
 # Progress bars off in the trainer: its stderr is the log a failure's cause is read from.
@@ -44,20 +44,6 @@ class TrainSettings:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
-
-
-def resolve_hyperparameters(hyper: dict[str, Any], n_examples: int) -> dict[str, Any]:
-    """`auto` → the values OpenAI documents choosing (epochs by dataset size)."""
-    out = dict(hyper)
-    if out.get("n_epochs", "auto") == "auto":
-        out["n_epochs"] = default_epochs(n_examples)
-    if out.get("batch_size", "auto") == "auto":
-        out["batch_size"] = max(1, min(256, round(n_examples * 0.002)))
-    if out.get("learning_rate_multiplier", "auto") == "auto":
-        out["learning_rate_multiplier"] = AUTO_MULTIPLIER
-    if out.get("beta") == "auto":
-        out["beta"] = 0.1
-    return out
 
 
 def _step_message(metrics: dict[str, Any], total: int) -> str:

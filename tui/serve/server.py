@@ -4,7 +4,6 @@ for sync tests and the benchmark). Loopback only unless `allow_remote` and an AP
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,14 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.emulator.server import LOOPBACK, RemoteBindRefused, is_loopback
+from tui.emulator.server import LOOPBACK, RemoteBindRefused, is_loopback, listen
 from tui.serve.app import ServeApp
 from tui.serve.bases import base_models
 from tui.serve.generate import Engine
 from tui.serve.runner import JobRunner, TrainSettings
 from tui.serve.store import Store
-
-SHUTDOWN_SECONDS = 1.0
 
 
 class Serve:
@@ -61,21 +58,7 @@ class Serve:
 
     async def start(self) -> str:
         self.runner.recover()
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
-        runner = web.AppRunner(
-            self._app.build(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
-        )
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        self._web = runner
+        self._web, self.port = await listen(self._app.build(), self.host, self.port)
         return self.base_url
 
     async def stop(self) -> None:

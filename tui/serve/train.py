@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 MARK = "TUNEBENCH "
+FAULT_ENV = "TUNEBENCH_TRAIN_FAULT"  # `oom`: fail the first step as out of memory (tests)
 
 
 def emit(kind: str, **data: Any) -> None:
@@ -53,6 +55,10 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
 
         def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             self._flush()
+            if os.environ.get(FAULT_ENV) == "oom":
+                import torch
+
+                raise torch.OutOfMemoryError(f"CUDA out of memory ({FAULT_ENV}=oom)")
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             if control_file.exists() and control_file.read_text().strip() == "pause":
@@ -71,7 +77,7 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
             if "loss" in logs:
                 self._flush()
                 self.pending = {"step": step, "train_loss": _round(logs["loss"])}
-                accuracy = logs.get("rewards/accuracies" if dpo else "mean_token_accuracy")
+                accuracy = None if dpo else logs.get("mean_token_accuracy")
                 if accuracy is not None:
                     self.pending["train_mean_token_accuracy"] = _round(accuracy)
             elif "eval_loss" in logs:
@@ -80,9 +86,7 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
                     self.pending = {"step": step}
                 prefix = "full_valid" if self.epoch_ended else "valid"
                 self.pending[f"{prefix}_loss"] = _round(logs["eval_loss"])
-                accuracy = logs.get(
-                    "eval_rewards/accuracies" if dpo else "eval_mean_token_accuracy"
-                )
+                accuracy = None if dpo else logs.get("eval_mean_token_accuracy")
                 if accuracy is not None:
                     self.pending[f"{prefix}_mean_token_accuracy"] = _round(accuracy)
                 if self.epoch_ended:  # the last step's valid_loss is the full one's value
