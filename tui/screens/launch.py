@@ -262,7 +262,7 @@ class LaunchScreen(ModalScreen[str | None]):
         select = self.query_one("#f-model", Select)
         current = select.value
         options = []
-        app: Any = self.app
+        app = tunebench_app(self)
         if app.settings.profiles[app.profile_name].kind == "local":
             # A `tunebench serve` trains the open models it was started with, and only those.
             bases = sorted(m for m in offered if not m.startswith("ft:"))
