@@ -30,6 +30,9 @@ LINES = [
     example("A  double space", "tab\there"),
     example("ends with space ", "…and unicode: żółć, 中文, 😀."),
     example("q", "a", system=""),
+    example("trailing line break", "trained in\n"),
+    example("a line break inside", "one\ntwo"),
+    example("user ends with a line break\n", "fine"),
     json.dumps(
         {
             "messages": [

@@ -15,9 +15,29 @@ SYS = {"role": "system", "content": "Be brief."}
 USER = {"role": "user", "content": "Hi"}
 ASSIST = {"role": "assistant", "content": "Hello"}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+TOOLS: list[object] = [{"type": "function", "function": {"name": "f"}}]
 FILLER = [
     json.dumps({"messages": [SYS, {"role": "user", "content": f"q{i}"}, ASSIST]}) for i in range(10)
 ]
+
+
+def tool_example(
+    *, name: str = "f", arguments: str = "{}", tools: list[object] | None = TOOLS
+) -> dict[str, object]:
+    """A tool-calling exchange whose call names `name` with `arguments`."""
+    call = {**CALL, "function": {"name": name, "arguments": arguments}}
+    example: dict[str, object] = {
+        "messages": [
+            SYS,
+            USER,
+            {"role": "assistant", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "42"},
+            ASSIST,
+        ]
+    }
+    if tools is not None:
+        example["tools"] = tools
+    return example
 
 
 def codes_of(example: object, model: str | None = None) -> set[str]:
@@ -78,7 +98,8 @@ def codes_of(example: object, model: str | None = None) -> set[str]:
                     {"role": "assistant", "content": None, "function_call": CALL["function"]},
                     {"role": "function", "name": "f", "content": "42"},
                     ASSIST,
-                ]
+                ],
+                "functions": [{"name": "f", "parameters": {"type": "object"}}],
             },
             set(),
         ),
@@ -130,6 +151,32 @@ def codes_of(example: object, model: str | None = None) -> set[str]:
         (
             {"messages": [SYS, USER, {"role": "assistant", "tool_calls": [{"id": "x"}]}]},
             {"invalid_tool_calls"},
+        ),
+        # What the API accepts but trains in wrong.
+        ({"messages": [SYS, USER, {**ASSIST, "content": "Hello\n"}]}, {"trailing_newline"}),
+        ({"messages": [SYS, USER, {**ASSIST, "content": "Hello\r\n"}]}, {"trailing_newline"}),
+        (
+            {"messages": [SYS, USER, {**ASSIST, "content": "Hello\n", "weight": 0}, USER, ASSIST]},
+            set(),
+        ),
+        ({"messages": [SYS, {**USER, "content": "Hi\n"}, {**ASSIST, "content": "a\nb"}]}, set()),
+        (
+            {
+                "messages": [
+                    SYS,
+                    USER,
+                    {"role": "assistant", "content": [{"type": "text", "text": "a cat\n"}]},
+                ]
+            },
+            {"trailing_newline"},
+        ),
+        (tool_example(arguments='{"city": "Kraków"'), {"invalid_arguments"}),
+        (tool_example(arguments="[1, 2]"), {"invalid_arguments"}),
+        (tool_example(name="g"), {"undeclared_function"}),
+        (tool_example(tools=None), {"undeclared_function"}),
+        (
+            tool_example(name="g", arguments="nonsense"),
+            {"undeclared_function", "invalid_arguments"},
         ),
     ],
 )

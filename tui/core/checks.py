@@ -7,6 +7,8 @@ Each finding is (code, severity, message); the message names the JSON path.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from tui.core.problems import ERROR, WARNING, Severity
@@ -74,6 +76,7 @@ def check_chat(obj: Any) -> list[Finding]:
         out.append(("missing_messages_list", ERROR, f"messages: {what}"))
         return out
     _check_messages(messages, "messages", out, images_allowed=True)
+    _check_call_targets(obj, list(_indexed(messages, "messages")), out)
     roles = [m.get("role") for m in messages if isinstance(m, dict)]
     if "assistant" not in roles:
         out.append(
@@ -134,6 +137,7 @@ def check_dpo(obj: Any) -> list[Finding]:
             )
         else:
             _check_messages(messages, "input.messages", out, images_allowed=False)
+            _check_call_targets(inp, list(_indexed(messages, "input.messages")), out)
             roles = [m.get("role") for m in messages if isinstance(m, dict)]
             if "assistant" in roles:
                 out.append(
@@ -162,6 +166,8 @@ def check_dpo(obj: Any) -> list[Finding]:
             out.append(("dpo_invalid_output", ERROR, f"{key}[0]: must be an assistant message"))
             continue
         _check_message(message, f"{key}[0]", out, images_allowed=False)
+        if isinstance(inp, dict):
+            _check_call_targets(inp, [(f"{key}[0]", message)], out)
         outputs.append(message.get("content"))
     if len(outputs) == 2 and outputs[0] == outputs[1]:
         out.append(
@@ -282,6 +288,15 @@ def _check_message(
             out.append(("invalid_weight", ERROR, f"{here}.weight: must be 0 or 1, not {weight!r}"))
     if role == "assistant":
         _check_calls(message, here, out)
+        if message.get("weight") != 0 and _ends_with_newline(message.get("content")):
+            out.append(
+                (
+                    "trailing_newline",
+                    WARNING,
+                    f"{here}.content: ends with a line break, which is trained in: "
+                    "the model learns to end its answers with one",
+                )
+            )
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
         out.append(("message_missing_key", ERROR, f'{here}: missing key "tool_call_id"'))
     return images
@@ -407,3 +422,84 @@ def _check_calls(message: dict[str, Any], here: str, out: list[Finding]) -> None
     ):
         message_text = f"{here}.function_call: needs string name and arguments"
         out.append(("invalid_function_call", ERROR, message_text))
+
+
+def _ends_with_newline(content: Any) -> bool:
+    """True if the text of a message (a string, or its last text part) ends with a newline."""
+    if isinstance(content, list) and content and isinstance(content[-1], dict):
+        content = content[-1].get("text")
+    return isinstance(content, str) and content.endswith("\n")
+
+
+def _indexed(messages: list[Any], path: str) -> Iterator[tuple[str, Any]]:
+    for i, message in enumerate(messages):
+        yield f"{path}[{i}]", message
+
+
+def _declared_functions(container: dict[str, Any]) -> set[str]:
+    """Names of the functions an example declares in `tools` (or the legacy `functions`)."""
+    names: set[str] = set()
+    for tool in container.get("tools") or ():
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            names.add(function["name"])
+    for function in container.get("functions") or ():
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            names.add(function["name"])
+    return names
+
+
+def _check_call_targets(
+    container: dict[str, Any], messages: list[tuple[str, Any]], out: list[Finding]
+) -> None:
+    """Warn about calls the model would learn wrong: arguments that are not a JSON object,
+    or a function the example does not declare. Malformed calls are _check_calls' errors."""
+    tools, functions = container.get("tools"), container.get("functions")
+    if (tools is not None and not isinstance(tools, list)) or (
+        functions is not None and not isinstance(functions, list)
+    ):
+        return  # already an invalid_tools error
+    declared = _declared_functions(container)
+    for here, message in messages:
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        calls = message.get("tool_calls")
+        targets = []
+        if isinstance(calls, list):
+            for k, call in enumerate(calls):
+                function = call.get("function") if isinstance(call, dict) else None
+                targets.append((f"{here}.tool_calls[{k}].function", function))
+        if message.get("function_call") is not None:
+            targets.append((f"{here}.function_call", message["function_call"]))
+        for where, function in targets:
+            if not isinstance(function, dict):
+                continue
+            name, arguments = function.get("name"), function.get("arguments")
+            if not isinstance(name, str) or not isinstance(arguments, str):
+                continue
+            if name not in declared:
+                known = ", ".join(sorted(declared)) if declared else "none"
+                out.append(
+                    (
+                        "undeclared_function",
+                        WARNING,
+                        f"{where}.name: {name!r} is not a function this example declares "
+                        f"in tools (declared: {known})",
+                    )
+                )
+            problem = _arguments_problem(arguments)
+            if problem:
+                out.append(("invalid_arguments", WARNING, f"{where}.arguments: {problem}"))
+
+
+def _arguments_problem(arguments: str) -> str | None:
+    """Why a call's arguments string is not a JSON object, or None if it is one."""
+    try:
+        value = json.loads(arguments)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at character {exc.pos + 1})"
+    except RecursionError:
+        return "not valid JSON (nested too deeply)"
+    if not isinstance(value, dict):
+        return f"{_type_name(value)}, not a JSON object of arguments"
+    return None

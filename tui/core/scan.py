@@ -126,6 +126,8 @@ def _simple_tokens(
         if known is None:
             return None
         bit, fixed = known
+        if bit == 4 and content[-1] == "\n":  # trained in: the full checks warn about it
+            return None
         seen |= bit
         # System prompts repeat from example to example; the other turns rarely do.
         total += fixed + (count(content) if bit == 1 else count_uncached(content))
