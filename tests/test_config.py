@@ -54,7 +54,11 @@ def test_first_load_creates_file_with_defaults(cfg: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "where", "what"),
     [
-        ("ui:\n  theme: [unclosed\n", ":3:1:", "invalid YAML"),
+        # PyYAML sees these one line late; the report names the line with the mistake.
+        ("ui:\n  theme: [unclosed\n", ":2:10:", "invalid YAML"),
+        ("ui:\n  theme: 'unclosed\n\n", ":2:10:", "invalid YAML"),
+        ("ui:\n  theme: dark\n  colour\ndefaults:\n  epochs: 3\n", ":3:3:", "invalid YAML"),
+        ("defaults:\n  epochs: [1,\n", ":2:13:", "invalid YAML"),
         ("ui:\n  theme: x\n  colour: red\n", ":3:3:", "unknown key 'colour' in ui"),
         ("defaults:\n  epochs: many\n", ":2:3:", "defaults.epochs"),
         ("ui:\n  poll_interval: soon\n", ":2:3:", "ui.poll_interval"),

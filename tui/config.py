@@ -297,8 +297,8 @@ def parse_config(text: str, path: Path) -> LoadedConfig:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        mark = _yaml_error_mark(exc, text)
+        where = f"{path}:{mark[0]}:{mark[1]}" if mark else str(path)
         problem = exc.problem or exc.context or "invalid YAML"
         raise UsageError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
@@ -384,6 +384,27 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return []
+
+
+def _yaml_error_mark(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int] | None:
+    """1-based line and column of a YAML error, on the line where the mistake is.
+
+    PyYAML notices some mistakes only on a later line: a key without its `:` when the next
+    key starts, an unclosed bracket or quote at the end of the file. Those point at what was
+    left open (the context mark) or at the last text before the end.
+    """
+    problem, context = exc.problem_mark, exc.context_mark
+    if problem is None:
+        return None if context is None else (context.line + 1, context.column + 1)
+    end = len(text.rstrip())
+    if exc.context == "while scanning a simple key" and context is not None:
+        return context.line + 1, context.column + 1
+    if problem.index >= end and end > 0:
+        last_line = text.count("\n", 0, end - 1)
+        if context is not None and context.line == last_line:
+            return context.line + 1, context.column + 1
+        return last_line + 1, end - (text.rfind("\n", 0, end - 1) + 1)
+    return problem.line + 1, problem.column + 1
 
 
 def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int]:
