@@ -6,17 +6,20 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from tui.config import LoadedConfig
 from tui.core.models import find_model, resolve_model
 from tui.core.workspace import OPENED, SAVED, Workspace
 from tui.errors import describe
+from tui.escape_keys import escape_then_key, keep_escape_apart
 from tui.messages import OpenInPlayground, WorkspaceChanged
 from tui.screens.dataset import DatasetScreen
 from tui.screens.help import HelpScreen
@@ -55,6 +58,7 @@ class TunebenchApp(App[int]):
         debug: bool = False,
         startup_warnings: Iterable[str] = (),
     ) -> None:
+        keep_escape_apart()
         super().__init__()
         self.loaded = loaded
         self.settings = loaded.config
@@ -155,6 +159,32 @@ class TunebenchApp(App[int]):
         screen = self.screen
         if isinstance(screen, PlaygroundScreen):
             screen.select_model(message.model)
+
+    # --- keys ----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Esc followed quickly by a key arrives from the terminal as Alt+key; unless this
+        screen binds that Alt+key, it is what the user typed: Esc, then the key."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            parts = escape_then_key(event, self.screen.active_bindings)
+            if parts is not None:
+                *escape, key = parts
+                if escape:
+                    await self._press_escape(escape[0])
+                await super().on_event(key)
+                return
+        await super().on_event(event)
+
+    async def _press_escape(self, escape: events.Key) -> None:
+        """Esc, done before the key after it is routed: its binding's action, else leave the
+        focused field (what Esc does on every screen), else the key as usual."""
+        bound = self.screen.active_bindings.get("escape")
+        if bound is not None and bound.enabled:
+            await self.run_action(bound.binding.action, bound.node)
+        elif isinstance(self.focused, (Input, TextArea)):
+            self.screen.set_focus(None)
+        else:
+            await super().on_event(escape)
 
     # --- the one error path in the TUI -------------------------------------------------
 

@@ -69,6 +69,7 @@ class DatasetScreen(DatasetView):
         Binding("ctrl+n", "new_example", "New"),
         Binding("ctrl+f", "filter", "Filter"),
         Binding("ctrl+l", "launch", "Launch job"),
+        Binding("escape", "back", "Back to the list", show=False),
         Binding("f2", "pane('list')", "Examples pane", show=False),
         Binding("f3", "pane('edit')", "Editor pane", show=False),
         Binding("f4", "pane('problems')", "Problems pane", show=False),

@@ -602,12 +602,14 @@ class DatasetView(MainScreen):
             examples.move_to(examples.row_of(self.current) or 0, notify=False)
         self._update_stats()
 
-    def key_escape(self) -> None:
-        """Esc clears an active filter; from the editor or problems it goes back to the list."""
+    def action_back(self) -> None:
+        """Esc clears an active filter; from the editor or problems it goes back to the list
+        (at once, so a key typed right after Esc goes to the list, not the field)."""
         field = self.query_one("#filter", Input)
         if field.has_class("-active"):
             field.value = ""
             self._apply_filter("")
-            self.query_one(ExamplesList).focus()
+            self.set_focus(self.query_one(ExamplesList))
         elif self._pane != "list":
-            self.action_pane("list")
+            self._show_pane("list")
+            self.set_focus(self.query_one(ExamplesList))
