@@ -30,11 +30,15 @@ def test_esc_then_a_digit_is_not_read_as_a_symbol() -> None:
     assert keys_of("\x1bn") == [("alt+n", "n")]
 
 
-async def test_esc_then_2_in_a_field_goes_to_jobs_and_types_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "pairs.jsonl"
+def app_on_a_dataset(directory: Path) -> TunebenchApp:
+    path = directory / "pairs.jsonl"
     lines = [chat_line(f"Kot {i}", "Kot śpi.", "Popraw gramatykę zdania.") for i in range(12)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    app = TunebenchApp(load_config(), profile_name="openai", dataset_path=path)
+    return TunebenchApp(load_config(), profile_name="openai", dataset_path=path)
+
+
+async def test_esc_then_2_in_a_field_goes_to_jobs_and_types_nothing(tmp_path: Path) -> None:
+    app = app_on_a_dataset(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -50,10 +54,7 @@ async def test_esc_then_2_in_a_field_goes_to_jobs_and_types_nothing(tmp_path: Pa
 
 
 async def test_a_bound_alt_key_still_works(tmp_path: Path) -> None:
-    path = tmp_path / "pairs.jsonl"
-    lines = [chat_line(f"Kot {i}", "Kot śpi.", "Popraw gramatykę zdania.") for i in range(12)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    app = TunebenchApp(load_config(), profile_name="openai", dataset_path=path)
+    app = app_on_a_dataset(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
