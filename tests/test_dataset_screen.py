@@ -286,28 +286,80 @@ async def test_read_only_file_opens_with_a_notice(tmp_path: Path) -> None:
         assert "read-only" in str(screen.query_one("#notice").render())
 
 
-async def test_pairs_file_opens_converted_and_saves_as_jsonl(tmp_path: Path) -> None:
+PAIRS = (
+    "# system: Popraw gramatykę zdania.\n"
+    "Mama, ja, chcieć, ciastko; Mamo, chcę ciastko.\n"
+    "bez separatora\n" + "".join(f"Kot {i}, spać; Kot {i} śpi.\n" for i in range(10))
+)
+
+
+async def test_pairs_problems_show_the_line_of_the_file(tmp_path: Path) -> None:
+    """Item 2: with a `# system:` line, the broken pair is line 3 of the file, as validate
+    says (it was shown as 2)."""
+    from tui.core.validate import validate_bytes
+
     path = tmp_path / "pairs.txt"
-    path.write_text(
-        "# system: Popraw gramatykę zdania.\nMama, ja, chcieć, ciastko; Mamo, chcę ciastko.\n"
-        "bez separatora\n",
-        encoding="utf-8",
-    )
+    path.write_text(PAIRS, encoding="utf-8")
     app = make_app(path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
-        assert "converted" in str(screen.query_one("#notice").render())
-        assert any("missing_separator" in r for r in problem_rows(screen))
+        rows = [r for r in problem_rows(screen) if "missing_separator" in r]
+        assert len(rows) == 1 and rows[0].split()[0] == "3"
+        report = validate_bytes(path.read_bytes(), filename=str(path))
+        assert [p.line for p in report.problems if p.code == "missing_separator"] == [3]
+        await pilot.press("f4", "enter")  # jump to it: the preview names the same line
+        assert preview_text(screen).startswith("line 3")
+
+
+async def test_broken_pair_is_fixed_in_the_pair_form_and_saved_as_pairs(tmp_path: Path) -> None:
+    """Items 1 and 8: the broken line opens as input/output fields (not raw JSON); the fix
+    is saved into the pairs file itself, every other line byte for byte."""
+    path = tmp_path / "pairs.txt"
+    path.write_text(PAIRS, encoding="utf-8")
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("f4", "enter")
+        editor = screen.query_one(PairEditor)
+        assert editor.mode == "pair"
+        assert editor.query_one("#user", TextArea).text == "bez separatora"
+        editor.query_one("#assistant", TextArea).focus()
+        await pilot.press(*"Bez separatora.")
+        await wait_until(
+            pilot, lambda: not any("missing_separator" in r for r in problem_rows(screen))
+        )
         await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.doc is not None and not screen.doc.dirty)
+        lines = PAIRS.splitlines(keepends=True)
+        lines[2] = "bez separatora; Bez separatora.\n"
+        assert path.read_text(encoding="utf-8") == "".join(lines)
+        assert not (tmp_path / "pairs.jsonl").exists()
+
+
+async def test_multi_turn_in_a_pairs_file_offers_save_as_jsonl(tmp_path: Path) -> None:
+    """Item 8: what a pairs line cannot hold is said, and Save as JSONL is offered; the
+    pairs file stays as it was."""
+    path = tmp_path / "pairs.txt"
+    path.write_text(PAIRS, encoding="utf-8")
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("enter", "alt+n")  # the pair becomes a conversation
+        await wait_until(pilot, lambda: any("needs_jsonl" in r for r in problem_rows(screen)))
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("enter")  # Save as JSONL… (focused)
         assert isinstance(app.screen, PathModal)
         assert app.screen.query_one(Input).value == str(tmp_path / "pairs.jsonl")
         await pilot.press("enter")
         target = tmp_path / "pairs.jsonl"
-        await wait_until(pilot, lambda: target.exists())
+        await wait_until(
+            pilot, lambda: app.workspace.path == target and app.workspace.doc is not None
+        )
         first = json.loads(target.read_text(encoding="utf-8").splitlines()[0])
         assert first["messages"][0] == {"role": "system", "content": SYSTEM}
-        assert app.dataset_path == target and app.sub_title.endswith("pairs.jsonl")
-        assert path.read_text(encoding="utf-8").startswith("# system:")  # source untouched
+        assert len(first["messages"]) == 4
+        assert path.read_text(encoding="utf-8") == PAIRS  # the pairs file is untouched
 
 
 async def test_multi_turn_example_is_edited_as_a_message_list(tmp_path: Path) -> None:
@@ -458,3 +510,39 @@ async def test_keys_typed_while_an_edit_is_handled_are_kept(tmp_path: Path) -> N
         await pilot.pause()
         assert user.text == "Mama, ja, chcieć, ciastko 0 kość"
         assert json.loads(screen.doc.entries[0].text)["messages"][1]["content"] == user.text
+
+
+async def test_stats_are_validates_figures_while_typing(tmp_path: Path) -> None:
+    """Item 6: right after each key (no save, no pause for a count), the stats line shows
+    what validate reports for the bytes Ctrl+S would write."""
+    from tui.core.validate import validate_bytes
+
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("enter", "tab", "end", *" hello world")
+        doc = screen.doc
+        assert doc is not None and b"hello world" in doc.to_bytes()
+        report = validate_bytes(doc.to_bytes(), app.workspace.model.name, filename=str(path))
+        line = str(screen.query_one("#stats").render())
+        assert f"{report.tokens.total:,} tokens" in line
+        assert report.estimate is not None
+        assert f"{report.estimate.n_epochs} epochs" in line
+
+
+async def test_ctrl_n_adds_the_new_example_at_the_end(tmp_path: Path) -> None:
+    """Item 9: the key says New and the help says new example: it goes at the end."""
+    path = tmp_path / "pairs.jsonl"
+    write_dataset(path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("ctrl+n")
+        assert screen.doc is not None and len(screen.doc) == 13
+        assert screen.current == 12
+        assert json.loads(screen.doc.entries[12].text)["messages"][1:] == [
+            {"role": "user", "content": ""},
+            {"role": "assistant", "content": ""},
+        ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from tui.core.formats import (
     JSONL_FORMATS,
+    SYSTEM_PREFIX,
     Record,
     is_dpo,
     parse_json_line,
@@ -25,6 +26,7 @@ from tui.core.formats import (
     split_lines,
     to_jsonl_line,
 )
+from tui.core.pairs_lines import NEEDS_JSONL, header_system
 from tui.core.problems import ERROR, WARNING, Problem, Severity
 from tui.core.validate import MIN_EXAMPLES, check_record
 
@@ -46,11 +48,22 @@ class Entry:
 
     text: bytes
     eol: bytes = b"\n"
-    kind: str = "example"  # "example", "invalid" or "blank"
+    kind: str = "example"  # "example", "invalid", "blank" or "comment" (pairs #, CSV header)
     findings: tuple[Finding, ...] = ()
     tokens: int | None = None
     origin: int | None = None
-    source_error: tuple[str, str] | None = None  # why a non-JSONL source line did not convert
+    source_error: tuple[str, str] | None = None  # why a pairs/CSV line is no example
+    # Pairs and CSV files: the line (or row) as the file holds it, written back on save;
+    # None in JSONL files (`text` is the line) and for an edit the format cannot hold.
+    source: bytes | None = None
+    # Pairs files: the system prompt the line gets from a `# system:` line above it.
+    context: str | None = None
+    owner: object = None  # the Document whose totals count this entry (None: none does)
+
+    @property
+    def saved(self) -> bytes:
+        """The bytes Ctrl+S writes for this entry (without the line ending)."""
+        return self.source if self.source is not None else self.text
 
     def parse(self) -> Any:
         """The parsed example, or None when the line is not valid JSON."""
@@ -60,9 +73,11 @@ class Entry:
 
 def check_entry(entry: Entry, fmt: str) -> tuple[str, tuple[Finding, ...]]:
     """(kind, findings) of one entry on its own: pure, O(size of the entry)."""
+    if entry.kind == "comment":
+        return "comment", ()
     if not entry.text.strip():
         return "blank", ()
-    if entry.source_error is not None and entry.origin is not None:
+    if entry.source_error is not None:
         code, message = entry.source_error
         return "invalid", ((code, ERROR, message),)
     obj, error = parse_json_line(entry.text)
@@ -149,6 +164,8 @@ class Document:
     source_format: str = "chat"  # the format the file was read from
     checked: bool = True  # False until the first full check has run (see check_all)
     tokens_ready: bool = False  # True once every example has been counted once
+    sep: str = ";"  # pairs files: the separator between input and output
+    top_context: str | None = None  # pairs files: the system prompt before any `# system:`
 
     def __post_init__(self) -> None:
         self._undo: list[Op] = []
@@ -163,6 +180,13 @@ class Document:
         self.problems_version = 0  # bumps when any entry's findings change
         self._tokens_total = 0
         self._tokens_known = 0
+        self._billed = 0  # sum over examples of min(tokens, token_limit)
+        self._multiline = 0  # entries whose saved bytes span several lines (CSV rows)
+        self._line_starts: list[int] | None = None
+        self.needs_jsonl = 0  # entries the source format cannot hold (see pairs_lines)
+        # Edits are counted as they are made once a counter is set (see use_counter).
+        self.counter: Any = None
+        self.token_limit: int | None = None
         for entry in self.entries:
             self._count(entry, +1)
         self.changed_since_save = False
@@ -185,17 +209,32 @@ class Document:
                 entries.append(Entry(raw, eol, "example" if raw.strip() else "blank", origin=i))
             doc = cls(entries, fmt=fmt, has_bom=has_bom, source_format=fmt, checked=False)
         else:
+            # Every line (row) is kept, comments and blank lines included, so the file is
+            # written back in its own format and entry i is line i + 1 (pairs).
             has_bom, records = read_records(data, fmt, sep=sep, system=system or None)
-            for rec in records:
+            context = system or None
+            for n, rec in enumerate(records):
+                raw = rec.raw
                 if rec.kind == "example":
                     text = encode_example(rec.obj)
-                    entries.append(Entry(text, b"\n", origin=len(entries)))
+                    entry = Entry(text, rec.eol, origin=n, source=raw, context=context)
                 elif rec.kind == "invalid":
-                    n = len(entries)
-                    entries.append(
-                        Entry(rec.raw, b"\n", "invalid", origin=n, source_error=rec.error)
-                    )
-            doc = cls(entries, fmt="chat", has_bom=False, source_format=fmt, checked=False)
+                    entry = Entry(raw, rec.eol, "invalid", origin=n, source_error=rec.error)
+                    entry.source, entry.context = raw, context
+                else:
+                    entry = Entry(raw, rec.eol, rec.kind, origin=n, source=raw, context=context)
+                    if rec.kind == "comment" and fmt == "pairs":
+                        context = header_system(raw, context)
+                entries.append(entry)
+            doc = cls(
+                entries,
+                fmt="chat",
+                has_bom=has_bom,
+                source_format=fmt,
+                checked=False,
+                sep=sep,
+                top_context=system or None,
+            )
         doc.default_system = system or doc.guess_default_system()
         return doc
 
@@ -243,9 +282,22 @@ class Document:
         return len(self.entries)
 
     def to_bytes(self) -> bytes:
-        """The dataset file: unedited lines byte for byte."""
-        body = b"".join(e.text + e.eol for e in self.entries)
+        """The dataset file in its own format: unedited lines byte for byte."""
+        body = b"".join(e.saved + e.eol for e in self.entries)
         return (b"\xef\xbb\xbf" + body) if self.has_bom else body
+
+    def jsonl_bytes(self) -> bytes:
+        """The dataset as a chat (or DPO) JSONL file, every line kept (Save as JSONL):
+        pairs comments and blank lines are left out, broken lines are kept as they are."""
+        return b"".join(e.text + b"\n" for e in self.entries if e.kind in ("example", "invalid"))
+
+    def is_system_line(self, index: int) -> bool:
+        """A pairs `# system:` line: it sets the system prompt of the pairs below it."""
+        entry = self.entries[index]
+        if entry.kind != "comment" or entry.source is None:
+            return False
+        body = entry.source.decode("utf-8", "replace").strip()[1:].strip().lower()
+        return body.startswith(SYSTEM_PREFIX)
 
     def export_bytes(self) -> bytes:
         """Chat JSONL as uploaded: examples without errors, `\\n` endings, no BOM."""
@@ -303,8 +355,24 @@ class Document:
         return out
 
     def problems(self) -> list[Problem]:
-        """Every problem with its 1-based line (0: the whole file)."""
-        return [Problem(i + 1, *finding) for i, finding in self.problem_rows()]
+        """Every problem with its line in the saved file (0: the whole file)."""
+        return [
+            Problem(self.line_of(i) if i >= 0 else 0, *finding)
+            for i, finding in self.problem_rows()
+        ]
+
+    def line_of(self, index: int) -> int:
+        """The 1-based line of the saved file where entry `index` starts (the numbers
+        `validate` prints)."""
+        if not self._multiline:
+            return index + 1
+        if self._line_starts is None:
+            starts, line = [], 1
+            for entry in self.entries:
+                starts.append(line)
+                line += entry.saved.count(b"\n") + 1
+            self._line_starts = starts
+        return self._line_starts[index]
 
     def codes(self) -> dict[str, int]:
         """Problem code -> number of findings, most frequent first."""
@@ -351,41 +419,54 @@ class Document:
         """How many examples have a token count (counting runs in a worker)."""
         return self._tokens_known
 
+    @property
+    def billed_tokens_per_epoch(self) -> int:
+        """Sum over counted examples of their tokens, each capped at the model's limit."""
+        return self._billed
+
+    def use_counter(self, counter: Any, limit: int | None) -> None:
+        """Count tokens of every entry an edit makes, as it is made (UI thread), with
+        `counter` (a tokens.TokenCounter); over `limit` an entry gets too_many_tokens."""
+        self.counter = counter
+        self.token_limit = limit
+
     def set_tokens(self, entry: Entry, text: bytes, tokens: int, limit: int | None = None) -> None:
         """Record a token count computed in a worker for `text`, if the entry still holds it.
 
         Over the model's per-example `limit`, the entry gets a too_many_tokens warning.
         """
-        if entry.text is not text:
-            return
-        if entry.tokens is not None:
-            self._tokens_total -= entry.tokens
-            self._tokens_known -= 1
+        if entry.text is not text or entry.tokens == tokens or entry.owner is not self:
+            return  # edited, deleted (its undo step keeps it) or in another document since
+        self._count(entry, -1)
         entry.tokens = tokens
-        self._tokens_total += tokens
-        self._tokens_known += 1
-        over = limit is not None and tokens > limit
-        had = any(f[0] == TOO_MANY_TOKENS for f in entry.findings)
-        if over != had:
-            self._count(entry, -1)
-            kept = tuple(f for f in entry.findings if f[0] != TOO_MANY_TOKENS)
-            if over:
-                message = (
-                    f"messages: {tokens:,} tokens; only the first {limit:,} are trained on, "
-                    "the rest is truncated"
-                )
-                kept += ((TOO_MANY_TOKENS, WARNING, message),)
-            entry.findings = kept
-            self._count(entry, +1)
-            self._rows = None
-            self.problems_version += 1
+        entry.findings = _with_token_finding(entry.findings, tokens, limit)
+        self._count(entry, +1)
+        self._rows = None
+        self.problems_version += 1
 
     def reset_tokens(self) -> None:
         """Forget every token count (another encoding was chosen)."""
         for entry in self.entries:
+            self._count(entry, -1)
             entry.tokens = None
-        self._tokens_total = self._tokens_known = 0
+            entry.findings = tuple(f for f in entry.findings if f[0] != TOO_MANY_TOKENS)
+            self._count(entry, +1)
+        self._tokens_total = self._tokens_known = self._billed = 0
+        self._rows = None
         self.tokens_ready = False
+
+    def _measure(self, entry: Entry) -> None:
+        """Count a new entry's tokens now, if a counter is set (see use_counter)."""
+        if self.counter is None or entry.tokens is not None or entry.kind != "example":
+            return
+        obj = entry.parse()
+        if obj is None:
+            return
+        from tui.core.tokens import example_tokens
+
+        tokens = example_tokens(obj, self.counter, dpo=self.fmt == "dpo")[0]
+        entry.tokens = tokens
+        entry.findings = _with_token_finding(entry.findings, tokens, self.token_limit)
 
     def save_point(self) -> object:
         """A marker of the current state, for `mark_saved` after a save in a worker."""
@@ -393,18 +474,80 @@ class Document:
 
     # ------------------------------------------------------------------ editing
 
-    def make_entry(self, text: bytes) -> Entry:
-        entry = Entry(text)
+    def make_entry(
+        self,
+        text: bytes,
+        eol: bytes = b"\n",
+        *,
+        context: str | None = None,
+        source_line: bool = False,
+    ) -> Entry:
+        """A checked entry for `text`: a chat/DPO JSONL line, or with `source_line` a line in
+        the file's own format (pairs). In a pairs file the example is written as a pairs
+        line and read back as `validate` reads it; what a pairs line cannot hold is marked
+        needs_jsonl."""
+        from tui.core.pairs_lines import needs_jsonl, pairs_entry, render_pair
+
+        why = ""
+        if self.source_format == "pairs":
+            if source_line:
+                entry = pairs_entry(text, eol, self.sep, context)
+            else:
+                obj, error = parse_json_line(text)
+                line, why = (
+                    (None, "it is not valid JSON") if error else render_pair(obj, self.sep, context)
+                )
+                entry = (
+                    pairs_entry(line, eol, self.sep, context)
+                    if line is not None
+                    else Entry(text, eol, context=context)
+                )
+        elif self.source_format not in JSONL_FORMATS:
+            entry, why = Entry(text, eol), "a CSV row is not rewritten in place yet"
+        else:
+            entry = Entry(text, eol)
         entry.kind, entry.findings = check_entry(entry, self.fmt)
+        if why:
+            entry.findings += (needs_jsonl(why),)
         return entry
 
-    def replace(self, index: int, text: bytes, *, key: object = None) -> Entry:
-        """Put `text` at `index` (one keystroke's edit); returns the new entry."""
+    def context_at(self, index: int) -> str | None:
+        """Pairs files: the system prompt a line inserted at `index` gets from the file."""
+        if self.source_format != "pairs" or index == 0:
+            return self.top_context
+        from tui.core.pairs_lines import header_system
+
+        prev = self.entries[index - 1]
+        if prev.kind == "comment" and prev.source is not None:
+            return header_system(prev.source, prev.context)
+        return prev.context
+
+    def new_example_text(self, index: int) -> bytes:
+        """An empty example for inserting at `index` (with the system prompt it gets)."""
+        if self.source_format == "pairs":
+            system = self.context_at(index)
+        else:
+            system = self.default_system or None
+        return encode_example(pair_example(Pair(system, "", "")))
+
+    def replace(
+        self, index: int, text: bytes, *, key: object = None, source_line: bool = False
+    ) -> Entry:
+        """Put `text` at `index` (one keystroke's edit); returns the new entry.
+
+        source_line: `text` is the line in the file's own format (a pairs line).
+        """
         old = self.entries[index]
-        if text == old.text:
+        if text == (old.saved if source_line else old.text):
             return old
-        new = Entry(text, old.eol)
-        new.kind, new.findings = check_entry(new, self.fmt)
+        new = self.make_entry(text, old.eol, context=old.context, source_line=source_line)
+        if new.text == old.text and new.source == old.source:
+            return old  # e.g. a space typed at the end of a pairs text: the same line
+        if self.source_format == "pairs" and self.system_after(old) != self.system_after(new):
+            # A `# system:` line changed: the pairs below it (to the next one) get it.
+            self._coalesce_ok = False
+            self.apply(Batch([Replace(index, old, new), *self._recontext(index + 1, new)]))
+            return new
         now = time.monotonic()
         top = self._undo[-1] if self._undo else None
         if (
@@ -423,8 +566,45 @@ class Document:
         self.apply(Replace(index, old, new, key, now))
         return new
 
+    @staticmethod
+    def system_after(entry: Entry) -> str | None:
+        """The system prompt in effect after a pairs entry."""
+        if entry.kind == "comment" and entry.source is not None:
+            return header_system(entry.source, entry.context)
+        return entry.context
+
+    def _recontext(self, start: int, header: Entry) -> list[Op]:
+        """Replace ops re-reading the pairs from `start` to the next `# system:` line with
+        the system prompt `header` leaves in effect."""
+        context = self.system_after(header)
+        ops: list[Op] = []
+        for i in range(start, len(self.entries)):
+            if self.is_system_line(i):
+                break
+            old = self.entries[i]
+            if old.source is not None:
+                new = self.make_entry(old.source, old.eol, context=context, source_line=True)
+            else:  # an example the pairs line cannot hold: keep its text
+                new = self.make_entry(old.text, old.eol, context=context)
+            ops.append(Replace(i, old, new))
+        return ops
+
     def insert(self, index: int, texts: Sequence[bytes]) -> None:
-        self.apply(Insert(index, [self.make_entry(t) for t in texts]))
+        context = self.context_at(index)
+        new = [self.make_entry(t, context=context) for t in texts]
+        last = self.entries[-1] if self.entries else None
+        if index == len(self.entries) and last is not None and not last.eol and new:
+            # The file ends without a newline: keep it so, after the new last line.
+            ended = Entry(last.text, b"\n", last.kind, last.findings, last.tokens, last.origin)
+            ended.source_error, ended.source, ended.context = (
+                last.source_error,
+                last.source,
+                last.context,
+            )
+            new[-1].eol = b""
+            self.apply(Batch([Replace(index - 1, last, ended), Insert(index, new)], "insert"))
+            return
+        self.apply(Insert(index, new))
 
     def delete(self, index: int, count: int = 1) -> None:
         self.apply(Delete(index, self.entries[index : index + count]))
@@ -471,9 +651,11 @@ class Document:
             return op.index
         self.problems_version += 1
         self._rows = None
+        self._line_starts = None
         if isinstance(op, Insert):
             self.entries[op.index : op.index] = op.entries
             for entry in op.entries:
+                self._measure(entry)
                 self._count(entry, +1)
             return op.index
         if isinstance(op, Delete):
@@ -487,6 +669,7 @@ class Document:
 
     def _set(self, index: int, new: Entry) -> None:
         old = self.entries[index]
+        self._measure(new)
         self._count(old, -1)
         self.entries[index] = new
         self._count(new, +1)
@@ -499,7 +682,11 @@ class Document:
             self._row_index[lo:hi] = [index] * len(new.findings)
 
     def _count(self, entry: Entry, sign: int) -> None:
-        if entry.kind == "blank":
+        entry.owner = self if sign > 0 else None
+        if b"\n" in entry.saved:
+            self._multiline += sign
+            self._line_starts = None
+        if entry.kind in ("blank", "comment"):
             return
         counts = self.counts
         if entry.kind == "example" and not any(f[0] in UNREADABLE for f in entry.findings):
@@ -512,6 +699,12 @@ class Document:
         if entry.tokens is not None:
             self._tokens_total += sign * entry.tokens
             self._tokens_known += sign
+            limit = self.token_limit
+            self._billed += sign * (entry.tokens if limit is None else min(entry.tokens, limit))
+        if any(f[0] == NEEDS_JSONL for f in entry.findings):
+            self.needs_jsonl += sign
+        if entry.kind != "example":
+            return  # duplicates are of examples, as validate counts them
         key = entry.text.strip()
         seen = self._dups.get(key, 0)
         if sign > 0:
@@ -525,6 +718,20 @@ class Document:
                 self._dups[key] = seen - 1
             if seen > 1:
                 self.duplicates -= 1
+
+
+def _with_token_finding(
+    findings: tuple[Finding, ...], tokens: int, limit: int | None
+) -> tuple[Finding, ...]:
+    """`findings` with too_many_tokens present exactly when `tokens` is over `limit`."""
+    kept = tuple(f for f in findings if f[0] != TOO_MANY_TOKENS)
+    if limit is not None and tokens > limit:
+        message = (
+            f"messages: {tokens:,} tokens; only the first {limit:,} are trained on, "
+            "the rest is truncated"
+        )
+        kept += ((TOO_MANY_TOKENS, WARNING, message),)
+    return kept
 
 
 def _inverse(op: Op) -> Op:

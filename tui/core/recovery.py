@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def snapshot(
     doc: Document, dataset: Path | None, source_sha256: str, entries: list[Entry] | None = None
 ) -> Snapshot:
     """`entries`: a copy of `doc.entries` taken on the UI thread when called from a worker."""
-    rows = [(e.origin, e.text, e.eol) for e in (entries if entries is not None else doc.entries)]
+    rows = [(e.origin, e.saved, e.eol) for e in (entries if entries is not None else doc.entries)]
     name = str(dataset.resolve()) if dataset is not None else None
     return Snapshot(name, source_sha256, doc.default_system, rows)
 
@@ -106,19 +107,26 @@ def restore(doc: Document, recovery: Recovery) -> Document:
     """A new document: the source entries of `doc` rearranged and edited as recovered."""
     source = doc.entries
     entries: list[Entry] = []
+    pairs = doc.source_format == "pairs"
     for item in recovery.payload["entries"]:
         if isinstance(item, list):
             start, end = item
-            entries.extend(source[start:end])
+            # Copies: `doc` may still be counted by a worker; its entries stay its own.
+            entries.extend(copy(e) for e in source[start:end])
         else:
-            text = item["t"].encode("utf-8", "surrogateescape")
-            entries.append(Entry(text, item["e"].encode(), origin=None))
+            line = item["t"].encode("utf-8", "surrogateescape")
+            context = Document.system_after(entries[-1]) if entries else doc.top_context
+            # A changed line is stored as the file holds it (a pairs line in a pairs file).
+            entry = doc.make_entry(line, item["e"].encode(), context=context, source_line=pairs)
+            entries.append(entry)
     restored = Document(
         entries,
         fmt=doc.fmt,
         has_bom=doc.has_bom,
         source_format=doc.source_format,
         checked=False,
+        sep=doc.sep,
+        top_context=doc.top_context,
     )
     restored.default_system = recovery.payload.get("default_system", doc.default_system)
     restored.mark_changed()

@@ -31,6 +31,42 @@ SAVED = "saved"  # the file on disk now holds the document; path may have change
 Listener = Callable[[str, int | None], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The figures of the stats line: what `validate` reports for the bytes Ctrl+S writes.
+
+    tokens, epochs, billed_tokens and cost are None until every example has been counted.
+    """
+
+    examples: int
+    errors: int
+    warnings: int
+    tokens: int | None
+    epochs: int | None
+    billed_tokens: int | None
+    cost_usd: float | None
+
+
+def stats_of(doc: Document, model: BaseModel, epochs: int | None = None) -> Stats:
+    """O(1): every figure is a running total the edits keep (see editing.Document)."""
+    from tui.core.estimate import default_epochs
+    from tui.core.problems import ERROR, WARNING
+
+    c = doc.counts
+    whole = doc.dataset_findings()
+    errors = c.errors + sum(1 for _, f in whole if f[1] == ERROR)
+    # validate reports each repeated example on its own line; the panel shows one row.
+    warnings = c.warnings + doc.duplicates
+    warnings += sum(1 for _, f in whole if f[1] == WARNING and f[0] != "duplicate_example")
+    if not doc.tokens_ready:
+        return Stats(c.examples, errors, warnings, None, None, None, None)
+    n_epochs = epochs if epochs is not None else default_epochs(c.examples)
+    billed = n_epochs * doc.billed_tokens_per_epoch
+    price = model.price_per_1m_training_tokens
+    cost = None if price is None else round(billed / 1_000_000 * price, 4)
+    return Stats(c.examples, errors, warnings, doc.tokens_total, n_epochs, billed, cost)
+
+
 @dataclass
 class Opened:
     """A file read and split in a worker, ready for `Workspace.use` on the UI thread."""
@@ -88,6 +124,9 @@ class Workspace:
             return self.doc.default_system
         return self.configured_system
 
+    def stats(self) -> Stats | None:
+        return stats_of(self.doc, self.model) if self.doc is not None else None
+
     @property
     def saved_path(self) -> Path | None:
         """The dataset file as saved (no unsaved edits, a format jobs upload), else None."""
@@ -103,7 +142,7 @@ class Workspace:
         Raises formats.UnusableInput or OSError for a file that cannot be opened.
         """
         from tui.core.filestamp import is_read_only, stamp_of
-        from tui.core.formats import JSONL_FORMATS, check_usable, detect_format
+        from tui.core.formats import check_usable, detect_format
         from tui.core.recovery import find_recovery, source_digest
 
         system = self.configured_system
@@ -117,11 +156,10 @@ class Workspace:
         fmt = detect_format(data, path.name)
         doc = Document.from_bytes(data, fmt, sep=self.separator, system=system)
         sha = source_digest(data)
-        save_path = path if fmt in JSONL_FORMATS else None
         return Opened(
             doc,
             path,
-            save_path,
+            path,  # saved in its own format: pairs stay pairs, CSV stays CSV
             sha,
             stamp_of(path, data),
             is_read_only(path),
@@ -139,6 +177,9 @@ class Workspace:
 
     def replace_document(self, doc: Document) -> None:
         """Another document for the same file (a restored recovery, a reload)."""
+        old = self.doc
+        if old is not None and old.counter is not None:
+            doc.use_counter(old.counter, self.model.example_token_limit)
         self.doc = doc
         self.changed(OPENED)
         pending, self._pending = self._pending, []

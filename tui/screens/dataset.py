@@ -92,6 +92,9 @@ class DatasetScreen(DatasetView):
         if self.doc is None:
             return
         workspace = self.workspace
+        if self.doc.needs_jsonl:
+            self._offer_jsonl(self.doc.needs_jsonl)
+            return
         if workspace.save_path is None or workspace.read_only:
             self._save_as(then)
             return
@@ -99,9 +102,9 @@ class DatasetScreen(DatasetView):
 
     def _save_as(self, then: str | None = None) -> None:
         if self.path is not None:
-            suggestion = str(self.path.with_suffix(".jsonl"))
+            suggestion = str(self.path)
             if self.workspace.read_only:
-                suggestion = str(self.path.with_name(self.path.stem + ".edited.jsonl"))
+                suggestion = str(self.path.with_stem(self.path.stem + ".edited"))
         else:
             suggestion = "dataset.jsonl"
 
@@ -110,9 +113,53 @@ class DatasetScreen(DatasetView):
                 self._save(Path(value).expanduser(), force=False, then=then, new_target=True)
 
         self.app.push_screen(
-            PathModal("Save as chat JSONL", "The file is written atomically.", suggestion, "Save"),
+            PathModal(
+                "Save as",
+                f"In the file's own format ({self.workspace.format}), written atomically.",
+                suggestion,
+                "Save",
+            ),
             chosen,
         )
+
+    def _offer_jsonl(self, count: int) -> None:
+        """Some edits are more than the file's format can hold: say so, offer JSONL."""
+        name = self.path.name if self.path else "the file"
+        suggestion = str(self.path.with_suffix(".jsonl")) if self.path else "dataset.jsonl"
+
+        def chosen(value: str | None) -> None:
+            if value and self.doc is not None:
+                self._save_jsonl(Path(value).expanduser(), self.doc.jsonl_bytes())
+
+        def answered(answer: str | None) -> None:
+            if answer == "jsonl":
+                self.app.push_screen(
+                    PathModal("Save as JSONL", "Every example as a chat line.", suggestion, "Save"),
+                    chosen,
+                )
+
+        self.app.push_screen(
+            ChoiceModal(
+                f"{name} cannot hold {count} example(s)",
+                f"A {self.workspace.format} file holds one input and one output per line; "
+                f"{count} example(s) need more (see the needs_jsonl problems). "
+                f"Save the dataset as a JSONL file instead? {name} stays as it is.",
+                [("cancel", "Keep editing"), ("jsonl", "Save as JSONL…")],
+                focus="jsonl",
+            ),
+            answered,
+        )
+
+    @work(thread=True, group="dataset-save", exit_on_error=False, description="dataset-save-jsonl")
+    def _save_jsonl(self, path: Path, data: bytes) -> None:
+        from tui.core.atomic import write_atomic
+
+        write_atomic(path, data)
+        self.app.call_from_thread(self._saved_jsonl, path)
+
+    def _saved_jsonl(self, path: Path) -> None:
+        self.notify(f"Saved {path.name} as JSONL; it is now the open dataset.")
+        self.load(path)
 
     @work(
         thread=True,
@@ -138,7 +185,7 @@ class DatasetScreen(DatasetView):
         point = self.app.call_from_thread(doc.save_point)
         entries = self.app.call_from_thread(lambda: list(doc.entries))
         bom = b"\xef\xbb\xbf" if doc.has_bom else b""
-        data = bom + b"".join(e.text + e.eol for e in entries)
+        data = bom + b"".join(e.saved + e.eol for e in entries)  # in the file's own format
         write_atomic(path, data)
         stamp = stamp_of(path, data)
         self.app.call_from_thread(self._saved, doc, point, path, stamp, then)
@@ -346,6 +393,13 @@ class DatasetScreen(DatasetView):
     def action_system_prompt(self) -> None:
         if self.doc is None:
             return
+        if self.workspace.format == "pairs":
+            self.notify(
+                "In a pairs file the system prompt is its `# system:` line: edit that line "
+                "(Ctrl+R on it); the pairs below it follow.",
+                severity="warning",
+            )
+            return
 
         def chosen(value: str | None) -> None:
             if value is not None and self.doc is not None:
@@ -437,7 +491,7 @@ class DatasetScreen(DatasetView):
             ("Save dataset as…", "Write the dataset to another file", self._save_as),
             ("Undo", "Undo the last edit", self.action_undo),
             ("Redo", "Redo the last undone edit", self.action_redo),
-            ("New example", "Add an empty example after this one", self.action_new_example),
+            ("New example", "Add an empty example at the end", self.action_new_example),
             ("Duplicate example", "Copy this example below it", self.action_duplicate),
             ("Delete example", "Remove this example (undoable)", self.action_delete),
             ("Move example up", "Swap with the one above", lambda: self.action_move(-1)),

@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.appref import tunebench_app
-from tui.core.editing import Document, Entry, Pair, encode_example, pair_example
+from tui.core.editing import Document, Entry
 from tui.core.formats import UnusableInput
 from tui.core.models import BaseModel
 from tui.core.workspace import ADDED, OPENED, Opened, Workspace
@@ -55,7 +55,6 @@ class DatasetView(MainScreen):
         self._stats = ""
         self._error = ""  # why the file asked for could not be opened
         self._full_refresh = True
-        self._to_count: Entry | None = None  # the edited entry, counted after the debounce
         self._pane = "edit"
         self._shown: Document | None = None  # the document the views were last filled from
 
@@ -183,10 +182,6 @@ class DatasetView(MainScreen):
         self._error = ""
         if opened.read_only:
             notices.append(f"{opened.path}: read-only. Edits can be saved elsewhere (Ctrl+S asks).")
-        if opened.path is not None and opened.save_path is None:
-            notices.append(
-                f"{opened.path.name} was converted to chat examples; Ctrl+S saves them as JSONL."
-            )
         if opened.path is None:
             notices.append(
                 "New dataset: Enter edits the first pair, Ctrl+N adds one. "
@@ -196,12 +191,17 @@ class DatasetView(MainScreen):
         if opened.recovery is not None:
             self._offer_restore(opened.recovery)
 
-    def _show_document(self, select: int = 0) -> None:
-        """Show the workspace's (new) document from the top: list, problems, editor."""
+    def _show_document(self, select: int | None = None) -> None:
+        """Show the workspace's (new) document: list, problems, and in the editor entry
+        `select` (None: the first line that is no comment)."""
         doc = self.doc
         if doc is None:
             return
+        if select is None:
+            kinds = (e.kind for e in doc.entries[:1000])
+            select = next((i for i, kind in enumerate(kinds) if kind != "comment"), 0)
         self._shown = doc
+        self.query_one(PairEditor).pairs_sep = doc.sep if doc.source_format == "pairs" else None
         self.query_one(ExamplesList).show(doc)
         self.query_one(Input).value = ""
         self.query_one(Input).remove_class("-active")
@@ -247,6 +247,10 @@ class DatasetView(MainScreen):
         from tui.core.tokens import TokenCounter, example_tokens
 
         counter = TokenCounter(self.model.encoding)
+        # From here on every edit counts its own entry as it is made (on the UI thread, with
+        # its own counter): the totals stay exact while this pass runs.
+        limit = self.model.example_token_limit
+        self.app.call_from_thread(doc.use_counter, TokenCounter(self.model.encoding), limit)
         dpo = doc.fmt == "dpo"
         chunk: list[tuple[Entry, bytes, int]] = []
 
@@ -271,23 +275,12 @@ class DatasetView(MainScreen):
         for entry, text, tokens in chunk:
             doc.set_tokens(entry, text, tokens, limit)
             if entry is current:
-                self.query_one(JsonlPreview).show(entry, self.current)
+                self.query_one(JsonlPreview).show(entry, doc.line_of(self.current))
 
     def _tokens_ready(self, doc: Document) -> None:
         doc.tokens_ready = True
         if doc is self.doc:
             self._schedule_refresh()
-
-    @work(thread=True, group="dataset-tokens", exit_on_error=False, description="dataset-tokens")
-    def _count_one(self, doc: Document, entry: Entry) -> None:
-        from tui.core.tokens import TokenCounter, example_tokens
-
-        text = entry.text
-        obj = entry.parse()
-        if obj is None:
-            return
-        tokens = example_tokens(obj, TokenCounter(self.model.encoding), dpo=doc.fmt == "dpo")
-        self.app.call_from_thread(self._apply_tokens, doc, [(entry, text, tokens[0])])
 
     # ------------------------------------------------------------------ recovery
 
@@ -361,7 +354,8 @@ class DatasetView(MainScreen):
             self.query_one(PairEditor).load(
                 entry, default_system=self.doc.default_system, force_raw=force_raw
             )
-        self.query_one(JsonlPreview).show(entry, self.current)
+        doc = self.doc
+        self.query_one(JsonlPreview).show(entry, doc.line_of(self.current) if doc else 0)
 
     @on(VirtualList.Highlighted, "#examples")
     def _example_highlighted(self, event: VirtualList.Highlighted) -> None:
@@ -413,7 +407,9 @@ class DatasetView(MainScreen):
         if doc is None or not doc.entries:
             return
         index = self.current
-        entry = doc.replace(index, event.text, key=(index, event.field))
+        entry = doc.replace(
+            index, event.text, key=(index, event.field), source_line=event.field == "pairs-line"
+        )
         editor = self.query_one(PairEditor)
         typed_on = event.field != "messages" and editor.current_text() != event.text
         if typed_on:
@@ -423,7 +419,7 @@ class DatasetView(MainScreen):
             editor.adopt(entry, event.field)
         else:
             editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
-        self.query_one(JsonlPreview).show(entry, index)
+        self.query_one(JsonlPreview).show(entry, doc.line_of(index))
         self._changed(entry, row_only=True)
 
     def _changed(self, entry: Entry | None = None, *, row_only: bool = False) -> None:
@@ -432,8 +428,7 @@ class DatasetView(MainScreen):
         row_only: only the current entry changed (typing), so the list redraws one row.
         """
         self._full_refresh = self._full_refresh or not row_only
-        if entry is not None:
-            self._to_count = entry
+        self._update_stats()  # O(1): the stats are never a debounce behind the text
         self._schedule_refresh()
         self._schedule_autosave()
 
@@ -454,9 +449,6 @@ class DatasetView(MainScreen):
         self._full_refresh = False
         self.query_one(ProblemsPanel).show(doc)
         self._update_stats()
-        if self._to_count is not None:
-            self._count_one(doc, self._to_count)
-            self._to_count = None
         if self.app.screen is not self and self in self.app.screen_stack:
             # A dialog is open over this screen (the restore offer arrives before the first
             # check ends): repaint it, or the screen showing through it stays stale.
@@ -473,7 +465,9 @@ class DatasetView(MainScreen):
                 state = "saved"
         if self._status:
             state = f"{state} · {self._status}" if state else self._status
-        text = stats_text(self.doc, self.model, state=state)
+        doc = self.doc
+        checking = doc is not None and not doc.checked
+        text = stats_text(self.workspace.stats(), self.model, checking=checking, state=state)
         if text != self._stats:
             self._stats = text
             self.query_one(StatsLine).show(text)
@@ -502,15 +496,11 @@ class DatasetView(MainScreen):
             return
         self._after_op(self.doc.redo())
 
-    def _new_text(self) -> bytes:
-        system = self.doc.default_system if self.doc else ""
-        return encode_example(pair_example(Pair(system or None, "", "")))
-
     def action_new_example(self) -> None:
         if self.doc is None:
             return
-        index = self.current + 1 if self.doc.entries else 0
-        self.doc.insert(index, [self._new_text()])
+        index = len(self.doc)  # at the end, as the key's label and the help say
+        self.doc.insert(index, [self.doc.new_example_text(index)])
         self._after_op(index)
         self._show_pane("edit")
         self.query_one(PairEditor).focus_field("user")
@@ -529,8 +519,21 @@ class DatasetView(MainScreen):
         self.doc.insert(self.current + 1, [entry.text])
         self._after_op(self.current + 1)
 
+    def _keeps_system_line(self, *indexes: int) -> bool:
+        """Refuse (with a word) to delete or move a pairs `# system:` line: the pairs below
+        it would silently get another system prompt."""
+        doc = self.doc
+        if doc is not None and any(doc.is_system_line(i) for i in indexes):
+            self.notify(
+                "This line sets the system prompt of the pairs below it; "
+                "change it with Ctrl+T (system prompt for all).",
+                severity="warning",
+            )
+            return True
+        return False
+
     def action_delete(self) -> None:
-        if self._entry() is None or self.doc is None:
+        if self._entry() is None or self.doc is None or self._keeps_system_line(self.current):
             return
         self.doc.delete(self.current)
         if not self.doc.entries:
@@ -545,7 +548,7 @@ class DatasetView(MainScreen):
         if self._entry() is None or self.doc is None:
             return
         target = self.current + delta
-        if 0 <= target < len(self.doc):
+        if 0 <= target < len(self.doc) and not self._keeps_system_line(self.current, target):
             self.doc.move(self.current, target)
             self._after_op(target)
 

@@ -77,7 +77,7 @@ class ExamplesList(VirtualList):
             return Text()
         entry = entries[index]
         digits = max(4, len(str(len(entries))))
-        number = f"{index + 1:>{digits}} "
+        number = f"{self.document.line_of(index):>{digits}} "  # the line of the file
         if any(f[1] == ERROR for f in entry.findings):
             marker = Text("✗ ", style="bold red")
         elif entry.findings:
@@ -87,5 +87,5 @@ class ExamplesList(VirtualList):
         text = Text(number, style="dim")
         text.append_text(marker)
         label = self.label(entry)
-        text.append(label, style="dim italic" if entry.kind == "blank" else "")
+        text.append(label, style="dim italic" if entry.kind in ("blank", "comment") else "")
         return text

@@ -32,14 +32,15 @@ class JsonlPreview(Static):
         self.update(text, layout=lines != self._lines)
         self._lines = lines
 
-    def show(self, entry: Entry | None, index: int) -> None:
+    def show(self, entry: Entry | None, line_number: int) -> None:
+        """Show `entry`, which starts at line `line_number` of the file."""
         if entry is None:
             self.plain_text = ""
             self._render_text(Text("No example selected. Ctrl+N adds one.", style="dim"))
             return
         line = entry.text.decode("utf-8", "replace")
         shown = line[:MAX_PREVIEW_CHARS]
-        text = Text(f"line {index + 1}", style="bold")
+        text = Text(f"line {line_number}", style="bold")
         if entry.tokens is not None:
             text.append(f" · {entry.tokens:,} tokens", style="dim")
         text.append("\n")

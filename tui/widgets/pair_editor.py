@@ -25,6 +25,11 @@ from tui.core.editing import (
     messages_example,
     pair_example,
 )
+from tui.core.pairs_lines import pair_draft
+
+
+def _trimmed(pair: Pair) -> Pair:
+    return Pair(pair.system, pair.user.strip(), pair.assistant.strip(), pair.weight)
 
 
 class MessageArea(TextArea):
@@ -79,6 +84,10 @@ class PairEditor(Vertical):
         self.mode = "pair"  # "pair", "messages" or "raw"
         self.default_system = ""
         self._focus_after_mount: int | None = None
+        # A pairs file (its separator), else None: a broken line opens as a pair to fix,
+        # the raw view is the pairs line, and spaces at either end of a text are not
+        # edits (the format trims them).
+        self.pairs_sep: str | None = None
 
     @property
     def raw_mode(self) -> bool:
@@ -112,6 +121,8 @@ class PairEditor(Vertical):
         self.disabled = entry is None
         obj = entry.parse() if entry is not None else None
         pair = None if force_raw or entry is None else as_pair(obj)
+        if pair is None and not force_raw and entry is not None and self.pairs_sep is not None:
+            pair = pair_draft(entry, self.pairs_sep)
         messages = None if force_raw or entry is None or pair else as_messages(obj)
         self._pair, self._messages = pair, messages
         self.mode = "pair" if pair or entry is None else "messages" if messages else "raw"
@@ -120,6 +131,13 @@ class PairEditor(Vertical):
         if entry is None:
             self._note("")
             return
+        raw_area = self.query_one("#raw", TextArea)
+        if self.mode == "raw" and self.pairs_sep is not None and entry.source is not None:
+            self._set_text("#raw", entry.source.decode("utf-8", "replace"))
+            raw_area.border_title = "The line in the pairs file"
+            self._note(f"input{self.pairs_sep} output · Ctrl+R: form")
+            return
+        raw_area.border_title = "Raw JSONL line"
         if self.mode == "raw":
             raw = entry.text.decode("utf-8", "replace")
             self._set_text("#raw", raw)
@@ -173,7 +191,7 @@ class PairEditor(Vertical):
 
     def _set_text(self, selector: str, text: str) -> None:
         area = self.query_one(selector, TextArea)
-        if area.text == text:
+        if area.text == text or (self._trims and area.text.strip() == text.strip()):
             return
         cursor = area.cursor_location
         with area.prevent(TextArea.Changed):
@@ -208,7 +226,7 @@ class PairEditor(Vertical):
             self.query_one("#assistant", TextArea).text,
             self._weight(),
         )
-        if pair == self._pair:
+        if pair == self._pair or (self._trims and _trimmed(pair) == _trimmed(self._pair)):
             return self.entry.text  # unchanged: keep the source bytes exactly
         return encode_example(pair_example(pair))
 
@@ -219,8 +237,21 @@ class PairEditor(Vertical):
             return None if self._pair.weight is None else 1
         return 0
 
+    @property
+    def _trims(self) -> bool:
+        return self.pairs_sep is not None and self.mode == "pair"
+
+    @property
+    def edits_source_line(self) -> bool:
+        """The raw view shows the line in the pairs file (not a JSONL line)."""
+        return self.mode == "raw" and self.pairs_sep is not None
+
     def _edited(self, field: str) -> None:
         text = self.current_text()
+        if self.edits_source_line:
+            if text is not None and self.entry is not None and text != self.entry.saved:
+                self.post_message(self.Edited(text, "pairs-line"))
+            return
         if text is None or self.entry is None or text == self.entry.text:
             return
         self.post_message(self.Edited(text, field))

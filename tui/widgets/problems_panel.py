@@ -59,7 +59,7 @@ class ProblemsPanel(VirtualList):
 
     def render_row(self, row: int, width: int) -> Text:
         index, (code, severity, message) = self._rows[row]
-        line = "file" if index < 0 else str(index + 1)
+        line = "file" if index < 0 or self.document is None else str(self.document.line_of(index))
         text = Text(f"{line:>6} ", style="dim")
         if severity == ERROR:
             text.append("error   ", style="bold red")

@@ -5,35 +5,31 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.core.editing import Document
-from tui.core.estimate import default_epochs
 from tui.core.models import BaseModel
+from tui.core.workspace import Stats
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def stats_text(doc: Document | None, model: BaseModel, *, state: str = "") -> str:
-    if doc is None:
+def stats_text(
+    stats: Stats | None, model: BaseModel, *, checking: bool = False, state: str = ""
+) -> str:
+    """The stats line: the workspace's figures (what `validate` says of the saved bytes)."""
+    if stats is None:
         return f"Loading… · {model.name}"
-    c = doc.counts
-    whole_file = doc.dataset_findings()
-    n_errors = c.errors + sum(1 for _, f in whole_file if f[1] == "error")
-    n_warnings = c.warnings + sum(1 for _, f in whole_file if f[1] == "warning")
-    parts = [_plural(c.examples, "example")]
+    n_errors, n_warnings = stats.errors, stats.warnings
+    parts = [_plural(stats.examples, "example")]
     errors = f"[b red]{_plural(n_errors, 'error')}[/]" if n_errors else "0 errors"
     warnings = f"[b yellow]{_plural(n_warnings, 'warning')}[/]" if n_warnings else "0 warnings"
     parts += [errors, warnings]
-    if not doc.checked:
+    if checking:
         parts.append("checking…")
-    if doc.tokens_ready:
-        epochs = default_epochs(doc.tokens_known)
-        tokens = doc.tokens_total
-        parts.append(f"{tokens:,} tokens")
-        price = model.price_per_1m_training_tokens
-        cost = f" ≈ ${epochs * tokens / 1e6 * price:,.2f}" if price is not None else ""
-        parts.append(f"{_plural(epochs, 'epoch')}{cost}")
+    if stats.tokens is not None and stats.epochs is not None:
+        parts.append(f"{stats.tokens:,} tokens")
+        cost = f" ≈ ${stats.cost_usd:,.2f}" if stats.cost_usd is not None else ""
+        parts.append(f"{_plural(stats.epochs, 'epoch')}{cost}")
     else:
         parts.append("counting tokens…")
     parts.append(model.aliases[0] if model.aliases else model.name)

@@ -1,0 +1,218 @@
+"""The edit model never lies: after any sequence of edits, undo, redo, inserts, deletes,
+saves and reopens, what the Dataset screen shows (stats, problem lines) is what
+`tunebench validate` reports for the bytes Ctrl+S would write, in pairs and chat files."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from tui.core.editing import Document, Pair, encode_example, pair_example
+from tui.core.models import resolve_model
+from tui.core.tokens import TokenCounter
+from tui.core.validate import validate_bytes
+from tui.core.workspace import stats_of
+
+MODEL = resolve_model("gpt-4.1-mini-2025-04-14")
+COUNTER = TokenCounter(MODEL.encoding)
+SYSTEM = "Popraw gramatykę zdania."
+
+words = st.sampled_from(["Kot", "spać", "kanapa", "Mama", "ja", "chcieć", "ciastko", "", " "])
+texts = st.lists(words, min_size=0, max_size=4).map(" ".join)
+pairs_lines = st.one_of(
+    st.just("# system: Inna rola."),
+    st.tuples(texts, texts).map(lambda p: f"{p[0]}; {p[1]}"),
+    texts,  # no separator: a broken line
+    st.just("# a comment"),
+    st.just(""),
+)
+
+
+def chat_line(user: str, assistant: str, system: str | None = SYSTEM) -> str:
+    return json.dumps(
+        pair_example(Pair(system, user, assistant)), ensure_ascii=False
+    )  # not encode_example: a different spacing than the editor writes
+
+
+chat_lines = st.one_of(
+    st.tuples(texts, texts).map(lambda p: chat_line(*p)),
+    st.tuples(texts, texts).map(lambda p: chat_line(*p, system=None)),
+    st.just('{"messages": [{"role": "user", "content": "x"}]}'),
+    st.just("not json"),
+    st.just(""),
+)
+
+
+def open_counted(data: bytes, fmt: str) -> Document:
+    """A document as the Dataset screen holds it once the first check and count ran."""
+    doc = Document.from_bytes(data, fmt, sep=";", system="")
+    doc.check_all(doc.apply_checks)
+    doc.checked = True
+    doc.use_counter(COUNTER, MODEL.example_token_limit)
+    for entry in list(doc.entries):
+        obj = entry.parse() if entry.kind == "example" else None
+        if obj is not None:
+            from tui.core.tokens import example_tokens
+
+            tokens = example_tokens(obj, COUNTER, dpo=doc.fmt == "dpo")[0]
+            doc.set_tokens(entry, entry.text, tokens, MODEL.example_token_limit)
+    doc.tokens_ready = True
+    return doc
+
+
+def validate(doc: Document) -> Any:
+    fmt = doc.source_format
+    return validate_bytes(doc.to_bytes(), MODEL.name, fmt=fmt, sep=";", system=None)
+
+
+class WorkspaceMachine(RuleBasedStateMachine):
+    """Random edits on a random pairs or chat file."""
+
+    @initialize(
+        fmt=st.sampled_from(["pairs", "chat"]),
+        header=st.booleans(),
+        data=st.data(),
+    )
+    def open_file(self, fmt: str, header: bool, data: st.DataObject) -> None:
+        lines = data.draw(st.lists(pairs_lines if fmt == "pairs" else chat_lines, max_size=14))
+        if fmt == "pairs" and header:
+            lines.insert(0, f"# system: {SYSTEM}")
+        body = "\n".join(lines) + data.draw(st.sampled_from(["\n", ""]))
+        self.fmt = fmt
+        self.original = body.encode("utf-8")
+        self.doc = open_counted(self.original, fmt)
+        assert self.doc.to_bytes() == self.original  # opened: byte for byte
+        self.saved = self.opened = self.original
+
+    def _editable(self) -> list[int]:
+        return [
+            i
+            for i, e in enumerate(self.doc.entries)
+            if e.kind != "comment" or not e.saved.lower().startswith(b"# system")
+        ]
+
+    @precondition(lambda self: bool(self.doc.entries))
+    @rule(data=st.data(), user=texts, assistant=texts)
+    def edit_pair(self, data: st.DataObject, user: str, assistant: str) -> None:
+        """What the pair form posts: the example with the system prompt the line gets."""
+        index = data.draw(st.sampled_from(self._editable() or [0]))
+        system = self.doc.entries[index].context if self.fmt == "pairs" else SYSTEM
+        text = encode_example(pair_example(Pair(system, user, assistant)))
+        self.doc.replace(index, text, key=(index, "user"))
+
+    @precondition(lambda self: bool(self.doc.entries))
+    @rule(data=st.data(), line=st.one_of(pairs_lines, chat_lines))
+    def edit_raw(self, data: st.DataObject, line: str) -> None:
+        """The raw editor: a pairs line in a pairs file, a JSONL line in a chat file."""
+        index = data.draw(st.sampled_from(self._editable() or [0]))
+        self.doc.replace(index, line.encode(), source_line=self.fmt == "pairs")
+
+    @rule(data=st.data())
+    def insert_new(self, data: st.DataObject) -> None:
+        index = data.draw(st.integers(0, len(self.doc.entries)))
+        self.doc.insert(index, [self.doc.new_example_text(index)])
+
+    @precondition(lambda self: bool(self.doc.entries))
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        choices = self._editable()
+        if choices:
+            self.doc.delete(data.draw(st.sampled_from(choices)))
+
+    @rule()
+    def undo(self) -> None:
+        self.doc.undo()
+
+    @rule()
+    def redo(self) -> None:
+        self.doc.redo()
+
+    @precondition(lambda self: self.doc.needs_jsonl == 0)
+    @rule()
+    def save(self) -> None:
+        self.saved = self.doc.to_bytes()
+        self.doc.mark_saved()
+        assert not self.doc.dirty
+
+    @precondition(lambda self: not self.doc.dirty)
+    @rule()
+    def reopen(self) -> None:
+        data = self.doc.to_bytes()
+        self.doc = open_counted(data, self.fmt)
+        assert self.doc.to_bytes() == data
+        self.opened = data
+
+    @invariant()
+    def stats_are_what_validate_reports(self) -> None:
+        if self.doc.needs_jsonl:
+            return  # nothing to compare: Ctrl+S offers Save as JSONL instead
+        report = validate(self.doc)
+        if report.fatal is not None:  # an empty file: no dataset for validate at all
+            assert stats_of(self.doc, MODEL).examples == 0
+            return
+        stats = stats_of(self.doc, MODEL)
+        assert stats.examples == report.n_examples
+        assert stats.errors == len(report.errors)
+        assert stats.warnings == len(report.warnings)
+        assert stats.tokens == report.tokens.total
+        est = report.estimate
+        assert est is not None
+        assert (stats.epochs, stats.billed_tokens, stats.cost_usd) == (
+            est.n_epochs,
+            est.billed_tokens,
+            est.estimated_cost_usd,
+        )
+
+    @invariant()
+    def problem_lines_are_validates(self) -> None:
+        if self.doc.needs_jsonl or validate(self.doc).fatal is not None:
+            return
+        shown = sorted(
+            (p.line, p.code) for p in self.doc.problems() if p.code != "duplicate_example"
+        )
+        reported = sorted(
+            (p.line, p.code) for p in validate(self.doc).problems if p.code != "duplicate_example"
+        )
+        assert shown == reported
+
+    @invariant()
+    def not_dirty_means_the_file_holds_it(self) -> None:
+        if not self.doc.dirty:
+            assert self.doc.to_bytes() == self.saved
+
+    @invariant()
+    def untouched_lines_are_byte_identical(self) -> None:
+        source = self.opened.split(b"\n")
+        for entry in self.doc.entries:
+            if entry.origin is not None and entry.source is not None:
+                assert entry.saved == source[entry.origin].rstrip(b"\r")
+
+
+WorkspaceMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_workspace_never_lies = WorkspaceMachine.TestCase
+
+
+def test_undo_to_the_start_is_not_dirty() -> None:
+    data = f"# system: {SYSTEM}\nKot, spać; Kot śpi.\nMama; Mamo!\n".encode()
+    doc = open_counted(data, "pairs")
+    doc.replace(1, encode_example(pair_example(Pair(SYSTEM, "Kot", "Kot śpi."))))
+    doc.insert(3, [doc.new_example_text(3)])
+    assert doc.dirty
+    doc.undo()
+    doc.undo()
+    assert not doc.dirty and doc.to_bytes() == data
