@@ -68,18 +68,16 @@ def test_demo_path_from_pairs_to_tuned_answer_by_keys(fast_demo: PtyApp) -> None
     demo = fast_demo
     demo.wait_for("f1 Help")
     demo.wait_for("69 examples")
-    demo.press("ctrl+n")  # a new example, the user field focused
-    demo.wait_for('"content": ""}]}')  # its (empty) JSONL line in the preview
+    demo.press("ctrl+n")  # a new pair at the end, the input field focused
+    demo.wait_for("empty_input")  # an empty pairs line: the preview says what is missing
     demo.settle()
     demo.type("Pies, lubić, kość")
-    demo.wait_for('"content": "Pies, lubić, kość"')
+    demo.wait_for("empty_output")
     demo.press("tab")
     demo.settle()
     demo.type("Pies lubi kość.")
-    demo.wait_for('"content": "Pies lubi kość."')  # the live JSONL preview
-    demo.press("ctrl+l")  # launch job from the Dataset screen
-    demo.wait_for("Save as chat JSONL")  # pairs text is uploaded as the JSONL it converts to
-    demo.press("enter")
+    demo.wait_for('"content": "Pies lubi kość."')  # the JSONL line it will be uploaded as
+    demo.press("ctrl+l")  # launch job from the Dataset screen: saved as pairs first
     demo.wait_for("estimated cost")  # the pre-flight panel
     demo.press("ctrl+s")  # confirm
     demo.wait_for("succeeded", timeout=60)
