@@ -130,6 +130,17 @@ def test_a_job_trains_checkpoints_and_its_model_answers(serve: ServeThread, tmp_
 
     jobs = client.fine_tuning.jobs.list(limit=1)
     assert [j.id for j in jobs.data] == [job.id]
+
+    # The next job's pre-flight estimates its time from the speed this one measured.
+    second = client.fine_tuning.jobs.create(model="tiny-llama", training_file=training)
+    wait_for(client, second.id, lambda j: j.status != "validating_files")
+    client.fine_tuning.jobs.cancel(second.id)
+    preflight = [
+        e.message
+        for e in client.fine_tuning.jobs.list_events(second.id, limit=100)
+        if e.message.startswith("Pre-flight")
+    ]
+    assert len(preflight) == 1 and "tokens/s measured here" in preflight[0]
     assert client.models.delete(names[1]).deleted
     assert names[1] not in [m.id for m in client.models.list()]
 
@@ -218,12 +229,24 @@ def test_a_restart_keeps_everything_and_fails_the_job_that_was_running(
 ) -> None:
     with ServeThread(models=[str(tiny)], data_dir=data_dir, device="cpu") as first:
         client = sdk(first)
-        training = upload(client, tmp_path, "train.jsonl", chat_lines())
+        # The last example's answer lies past the model's 256 positions: reported, not dropped
+        # silently.
+        long_line = chat_lines([("słowo " * 300, "Za długie.")])
+        training = upload(client, tmp_path, "train.jsonl", chat_lines() + long_line)
         job = client.fine_tuning.jobs.create(
             model="tiny-llama", training_file=training, hyperparameters={"n_epochs": 50}
         )
         wait_for(client, job.id, lambda j: bool(metrics_steps(client, j.id)))
         trainer = first.serve.runner.runs[job.id].process.pid
+        warnings = [
+            e.message
+            for e in client.fine_tuning.jobs.list_events(job.id, limit=100)
+            if e.level == "warn"
+        ]
+        assert any("1 example(s) exceed the context length" in w for w in warnings), warnings
+        assert any("1 training example(s) skipped" in w and "(lines 11)" in w for w in warnings), (
+            warnings
+        )
     with pytest.raises(ProcessLookupError):
         os.kill(trainer, 0)  # stopping the server stopped its trainer
     with ServeThread(models=[str(tiny)], data_dir=data_dir, device="cpu") as second:
