@@ -37,7 +37,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def serve(tiny: Path, data_dir: Path) -> Iterator[ServeThread]:
-    with ServeThread(models=[str(tiny)], data_dir=data_dir, device="cpu") as server:
+    """The default `--device auto`: on a machine without a GPU the trainer picks the CPU."""
+    with ServeThread(models=[str(tiny)], data_dir=data_dir) as server:
         yield server
 
 

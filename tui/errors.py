@@ -182,8 +182,6 @@ def _azure_advice(exc: Any, status: int, detail: str) -> str | None:
     return None
 
 
-
-
 def _api_error_detail(body: Any) -> str | None:
     if isinstance(body, dict):
         inner = body.get("error", body)

@@ -133,6 +133,21 @@ def _datasets(spec: dict[str, Any], tokenizer: Any) -> tuple[Any, Any]:
     return load(spec["training_file"], "training"), load(spec.get("validation_file"), "validation")
 
 
+def _bf16() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_bf16_supported())
+
+
+def resolve_device(device: str) -> str:
+    """`auto`: cuda when torch sees a GPU, else cpu (TRL's defaults assume a GPU)."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def _common_args(spec: dict[str, Any], n_train: int) -> dict[str, Any]:
     hyper = spec["hyperparameters"]
     steps_per_epoch = math.ceil(n_train / hyper["batch_size"])
@@ -153,6 +168,7 @@ def _common_args(spec: dict[str, Any], n_train: int) -> dict[str, Any]:
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": spec["device"] == "cpu",
+        "bf16": spec["device"] == "cuda" and _bf16(),
         "max_length": spec["max_length"],
         "dataloader_num_workers": 0,
     }
@@ -234,6 +250,7 @@ def oom_message(spec: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     spec = json.loads(Path(args[0]).read_text())
+    spec["device"] = resolve_device(spec["device"])
     try:
         return run(spec)
     except Exception as exc:
