@@ -14,6 +14,7 @@ import httpx2
 from emulator_support import wait_job
 
 from tui.emulator import demo_dataset_path
+from tui.emulator.faults import FAULT_KINDS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,27 +27,28 @@ def _first_line(proc: subprocess.Popen[str], timeout: float = 10.0) -> str:
     return proc.stdout.readline().strip()
 
 
-def test_standalone_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "emulator",
-            "--port",
-            "0",
-            "--speed",
-            "100",
-            "--fault",
-            "500:1",
-        ],
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
         env=env,
     )
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, exit 0, and what it wrote on stderr."""
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert proc.stderr is not None
+    return proc.stderr.read()
+
+
+def test_standalone_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = _start(tmp_path, "--speed", "100", "--fault", "500:1")
     try:
         url = _first_line(proc)
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
@@ -54,9 +56,25 @@ def test_standalone_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert httpx2.get(f"{url}/models", headers=headers).status_code == 500  # --fault
         response = httpx2.get(f"{url}/models", headers=headers)
         assert response.status_code == 200 and response.json()["data"]
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-        assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+        stderr = _stop(proc)
+        assert "Traceback" not in stderr and "any API key works" in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_api_key_is_enforced_and_announced_truthfully(tmp_path: Path) -> None:
+    proc = _start(tmp_path, "--api-key", "sk-only-this-one")
+    try:
+        url = _first_line(proc)
+        wrong = httpx2.get(f"{url}/models", headers={"Authorization": "Bearer sk-other"})
+        assert wrong.status_code == 401
+        right = httpx2.get(f"{url}/models", headers={"Authorization": "Bearer sk-only-this-one"})
+        assert right.status_code == 200
+        stderr = _stop(proc)
+        assert "any API key works" not in stderr
+        assert "only the --api-key key works" in stderr and "sk-only" not in stderr
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -78,11 +96,13 @@ def test_bad_fault_and_speed_are_usage_errors(run_cli) -> None:
 def test_help_documents_faults(run_cli) -> None:
     result = run_cli("emulator", "--help")
     assert result.returncode == 0
+    for syntax, _meaning in FAULT_KINDS.values():
+        assert f"\n  {syntax} " in result.stdout  # each kind the parser knows, one a line
     for word in (
         "--fault",
-        "429:N",
-        "cut-stream",
-        "fail-job",
+        "drop[:N]",
+        "lost-reply[:N]",
+        "deny-create[:N]",
         "TUNEBENCH_EMULATOR_FAULTS",
         "--allow-remote",
         "--speed",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from typing import TYPE_CHECKING
 
+from tui.emulator.faults import FAULT_KINDS
 from tui.errors import UsageError
 
 if TYPE_CHECKING:
@@ -13,20 +15,24 @@ if TYPE_CHECKING:
 
 HELP = (
     "Serve the OpenAI-compatible emulator at http://HOST:PORT/v1 (offline demo and tests). "
-    "Prints the base URL on stdout; any non-empty API key is accepted."
+    "Prints the base URL on stdout; any non-empty API key is accepted unless --api-key names one."
 )
-EPILOG = """\
-faults (--fault SPEC, repeatable; also TUNEBENCH_EMULATOR_FAULTS="SPEC,SPEC"):
-  429:N[:SECONDS]   next N requests get 429 rate_limit_exceeded with retry-after
-                    (SECONDS, default 0.05)
-  500:N             next N requests get 500 server_error
-  slow:SECONDS[:N]  delay every (or the next N) responses by SECONDS
-  cut-stream[:N]    next N streamed chat replies are cut mid-reply (default 1)
-  fail-job[:N]      next N jobs fail half-way through training (default 1)
+EPILOG_TAIL = """
+([:N] defaults to 1.)
 
 durations at --speed 1: validation 3 s, queue 2 s, 0.5 s per training step;
 --speed 100 runs a small job in about a second.
 """
+
+
+def epilog() -> str:
+    """The fault kinds the emulator supports, from the list its parser uses."""
+    lines = ['faults (--fault SPEC, repeatable; also TUNEBENCH_EMULATOR_FAULTS="SPEC,SPEC"):']
+    for syntax, meaning in FAULT_KINDS.values():
+        wrapped = textwrap.wrap(meaning, 58, break_on_hyphens=False)
+        lines.append(f"  {syntax:<18}{wrapped[0]}")
+        lines.extend(f"  {'':<18}{more}" for more in wrapped[1:])
+    return "\n".join(lines) + "\n" + EPILOG_TAIL
 
 
 def _positive(text: str) -> float:
@@ -40,7 +46,7 @@ def _positive(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EPILOG
+    parser.epilog = epilog()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--host",
@@ -137,7 +143,8 @@ async def _serve(emulator: Emulator) -> None:
         print(describe_urls(url), file=sys.stderr, flush=True)
     else:
         print(url, flush=True)
-    print("emulator running; any API key works; Ctrl+C to stop", file=sys.stderr, flush=True)
+    keys = "any API key works" if emulator.api_key is None else "only the --api-key key works"
+    print(f"emulator running; {keys}; Ctrl+C to stop", file=sys.stderr, flush=True)
     try:
         await stop.wait()
     finally:

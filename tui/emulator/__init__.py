@@ -16,12 +16,8 @@ per streamed chunk at speed 1).
 
 Faults on demand, for recovery tests (constructor `faults=[...]`, env var
 `TUNEBENCH_EMULATOR_FAULTS="429:2,slow:0.5"`, `--fault SPEC`, or `emu.inject(kind, count,
-seconds)` at runtime):
-- `429:N[:SECONDS]`  next N requests: 429 `rate_limit_exceeded` with `retry-after(-ms)`
-- `500:N`            next N requests: 500 `server_error`
-- `slow:SECONDS[:N]` delay every (or the next N) responses
-- `cut-stream[:N]`   next N streamed replies: connection closed mid-reply, no `[DONE]`
-- `fail-job[:N]`     next N jobs fail half-way through training with `server_error`
+seconds)` at runtime): the kinds are listed in `tui.emulator.faults.FAULT_KINDS` and by
+`tunebench emulator --help`.
 """
 
 from __future__ import annotations

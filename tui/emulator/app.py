@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -20,6 +19,8 @@ from tui.emulator.jobs import build_job
 from tui.emulator.runner import JobRunner, RunConfig
 from tui.emulator.store import BASE_MODELS, ORG, Job, Store, now, resolve_base
 from tui.emulator.store import page as cursor_page
+from tui.emulator.validation import check_upload
+from tui.emulator.wire import clean_text, error_response, form_body, json_body, json_response, limit
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,46 +39,6 @@ _NO_KEY = (
     "a username and password. You can obtain an API key from "
     "https://platform.openai.com/account/api-keys."
 )
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
-
-
-def _error_response(error: ApiError) -> web.Response:
-    response = _json(error.body(), status=error.status)
-    response.headers.update(error.headers)
-    return response
-
-
-def _limit(request: web.Request, default: int, maximum: int) -> int:
-    raw = request.query.get("limit")
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(
-            "limit", f"expected an integer, but got {raw!r} instead.", "invalid_type"
-        ) from None
-    if not 1 <= value <= maximum:
-        raise invalid("limit", f"expected a value between 1 and {maximum}, but got {value}.")
-    return value
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(
-            400,
-            "We could not parse the JSON body of your request. (HINT: This "
-            "likely means you aren't using your HTTP library correctly. The OpenAI "
-            "API expects a JSON payload, but what was sent was not valid JSON.)",
-        ) from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "The request body must be a JSON object.")
-    return body
 
 
 class RateWindow:
@@ -166,18 +127,22 @@ class EmulatorApp:
         try:
             return await handler(request)
         except ApiError as error:
-            return _error_response(error)
+            return error_response(error)
         except web.HTTPNotFound:
-            return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
+            return error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
         except web.HTTPMethodNotAllowed:
-            return _error_response(
+            return error_response(
                 ApiError(405, f"Invalid method for URL ({request.method} {request.path})")
             )
         except web.HTTPRequestEntityTooLarge:
-            return _error_response(ApiError(413, "File is too large (limit 512 MB)."))
+            return error_response(ApiError(413, "File is too large (limit 512 MB)."))
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return error_response(ApiError(exc.status, exc.reason))
         except Exception:  # any bug becomes the API's 500 body, and is logged
             log.exception("emulator: unhandled error on %s %s", request.method, request.path)
-            return _error_response(
+            return error_response(
                 ApiError(
                     500,
                     "The server had an error while processing your request.",
@@ -233,9 +198,7 @@ class EmulatorApp:
     # -- files ---------------------------------------------------------------------------------
 
     async def create_file(self, request: web.Request) -> web.Response:
-        if not request.content_type.startswith("multipart/"):
-            raise ApiError(400, "Expected a multipart/form-data request.", param="file")
-        form = await request.post()
+        form = await form_body(request)
         purpose = form.get("purpose")
         upload = form.get("file")
         if not isinstance(purpose, str) or not purpose:
@@ -253,9 +216,12 @@ class EmulatorApp:
             if not seconds.isdigit() or not 3600 <= int(seconds) <= 2_592_000:
                 raise invalid("expires_after.seconds", "expected 3600 to 2592000 seconds.")
             expires_at = now() + int(seconds)
+        filename = clean_text(upload.filename or "upload")
         content = upload.file.read()
-        meta = self.store.add_file(upload.filename or "upload", purpose, content, expires_at)
-        return _json(meta)
+        if purpose == "fine-tune":
+            await asyncio.to_thread(check_upload, filename, content)
+        meta = self.store.add_file(filename, purpose, content, expires_at)
+        return json_response(meta)
 
     async def list_files(self, request: web.Request) -> web.Response:
         order = request.query.get("order", "desc")
@@ -265,7 +231,7 @@ class EmulatorApp:
         if order == "desc":
             files.reverse()
         purpose = request.query.get("purpose")
-        return _json(
+        return json_response(
             page(
                 files,
                 request,
@@ -284,12 +250,12 @@ class EmulatorApp:
         return stored
 
     async def retrieve_file(self, request: web.Request) -> web.Response:
-        return _json(self._file(request).meta)
+        return json_response(self._file(request).meta)
 
     async def delete_file(self, request: web.Request) -> web.Response:
         stored = self._file(request)
         del self.store.files[stored.meta["id"]]
-        return _json({"id": stored.meta["id"], "object": "file", "deleted": True})
+        return json_response({"id": stored.meta["id"], "object": "file", "deleted": True})
 
     async def file_content(self, request: web.Request) -> web.Response:
         stored = self._file(request)
@@ -306,11 +272,11 @@ class EmulatorApp:
                 type="invalid_request_error",
                 code="insufficient_permissions",
             )
-        job = build_job(self.store, await _body(request))
+        job = build_job(self.store, await json_body(request))
         self.store.jobs[job.id] = job
         job.event(f"Created fine-tuning job: {job.id}")
         job.task = asyncio.create_task(self.runner.run(job), name=f"emulator-{job.id}")
-        return _json(job.data)
+        return json_response(job.data)
 
     async def list_jobs(self, request: web.Request) -> web.Response:
         wanted = {
@@ -324,7 +290,9 @@ class EmulatorApp:
             return all(metadata.get(k) == v for k, v in wanted.items())
 
         jobs = [job.data for job in reversed(self.store.jobs.values())]
-        return _json(page(jobs, request, default=20, maximum=100, keep=keep if wanted else None))
+        return json_response(
+            page(jobs, request, default=20, maximum=100, keep=keep if wanted else None)
+        )
 
     def _job(self, request: web.Request) -> Job:
         job_id = request.match_info["job_id"]
@@ -336,7 +304,7 @@ class EmulatorApp:
         return job
 
     async def retrieve_job(self, request: web.Request) -> web.Response:
-        return _json(self._job(request).data)
+        return json_response(self._job(request).data)
 
     def _refuse(self, job: Job, action: str) -> ApiError:
         return ApiError(
@@ -354,7 +322,7 @@ class EmulatorApp:
             job.task.cancel()
         job.data.update(status="cancelled", estimated_finish=None)
         job.event("Fine-tuning job cancelled")
-        return _json(job.data)
+        return json_response(job.data)
 
     async def pause_job(self, request: web.Request) -> web.Response:
         job = self._job(request)
@@ -362,7 +330,7 @@ class EmulatorApp:
             raise self._refuse(job, "pause")
         job.data["status"] = "pausing"
         job.event("Pausing fine-tuning job")
-        return _json(job.data)
+        return json_response(job.data)
 
     async def resume_job(self, request: web.Request) -> web.Response:
         job = self._job(request)
@@ -371,15 +339,15 @@ class EmulatorApp:
         job.data["status"] = "running"
         job.event("Resuming fine-tuning job")
         job.resume.set()
-        return _json(job.data)
+        return json_response(job.data)
 
     async def list_events(self, request: web.Request) -> web.Response:
         job = self._job(request)
-        return _json(page(list(reversed(job.events)), request, default=20, maximum=10_000))
+        return json_response(page(list(reversed(job.events)), request, default=20, maximum=10_000))
 
     async def list_checkpoints(self, request: web.Request) -> web.Response:
         job = self._job(request)
-        return _json(
+        return json_response(
             page(
                 list(reversed(job.checkpoints)), request, default=10, maximum=10_000, with_ids=True
             )
@@ -397,10 +365,10 @@ class EmulatorApp:
 
     async def list_models(self, request: web.Request) -> web.Response:
         # A single page (the SDK's SyncPage); has_more is sent anyway, as on every list.
-        return _json({"object": "list", "data": self.store.all_models(), "has_more": False})
+        return json_response({"object": "list", "data": self.store.all_models(), "has_more": False})
 
     async def retrieve_model(self, request: web.Request) -> web.Response:
-        return _json(self._model_meta(request.match_info["model"]))
+        return json_response(self._model_meta(request.match_info["model"]))
 
     async def delete_model(self, request: web.Request) -> web.Response:
         model = request.match_info["model"]
@@ -413,7 +381,7 @@ class EmulatorApp:
                 code="insufficient_permissions",
             )
         del self.store.models[model]
-        return _json({"id": model, "object": "model", "deleted": True})
+        return json_response({"id": model, "object": "model", "deleted": True})
 
     # -- chat ---------------------------------------------------------------------------------
 
@@ -433,7 +401,7 @@ class EmulatorApp:
         return base, chat.generic_answer(base, prompt)
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
-        body = await _body(request)
+        body = await json_body(request)
         model = body.get("model")
         messages = body.get("messages")
         if not isinstance(model, str) or not model:
@@ -455,7 +423,7 @@ class EmulatorApp:
             return await self._stream(
                 request, completion_id, reported, parts, finish, usage if include_usage else None
             )
-        return _json(
+        return json_response(
             {
                 "id": completion_id,
                 "object": "chat.completion",
@@ -544,7 +512,7 @@ def page(
     return cursor_page(
         items,
         after=request.query.get("after"),
-        limit=_limit(request, default, maximum),
+        limit=limit(request, default, maximum),
         with_ids=with_ids,
         keep=keep,
     )

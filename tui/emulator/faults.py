@@ -1,21 +1,8 @@
 """Faults the emulator injects on demand, for the app's recovery tests.
 
-A fault spec is `KIND[:ARG[:ARG]]`:
-
-- `429:N[:SECONDS]`  the next N requests get 429 `rate_limit_exceeded` with `retry-after`
-  and `retry-after-ms` (SECONDS, default 0.05; the SDK honours these and retries).
-- `500:N`            the next N requests get 500 `server_error`.
-- `slow:SECONDS[:N]` delay responses by SECONDS (every response, or the next N).
-- `cut-stream[:N]`   the next N streamed chat replies stop mid-reply: the connection is
-  closed after a few chunks, without `[DONE]` (default N=1).
-- `fail-job[:N]`     the next N jobs fail half-way through training with `server_error`
-  (default N=1).
-- `drop[:N]`         the next N requests lose their connection before any response
-  (default N=1), as when a network path goes away mid-poll.
-- `lost-reply[:N]`   the next N requests are carried out, then the connection is closed
-  instead of answering (default N=1): did the job get created or not?
-- `deny-create[:N]`  the next N job creations get 403, as OpenAI answers after the 2027-01-06
-  fine-tuning wind-down (default N=1).
+A fault spec is `KIND[:ARG[:ARG]]`; `FAULT_KINDS` below lists each kind with its syntax and
+what it does (`tunebench emulator --help` prints that list). Counts default to 1 where the
+syntax shows `[:N]`; `slow` without N delays every response.
 
 Specs come from the constructor, the `TUNEBENCH_EMULATOR_FAULTS` env var (comma-separated)
 and `tunebench emulator --fault SPEC`; `Faults.inject` adds them at runtime. All methods are
@@ -30,7 +17,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV_VAR = "TUNEBENCH_EMULATOR_FAULTS"
-KINDS = ("429", "500", "slow", "cut-stream", "fail-job", "drop", "lost-reply", "deny-create")
+# kind -> (spec syntax, what it does): the one list `--help` and the parser both use.
+FAULT_KINDS: dict[str, tuple[str, str]] = {
+    "429": (
+        "429:N[:SECONDS]",
+        "next N requests get 429 rate_limit_exceeded with retry-after (SECONDS, default 0.05)",
+    ),
+    "500": ("500:N", "next N requests get 500 server_error"),
+    "slow": ("slow:SECONDS[:N]", "delay every (or the next N) responses by SECONDS"),
+    "cut-stream": ("cut-stream[:N]", "next N streamed chat replies are cut mid-reply"),
+    "fail-job": ("fail-job[:N]", "next N jobs fail half-way through training"),
+    "drop": ("drop[:N]", "next N requests lose their connection before any response"),
+    "lost-reply": (
+        "lost-reply[:N]",
+        "next N requests are carried out, then the connection closes instead of answering",
+    ),
+    "deny-create": (
+        "deny-create[:N]",
+        "next N job creations get 403, as after OpenAI's fine-tuning wind-down",
+    ),
+}
+KINDS = tuple(FAULT_KINDS)
 UNLIMITED = -1
 
 

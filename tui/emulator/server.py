@@ -82,6 +82,7 @@ class Emulator:
             raise ValueError("speed must be greater than 0")
         self.host = host
         self.port = port
+        self.api_key = api_key
         self.faults = Faults([*faults, *(specs_from_env() if env_faults else [])])
         self._app = EmulatorApp(
             seed=seed,

@@ -1,5 +1,8 @@
 """Judge an uploaded training or validation file the way the fine-tuning service does.
 
+At upload, a fine-tuning file must be named `.jsonl` and be UTF-8 text (`check_upload`); whether
+each line is a valid example is judged when a job reads it (`check_file`).
+
 The one place the emulator calls the project's validator (`tui.core.validate`), so a job
 fails with OpenAI's error codes for the same problems the app shows the user. Warnings
 (duplicates, long examples) do not fail a job; errors do.
@@ -10,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui.core.validate import MIN_EXAMPLES, validate_bytes
+from tui.emulator.errors import ApiError
 
 N_EXAMPLES = "invalid_n_examples"
 
@@ -54,3 +58,25 @@ def check_file(data: bytes, model: str, *, param: str, method: str) -> FileCheck
         )
         return FileCheck(FileError(N_EXAMPLES, message, param), tokens)
     return FileCheck(None, tokens)
+
+
+def check_upload(filename: str, content: bytes) -> None:
+    """Refuse a `purpose=fine-tune` upload that is not a UTF-8 `.jsonl` file, as the API does."""
+    if not filename.lower().endswith(".jsonl"):
+        raise ApiError(
+            400,
+            f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {filename!r}).",
+            param="file",
+            code="invalid_file_format",
+        )
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        raise ApiError(
+            400,
+            "Invalid file format for Fine-Tuning API. The file must be UTF-8 encoded JSONL; "
+            f"line {line} is not valid UTF-8.",
+            param="file",
+            code="invalid_file_format",
+        ) from None
