@@ -3,8 +3,9 @@
 It speaks the part of the API tunebench uses, over real HTTP on loopback: files, fine-tuning
 jobs (events, checkpoints, pause/resume/cancel), models, and chat completions (plain and SSE).
 Any non-empty bearer key is accepted. Jobs really train a small bigram model on the uploaded
-examples, so the loss curve comes from the data; a tuned model answers with the assistant text
-of the nearest training example.
+examples, so the loss curve comes from the data; a tuned model answers a trained input as
+trained, a similar one with the nearest example's transformation, anything else with an
+honest `[emulated]` reply (see `tui.emulator.chat`).
 
 Start it:
 - async:  `async with Emulator(seed=0, speed=100.0) as emu: emu.base_url`

@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.emulator import chat, sse
+from tui.emulator import completions, sse
 from tui.emulator.errors import ApiError, invalid, missing, model_not_found, not_found
+from tui.emulator.examples import Example
 from tui.emulator.faults import Faults
 from tui.emulator.jobs import build_job
 from tui.emulator.runner import JobRunner, RunConfig
@@ -385,78 +386,35 @@ class EmulatorApp:
 
     # -- chat ---------------------------------------------------------------------------------
 
-    def _answer(self, model: str, messages: list[dict[str, Any]]) -> tuple[str, str]:
-        """(model name to report, answer text)."""
+    def _responder(self, model: str) -> tuple[str, list[Example] | None]:
+        """(model name to report, the training examples it answers from; None: a base model).
+        An Azure deployment name stands for the model it deploys."""
         model = self.deployments.get(model, model)
-        prompt = chat.last_user_text(messages)
         tuned = self.store.models.get(model)
         if tuned is not None:
-            examples = self.store.jobs[tuned.job_id].examples
-            if examples:
-                return model, chat.nearest_answer(examples, prompt)
-            return model, chat.generic_answer(model, prompt)
+            return model, self.store.jobs[tuned.job_id].examples
         base = resolve_base(model)
         if base is None:
             raise model_not_found(model)
-        return base, chat.generic_answer(base, prompt)
+        return base, None
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
-        body = await json_body(request)
-        model = body.get("model")
-        messages = body.get("messages")
-        if not isinstance(model, str) or not model:
-            raise missing("model")
-        if not isinstance(messages, list) or not messages:
-            raise missing("messages")
-        if not all(isinstance(m, dict) for m in messages):
-            raise invalid("messages", "each message must be an object.", "invalid_type")
-        reported, answer = self._answer(model, messages)
-        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-            raise invalid("max_tokens", "expected a positive integer.")
-        parts, finish = chat.truncate(answer, max_tokens)
-        usage = chat.usage(chat.prompt_tokens(messages), len(parts))
+        asked = completions.parse(await json_body(request))
+        reported, examples = self._responder(asked.model)
+        found = completions.answer(asked, examples, reported)
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
-        if body.get("stream"):
-            options = body.get("stream_options") or {}
-            include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
-            return await self._stream(
-                request, completion_id, reported, parts, finish, usage if include_usage else None
+        if asked.stream:
+            chunks, n_content = completions.stream_chunks(
+                asked, found, reported, completion_id, now()
             )
-        return json_response(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": now(),
-                "model": reported,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": "".join(parts),
-                            "refusal": None,
-                            "annotations": [],
-                        },
-                        "logprobs": None,
-                        "finish_reason": finish,
-                    }
-                ],
-                "usage": usage,
-                "service_tier": "default",
-                "system_fingerprint": "fp_emulator",
-            }
-        )
+            return await self._stream(request, chunks, n_content)
+        return json_response(completions.completion(asked, found, reported, completion_id, now()))
 
     async def _stream(
-        self,
-        request: web.Request,
-        completion_id: str,
-        model: str,
-        parts: list[str],
-        finish: str,
-        usage: dict[str, Any] | None,
+        self, request: web.Request, chunks: list[dict[str, Any]], n_content: int
     ) -> web.StreamResponse:
+        """Send `chunks` as SSE, spaced like a model's tokens; a `cut-stream` fault closes the
+        connection a few content chunks in, without `[DONE]`."""
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
@@ -464,35 +422,18 @@ class EmulatorApp:
             }
         )
         await response.prepare(request)
-        created = now()
-        with_usage = usage is not None
-
-        def chunk(delta: dict[str, Any] | None, reason: str | None = None) -> bytes:
-            return sse.event(
-                sse.chunk(
-                    completion_id,
-                    created,
-                    model,
-                    delta,
-                    finish_reason=reason,
-                    usage=None if delta is not None else usage,
-                    include_usage=with_usage,
-                )
-            )
-
-        cut = self.faults.take("cut-stream") is not None
+        cut_at = None
+        if self.faults.take("cut-stream") is not None:
+            cut_at = 1 + min(CUT_AFTER_CHUNKS, n_content // 2)
         try:
-            await response.write(chunk({"role": "assistant", "content": "", "refusal": None}))
-            for index, piece in enumerate(parts):
-                if cut and index == min(CUT_AFTER_CHUNKS, len(parts) // 2):
+            for index, payload in enumerate(chunks):
+                if index == cut_at:
                     if request.transport is not None:
                         request.transport.abort()
                     return response
-                await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
-                await response.write(chunk({"content": piece}))
-            await response.write(chunk({}, finish))
-            if with_usage:
-                await response.write(chunk(None))
+                if index:
+                    await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
+                await response.write(sse.event(payload))
             await response.write(sse.DONE)
             await response.write_eof()
         except ConnectionResetError:

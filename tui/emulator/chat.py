@@ -1,17 +1,45 @@
-"""Chat answers: a tuned model repeats what it was trained on, a base model stays generic.
+"""Chat answers: a tuned model answers from its training data, a base model stays generic.
 
-A tuned (or checkpoint) model answers with the assistant text of the training example whose
-prompt is nearest to the last user message: an exact match (ignoring case and surrounding
-space) first, else the most shared character trigrams. So a test can predict the answer, and
-the demo visibly learnt its pairs.
+A tuned (or checkpoint) model looks for the training example whose prompt is nearest to the
+last user message (by shared character trigrams):
+
+- the same words as a training prompt (ignoring case, spacing and punctuation): that example's
+  answer, as it was trained;
+- a prompt that differs from the nearest one only in some words, each of which the answer
+  contains (as written, or sharing its stem): the nearest answer with those words swapped for
+  the user's (`Pies, spać, kanapa` -> `Pies śpi na kanapie.` after `Kot, spać, kanapa` ->
+  `Kot śpi na kanapie.`), the transformation that example shows (swapped words are not
+  inflected: the emulator knows no grammar);
+- anything else: an honest reply saying the emulator has no answer for this input and which
+  training example was nearest, so a comparison with the base model never shows a memorised
+  answer as if it were learnt behaviour.
+
+A training example whose answer is a tool call is answered with that call (its arguments
+adapted the same way) when the request offers that function.
+
+So a test can predict every answer, and the demo shows what the data taught.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from tui.emulator.examples import Example, content_text, count_tokens, pieces
+from tui.emulator.examples import Example, ToolCall, content_text, count_tokens, pieces
+
+MIN_SIMILARITY = 0.25  # trigram overlap below which no training example is "near"
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a model replies: text, or a call of one of the request's tools."""
+
+    text: str
+    tool_call: ToolCall | None = None
 
 
 def _trigrams(text: str) -> set[str]:
@@ -19,19 +47,105 @@ def _trigrams(text: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def nearest_answer(examples: Sequence[Example], prompt: str) -> str:
-    """The answer of the example nearest to `prompt`; `examples` must not be empty."""
-    key = prompt.strip().casefold()
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def similarity(a: str, b: str) -> float:
+    ours, theirs = _trigrams(a), _trigrams(b)
+    return len(ours & theirs) / max(1, len(ours | theirs))
+
+
+def nearest(examples: Sequence[Example], prompt: str) -> Example:
+    """The example with the same words as `prompt`, else the one sharing most trigrams."""
+    words = _words(prompt)
     for example in examples:
-        if example.prompt.strip().casefold() == key:
-            return example.answer
-    grams = _trigrams(prompt)
+        if words and _words(example.prompt) == words:
+            return example
+    return max(examples, key=lambda example: similarity(prompt, example.prompt))
 
-    def score(example: Example) -> float:
-        theirs = _trigrams(example.prompt)
-        return len(grams & theirs) / max(1, len(grams | theirs))
 
-    return max(examples, key=score).answer
+def _stem_match(old: str, candidate: str) -> bool:
+    """`candidate` is `old` as written or inflected: same word, or a shared stem of at least
+    three letters that leaves at most two letters of `old` over (kanapa ~ kanapie)."""
+    a, b = old.casefold(), candidate.casefold()
+    if a == b:
+        return True
+    shared = len(_common_prefix(a, b))
+    return shared >= 3 and len(a) - shared <= 2
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _cased_like(word: str, model: str) -> str:
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
+def transform(example: Example, prompt: str) -> str | None:
+    """`example.answer` with the words `prompt` changed relative to `example.prompt` swapped
+    in; None when the prompts differ in shape or a changed word is not in the answer."""
+    old_words = _WORD.findall(example.prompt)
+    new_words = _WORD.findall(prompt)
+    matcher = difflib.SequenceMatcher(
+        a=[w.casefold() for w in old_words], b=[w.casefold() for w in new_words], autojunk=False
+    )
+    swaps: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            return None
+        swaps.extend(zip(old_words[i1:i2], new_words[j1:j2], strict=True))
+    answer = example.answer
+    for old, new in swaps:
+        spans = [m for m in _WORD.finditer(answer) if _stem_match(old, m.group())]
+        if not spans:
+            return None
+        for match in reversed(spans):
+            replacement = _cased_like(new, match.group())
+            answer = answer[: match.start()] + replacement + answer[match.end() :]
+    return answer
+
+
+def no_answer(example: Example) -> str:
+    shown = example.answer or f"a call of {example.tool_call.name if example.tool_call else '?'}"
+    return (
+        "[emulated] No training example matches this input, and the nearest one's answer "
+        f'cannot be adapted to it. Nearest: "{example.prompt.strip()[:200]}" -> "{shown[:200]}"'
+    )
+
+
+def tuned_answer(examples: Sequence[Example], prompt: str, *, calls: set[str] | None) -> Answer:
+    """A tuned model's answer to `prompt`; `calls` are the function names it may call (None:
+    no tools offered). `examples` must not be empty."""
+
+    def may_answer(example: Example) -> bool:
+        callable_ = example.tool_call is not None and example.tool_call.name in (calls or ())
+        return callable_ or bool(example.answer)
+
+    example = nearest([e for e in examples if may_answer(e)] or examples, prompt)
+    same = bool(_words(prompt)) and _words(example.prompt) == _words(prompt)
+    near = same or similarity(prompt, example.prompt) >= MIN_SIMILARITY
+    call = example.tool_call
+    if call is not None and call.name in (calls or ()):
+        if same:
+            return Answer("", call)
+        arguments = transform(Example(example.prompt, call.arguments), prompt) if near else None
+        if arguments is not None:
+            return Answer("", ToolCall(call.name, arguments))
+        return Answer(no_answer(example))
+    if same:
+        return Answer(example.answer)
+    if example.answer and near:
+        changed = transform(example, prompt)
+        if changed is not None:
+            return Answer(changed)
+    return Answer(no_answer(example))
 
 
 def generic_answer(model: str, prompt: str) -> str:

@@ -35,15 +35,36 @@ def count_tokens(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function call an assistant turn made: the function's name and its JSON arguments."""
+
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class Example:
-    """One training example: the last user text before the last trained assistant turn."""
+    """One training example: the last user text before the last trained assistant turn, and
+    that turn's text, or the tool call it made (then `answer` may be empty)."""
 
     prompt: str
     answer: str
+    tool_call: ToolCall | None = None
+
+
+def _tool_call(message: dict[str, object]) -> ToolCall | None:
+    calls = message.get("tool_calls")
+    if not isinstance(calls, list) or not calls or not isinstance(calls[0], dict):
+        return None
+    function = calls[0].get("function")
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        return None
+    arguments = function.get("arguments")
+    return ToolCall(function["name"], arguments if isinstance(arguments, str) else "{}")
 
 
 def _from_messages(messages: list[object]) -> Example | None:
-    prompt, answer = "", None
+    prompt, found = "", None
     for message in messages:
         if not isinstance(message, dict):
             continue
@@ -51,9 +72,11 @@ def _from_messages(messages: list[object]) -> Example | None:
         role = message.get("role")
         if role == "user":
             prompt = text
-        elif role == "assistant" and message.get("weight", 1) != 0 and text:
-            answer = text
-    return Example(prompt, answer) if answer is not None else None
+        elif role == "assistant" and message.get("weight", 1) != 0:
+            call = _tool_call(message)
+            if text or call is not None:
+                found = (text, call)
+    return None if found is None else Example(prompt, found[0], found[1])
 
 
 def parse_examples(data: bytes) -> list[Example]:
