@@ -163,6 +163,10 @@ def test_models_list_retrieve_delete(client: openai.OpenAI, tuned: str) -> None:
     assert strict(Model, client.models.with_raw_response.retrieve(tuned).text).id == tuned
     base = client.models.retrieve("gpt-4.1-mini-2025-04-14")
     assert base.owned_by == "system"
+    alias = strict(Model, client.models.with_raw_response.retrieve("gpt-4o-mini").text)
+    assert (alias.id, alias.owned_by, alias.object) == ("gpt-4o-mini", "system", "model")
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o-mini-2099-01-01")
     with pytest.raises(openai.PermissionDeniedError):
         client.models.delete("gpt-4o-mini-2024-07-18")
     deleted = strict(ModelDeleted, client.models.with_raw_response.delete(tuned).text)

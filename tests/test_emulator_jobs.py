@@ -229,7 +229,12 @@ def test_list_jobs_pages_and_metadata_filter(client: openai.OpenAI) -> None:
     assert [j.id for j in client.fine_tuning.jobs.list(limit=2)] == ids[::-1]
     team_a = [j.id for j in client.fine_tuning.jobs.list(limit=1, metadata={"team": "a"})]
     assert team_a == [ids[3], ids[1]]
-    for job_id in ids:
+    plain = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id).id
+    untagged = client.fine_tuning.jobs.list(extra_query={"metadata": "null"})
+    assert [j.id for j in untagged] == [plain]
+    both = client.fine_tuning.jobs.list(metadata={"team": "b", "x": "y"})
+    assert list(both) == []
+    for job_id in [*ids, plain]:
         wait_job(client, job_id)
 
 

@@ -17,15 +17,25 @@ from tui.emulator.errors import ApiError, invalid, missing, model_not_found, not
 from tui.emulator.examples import Example
 from tui.emulator.faults import Faults
 from tui.emulator.jobs import build_job
+from tui.emulator.permissions import PermissionRoutes
 from tui.emulator.runner import JobRunner, RunConfig
-from tui.emulator.store import BASE_MODELS, ORG, Job, Store, now, resolve_base
+from tui.emulator.store import (
+    ALIASES,
+    BASE_MODELS,
+    FILE_PURPOSES,
+    ORG,
+    Job,
+    Store,
+    now,
+    resolve_base,
+)
 from tui.emulator.store import page as cursor_page
+from tui.emulator.uploads import UploadRoutes
 from tui.emulator.validation import check_upload
 from tui.emulator.wire import clean_text, error_response, form_body, json_body, json_response, limit
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 MAX_UPLOAD = 512 * 1024 * 1024
 REQUESTS_PER_MINUTE = 10_000
 TOKENS_PER_MINUTE = 2_000_000
@@ -78,6 +88,8 @@ class EmulatorApp:
         self.runner = JobRunner(self.store, faults, RunConfig(speed, base64_results))
         self.rate = RateWindow()
         self.deployments: dict[str, str] = {}  # Azure mode: deployment name → model it serves
+        self.uploads = UploadRoutes(self.store)
+        self.permissions = PermissionRoutes(self.store)
 
     # -- application --------------------------------------------------------------------------
 
@@ -104,6 +116,8 @@ class EmulatorApp:
         r.add_get("/v1/models/{model}", self.retrieve_model)
         r.add_delete("/v1/models/{model}", self.delete_model)
         r.add_post("/v1/chat/completions", self.chat_completions)
+        self.uploads.register(r)
+        self.permissions.register(r)
         return app
 
     async def shutdown(self) -> None:
@@ -280,20 +294,24 @@ class EmulatorApp:
         return json_response(job.data)
 
     async def list_jobs(self, request: web.Request) -> web.Response:
+        """Newest first; `metadata[k]=v` keeps jobs with those pairs, `metadata=null` the jobs
+        without metadata."""
         wanted = {
             key[len("metadata[") : -1]: value
             for key, value in request.query.items()
             if key.startswith("metadata[") and key.endswith("]")
         }
+        without = request.query.get("metadata") == "null"
 
         def keep(job: dict[str, Any]) -> bool:
             metadata = job.get("metadata") or {}
+            if without:
+                return not metadata
             return all(metadata.get(k) == v for k, v in wanted.items())
 
         jobs = [job.data for job in reversed(self.store.jobs.values())]
-        return json_response(
-            page(jobs, request, default=20, maximum=100, keep=keep if wanted else None)
-        )
+        filtered = keep if wanted or without else None
+        return json_response(page(jobs, request, default=20, maximum=100, keep=filtered))
 
     def _job(self, request: web.Request) -> Job:
         job_id = request.match_info["job_id"]
@@ -360,7 +378,7 @@ class EmulatorApp:
         tuned = self.store.models.get(model)
         if tuned is not None:
             return tuned.meta
-        if model in BASE_MODELS:
+        if model in BASE_MODELS or model in ALIASES:
             return self.store.base_model_meta(model)
         raise model_not_found(model)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.emulator.examples import Example
 
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 ORG = "org-emulator"
 ORG_SLUG = "emulator"
 _ALPHABET = string.ascii_letters + string.digits
@@ -143,12 +144,14 @@ class Store:
         self.models[model_id] = TunedModel(meta, job_id)
 
     def base_model_meta(self, model_id: str) -> dict[str, Any]:
+        """A base model as `/models/{model}` shows it; an alias (`gpt-4o-mini`) is a model of
+        its own there, named as asked, with its snapshot's dates."""
         return {
             "id": model_id,
             "object": "model",
             "created": BASE_CREATED,
             "owned_by": "system",
-            "shutdown_date": BASE_MODELS[model_id],
+            "shutdown_date": BASE_MODELS[ALIASES.get(model_id, model_id)],
         }
 
     def all_models(self) -> list[dict[str, Any]]:

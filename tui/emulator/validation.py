@@ -1,7 +1,8 @@
 """Judge an uploaded training or validation file the way the fine-tuning service does.
 
-At upload, a fine-tuning file must be named `.jsonl` and be UTF-8 text (`check_upload`); whether
-each line is a valid example is judged when a job reads it (`check_file`).
+At upload, a fine-tuning file must be named `.jsonl` and be UTF-8 text (`check_upload`, also
+for the Uploads API); whether each line is a valid example is judged when a job reads it
+(`check_file`).
 
 The one place the emulator calls the project's validator (`tui.core.validate`), so a job
 fails with OpenAI's error codes for the same problems the app shows the user. Warnings
@@ -60,15 +61,19 @@ def check_file(data: bytes, model: str, *, param: str, method: str) -> FileCheck
     return FileCheck(None, tokens)
 
 
-def check_upload(filename: str, content: bytes) -> None:
-    """Refuse a `purpose=fine-tune` upload that is not a UTF-8 `.jsonl` file, as the API does."""
+def check_upload_name(filename: str, *, param: str = "file") -> None:
+    """Refuse a fine-tuning file not named `.jsonl`, as the API does."""
     if not filename.lower().endswith(".jsonl"):
         raise ApiError(
             400,
             f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {filename!r}).",
-            param="file",
+            param=param,
             code="invalid_file_format",
         )
+
+
+def check_upload_text(content: bytes, *, param: str = "file") -> None:
+    """Refuse fine-tuning file contents that are not UTF-8 text (binary, another encoding)."""
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -77,6 +82,12 @@ def check_upload(filename: str, content: bytes) -> None:
             400,
             "Invalid file format for Fine-Tuning API. The file must be UTF-8 encoded JSONL; "
             f"line {line} is not valid UTF-8.",
-            param="file",
+            param=param,
             code="invalid_file_format",
         ) from None
+
+
+def check_upload(filename: str, content: bytes) -> None:
+    """Refuse a `purpose=fine-tune` upload that is not a UTF-8 `.jsonl` file."""
+    check_upload_name(filename)
+    check_upload_text(content)
