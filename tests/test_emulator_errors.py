@@ -49,7 +49,13 @@ def test_wrong_key_when_a_key_is_required() -> None:
 def test_error_classes_and_fields(server: EmulatorThread, client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as not_found:
         client.fine_tuning.jobs.retrieve("ftjob-nope")
-    assert not_found.value.param == "job_id" and not_found.value.request_id
+    assert not_found.value.param == "fine_tune_id" and not_found.value.request_id
+    assert not_found.value.code == "fine_tune_not_found"
+    assert not_found.value.body["message"] == "Could not find fine tune: ftjob-nope"  # type: ignore[index]
+    with pytest.raises(openai.NotFoundError) as no_file:
+        client.files.retrieve("file-nope")
+    assert no_file.value.param == "id"
+    assert no_file.value.body["message"] == "No such File object: file-nope"  # type: ignore[index]
     with pytest.raises(openai.BadRequestError) as bad:
         client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file="file-nope")
     assert bad.value.param == "training_file" and bad.value.type == "invalid_request_error"

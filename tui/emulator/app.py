@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator import completions, sse
-from tui.emulator.errors import ApiError, invalid, missing, model_not_found, not_found
+from tui.emulator.errors import ApiError, invalid, missing, model_not_found
 from tui.emulator.examples import Example
 from tui.emulator.faults import Faults
 from tui.emulator.jobs import build_job
@@ -261,7 +261,7 @@ class EmulatorApp:
         file_id = request.match_info["file_id"]
         stored = self.store.files.get(file_id)
         if stored is None:
-            raise not_found("file", file_id, param="file_id")
+            raise ApiError(404, f"No such File object: {file_id}", param="id")
         return stored
 
     async def retrieve_file(self, request: web.Request) -> web.Response:
@@ -318,7 +318,10 @@ class EmulatorApp:
         job = self.store.jobs.get(job_id)
         if job is None:
             raise ApiError(
-                404, f"Could not find fine tune job: {job_id}", param="job_id", code="not_found"
+                404,
+                f"Could not find fine tune: {job_id}",
+                param="fine_tune_id",
+                code="fine_tune_not_found",
             )
         return job
 

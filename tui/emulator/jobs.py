@@ -163,7 +163,7 @@ def _base_model(store: Store, model: object) -> str:
 
 def build_job(store: Store, body: dict[str, Any]) -> Job:
     """Check a create request and return the new job (status `validating_files`)."""
-    if "training_file" not in body:
+    if body.get("training_file") is None:
         raise missing("training_file")
     base = _base_model(store, body.get("model"))
     training_file = _file(store, body, "training_file")

@@ -133,9 +133,9 @@ class Store:
             "filename": filename,
             "purpose": purpose,
             "status": "processed",
-            "status_details": None,
-            "expires_at": expires_at,
         }
+        if expires_at is not None:  # optional in the spec, and never null there
+            meta["expires_at"] = expires_at
         self.files[meta["id"]] = StoredFile(meta, content)
         return meta
 
