@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.emulator import chat, sse
-from tui.emulator.errors import ApiError, invalid, missing
+from tui.emulator.errors import ApiError, array_too_long, check_int_range, invalid, missing
 from tui.emulator.examples import Example, ToolCall, pieces
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -61,18 +61,7 @@ def _int(body: dict[str, Any], name: str, lo: int, hi: int | None) -> int | None
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(name, f"expected an integer, but got {value!r} instead.", "invalid_type")
-    if value < lo:
-        raise invalid(
-            name,
-            f"integer below minimum value. Expected a value >= {lo}, but got {value} instead.",
-            "integer_below_min_value",
-        )
-    if hi is not None and value > hi:
-        raise invalid(
-            name,
-            f"integer above maximum value. Expected a value <= {hi}, but got {value} instead.",
-            "integer_above_max_value",
-        )
+    check_int_range(name, value, lo, hi)
     return value
 
 
@@ -129,12 +118,7 @@ def _stop(raw: object) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
         raise invalid("stop", "expected a string or an array of strings.", "invalid_type")
     if len(raw) > MAX_STOP:
-        raise invalid(
-            "stop",
-            f"array too long. Expected an array with maximum length {MAX_STOP}, but got an "
-            f"array with length {len(raw)} instead.",
-            "array_above_max_length",
-        )
+        raise array_too_long("stop", len(raw), MAX_STOP)
     return tuple(s for s in raw if s)
 
 
@@ -144,12 +128,7 @@ def _tools(raw: object) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raise invalid("tools", "expected an array of tools.", "invalid_type")
     if len(raw) > MAX_TOOLS:
-        raise invalid(
-            "tools",
-            f"array too long. Expected an array with maximum length {MAX_TOOLS}, but got an "
-            f"array with length {len(raw)} instead.",
-            "array_above_max_length",
-        )
+        raise array_too_long("tools", len(raw), MAX_TOOLS)
     names = []
     for i, tool in enumerate(raw):
         function = tool.get("function") if isinstance(tool, dict) else None

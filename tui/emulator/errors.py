@@ -58,3 +58,28 @@ def missing(param: str) -> ApiError:
         param=param,
         code="missing_required_parameter",
     )
+
+
+def check_int_range(param: str, value: int, lo: int, hi: int | None) -> None:
+    """Refuse an integer outside [lo, hi] with the API's wording and code."""
+    if value < lo:
+        raise invalid(
+            param,
+            f"integer below minimum value. Expected a value >= {lo}, but got {value} instead.",
+            "integer_below_min_value",
+        )
+    if hi is not None and value > hi:
+        raise invalid(
+            param,
+            f"integer above maximum value. Expected a value <= {hi}, but got {value} instead.",
+            "integer_above_max_value",
+        )
+
+
+def array_too_long(param: str, length: int, maximum: int) -> ApiError:
+    return invalid(
+        param,
+        f"array too long. Expected an array with maximum length {maximum}, but got an array "
+        f"with length {length} instead.",
+        "array_above_max_length",
+    )

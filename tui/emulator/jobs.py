@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.emulator.errors import ApiError, invalid, missing
+from tui.emulator.errors import ApiError, check_int_range, invalid, missing
 from tui.emulator.store import ORG, Ids, Job, Store, now, resolve_base
 
 MAX_SEED = 2_147_483_647
@@ -18,18 +18,7 @@ def _check_int(value: object, path: str, lo: int, hi: int | None) -> None:
         raise invalid(
             path, f"expected an integer or 'auto', but got {value!r} instead.", "invalid_type"
         )
-    if value < lo:
-        raise invalid(
-            path,
-            f"integer below minimum value. Expected a value >= {lo}, but got {value} instead.",
-            "integer_below_min_value",
-        )
-    if hi is not None and value > hi:
-        raise invalid(
-            path,
-            f"integer above maximum value. Expected a value <= {hi}, but got {value} instead.",
-            "integer_above_max_value",
-        )
+    check_int_range(path, value, lo, hi)
 
 
 def _check_number(value: object, path: str, hi: float | None = None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.emulator.errors import ApiError, invalid, missing, model_not_found
+from tui.emulator.errors import ApiError, array_too_long, invalid, missing, model_not_found
 from tui.emulator.store import Ids, Store, now, page
 from tui.emulator.wire import json_body, json_response, limit
 
@@ -68,12 +68,7 @@ class PermissionRoutes:
         ):
             raise invalid("project_ids", "expected a non-empty array of project ids.")
         if len(projects) > MAX_PROJECTS:
-            raise invalid(
-                "project_ids",
-                f"array too long. Expected an array with maximum length {MAX_PROJECTS}, but "
-                f"got an array with length {len(projects)} instead.",
-                "array_above_max_length",
-            )
+            raise array_too_long("project_ids", len(projects), MAX_PROJECTS)
         created = [
             {
                 "id": self.ids.new("cp_"),

@@ -72,12 +72,13 @@ class UploadRoutes:
         router.add_post("/v1/uploads/{upload_id}/complete", self.complete)
         router.add_post("/v1/uploads/{upload_id}/cancel", self.cancel)
 
-    def _upload(self, request: web.Request, *, pending: bool) -> PendingUpload:
+    def _pending(self, request: web.Request) -> PendingUpload:
+        """The upload the path names, if it can still take parts, be completed or cancelled."""
         upload_id = request.match_info["upload_id"]
         upload = self.uploads.get(upload_id)
         if upload is None:
             raise ApiError(404, f"No such upload: '{upload_id}'", param="upload_id")
-        if pending and upload.status != "pending":
+        if upload.status != "pending":
             raise ApiError(
                 400,
                 f"Upload {upload_id} is {upload.status}; only a pending upload can take this.",
@@ -129,9 +130,9 @@ class UploadRoutes:
         return json_response(data)
 
     async def add_part(self, request: web.Request) -> web.Response:
-        self._upload(request, pending=True)  # refused before reading a big body
+        self._pending(request)  # refused before reading a big body
         form = await form_body(request)
-        upload = self._upload(request, pending=True)  # it may have been cancelled meanwhile
+        upload = self._pending(request)  # it may have been cancelled meanwhile
         field_ = form.get("data")
         if isinstance(field_, web.FileField):
             chunk = field_.file.read()
@@ -160,7 +161,7 @@ class UploadRoutes:
         )
 
     async def complete(self, request: web.Request) -> web.Response:
-        upload = self._upload(request, pending=True)
+        upload = self._pending(request)
         body = await json_body(request)
         part_ids = body.get("part_ids")
         if part_ids is None:
@@ -196,7 +197,7 @@ class UploadRoutes:
         return json_response(upload.data)
 
     async def cancel(self, request: web.Request) -> web.Response:
-        upload = self._upload(request, pending=True)
+        upload = self._pending(request)
         upload.parts.clear()
         upload.data["status"] = "cancelled"
         return json_response(upload.data)
