@@ -1,8 +1,10 @@
 """An OpenAI-compatible local server for the offline demo and the tests (never imports textual).
 
-It speaks the part of the API tunebench uses, over real HTTP on loopback: files, fine-tuning
-jobs (events, checkpoints, pause/resume/cancel), models, and chat completions (plain and SSE).
-Any non-empty bearer key is accepted. Jobs really train a small bigram model on the uploaded
+It speaks the fine-tuning part of the API, over real HTTP on loopback: files and uploads in
+parts, fine-tuning jobs (events, checkpoints, pause/resume/cancel, checkpoint permissions),
+models, and chat completions (plain and SSE, with the options other clients send); bad
+requests get OpenAI's 4xx error bodies, never a 500. Any non-empty bearer key is accepted
+unless `api_key` names one. Jobs really train a small bigram model on the uploaded
 examples, so the loss curve comes from the data; a tuned model answers a trained input as
 trained, a similar one with the nearest example's transformation, anything else with an
 honest `[emulated]` reply (see `tui.emulator.chat`).
