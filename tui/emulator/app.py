@@ -425,17 +425,15 @@ class EmulatorApp:
         found = completions.answer(asked, examples, reported)
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         if asked.stream:
-            chunks, n_content = completions.stream_chunks(
-                asked, found, reported, completion_id, now()
-            )
-            return await self._stream(request, chunks, n_content)
+            plan = completions.stream_chunks(asked, found, reported, completion_id, now())
+            return await self._stream(request, plan)
         return json_response(completions.completion(asked, found, reported, completion_id, now()))
 
     async def _stream(
-        self, request: web.Request, chunks: list[dict[str, Any]], n_content: int
+        self, request: web.Request, plan: completions.StreamPlan
     ) -> web.StreamResponse:
-        """Send `chunks` as SSE, spaced like a model's tokens; a `cut-stream` fault closes the
-        connection a few content chunks in, without `[DONE]`."""
+        """Send the chunks as SSE, the pieces spaced like a model's tokens; a `cut-stream`
+        fault closes the connection a few pieces in, without `[DONE]`."""
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
@@ -445,15 +443,18 @@ class EmulatorApp:
         await response.prepare(request)
         cut_at = None
         if self.faults.take("cut-stream") is not None:
-            cut_at = 1 + min(CUT_AFTER_CHUNKS, n_content // 2)
+            cut_at = min(CUT_AFTER_CHUNKS, len(plan.body) // 2)
         try:
-            for index, payload in enumerate(chunks):
+            for payload in plan.head:
+                await response.write(sse.event(payload))
+            for index, payload in enumerate(plan.body):
                 if index == cut_at:
                     if request.transport is not None:
                         request.transport.abort()
                     return response
-                if index:
-                    await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
+                await asyncio.sleep(STREAM_CHUNK_SECONDS / self.speed)
+                await response.write(sse.event(payload))
+            for payload in plan.tail:
                 await response.write(sse.event(payload))
             await response.write(sse.DONE)
             await response.write_eof()

@@ -433,12 +433,21 @@ def completion(
     }
 
 
+@dataclass(frozen=True)
+class StreamPlan:
+    """The `chat.completion.chunk`s of a streamed reply: `head` (a role chunk per choice),
+    `body` (the pieces, choice by choice: what a model's token rate spaces out) and `tail`
+    (a finish chunk per choice, then the usage chunk when asked for)."""
+
+    head: list[dict[str, Any]]
+    body: list[dict[str, Any]]
+    tail: list[dict[str, Any]]
+
+
 def stream_chunks(
     request: ChatRequest, found: chat.Answer, model: str, completion_id: str, created: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The `chat.completion.chunk`s of a streamed reply, and how many carry content (the
-    ones a slow network spaces out): a role chunk per choice, the pieces choice by choice,
-    a finish chunk per choice, then the usage chunk when asked for."""
+) -> StreamPlan:
+    """The chunks of a streamed reply (see `StreamPlan`)."""
     picked = choices(request, found)
     with_usage = request.include_usage
 
@@ -480,4 +489,4 @@ def stream_chunks(
     if with_usage:
         usage = chat.usage(chat.prompt_tokens(request.messages), sum(c.tokens() for c in picked))
         tail.append(sse.chunk(completion_id, created, model, None, usage=usage, include_usage=True))
-    return head + body + tail, len(body)
+    return StreamPlan(head, body, tail)
