@@ -481,5 +481,9 @@ def page(
     )
 
 
+# The request-body reader under the name tui.serve imports it by.
+_body = json_body
+
+
 def _request_id() -> str:
     return "req_" + uuid.uuid4().hex
