@@ -158,3 +158,29 @@ def test_readme_config_reference_is_generated_from_the_schema(run_cli) -> None:
         "README config reference is stale: paste `tunebench config reference`"
     )
     assert "`profiles.NAME.api_key_env`" in block and "`ui.poll_interval`" in block
+
+
+def test_default_config_text_is_the_defaults() -> None:
+    """What `config init` writes, parsed, is exactly the built-in defaults."""
+    from tui.config import DEFAULT_CONFIG_TEXT, Config, parse_config
+
+    loaded = parse_config(DEFAULT_CONFIG_TEXT, Path("config.yaml"))
+    assert loaded.config == Config()
+    assert loaded.warnings == []
+
+
+def test_one_default_model_for_validate_and_the_app(run_cli, cfg: Path, tmp_path: Path) -> None:
+    """Item 10: validate counts for `defaults.model`, the model the app starts from; the
+    old key name `base_model` is still read."""
+    from tui.core.models import DEFAULT_MODEL
+
+    data = tmp_path / "data.jsonl"
+    line = '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}'
+    data.write_text((line + "\n") * 10, encoding="utf-8")
+    result = run_cli("validate", str(data), TUNEBENCH_CONFIG=str(cfg))
+    assert f"(chat, {DEFAULT_MODEL})" in result.stdout, result
+    assert load_config(cfg).config.defaults.model == DEFAULT_MODEL
+    write_config(cfg, "defaults:\n  base_model: gpt-4o-mini\n")
+    assert load_config(cfg).config.defaults.model == "gpt-4o-mini"
+    result = run_cli("validate", str(data), TUNEBENCH_CONFIG=str(cfg))
+    assert "(chat, gpt-4o-mini-2024-07-18)" in result.stdout, result

@@ -71,7 +71,7 @@ class TunebenchApp(App[int]):
         self.workspace = Workspace(
             system_prompt=self.settings.dataset.system_prompt,
             separator=self.settings.dataset.separator,
-            model=find_model(self.settings.defaults.base_model) or resolve_model(None),
+            model=find_model(self.settings.defaults.model) or resolve_model(None),
         )
         self.workspace.listen(self._workspace_changed)
         self._observers: list[MessagePump] = []
@@ -113,8 +113,25 @@ class TunebenchApp(App[int]):
                 f"{self.loaded.path}: unknown ui.theme {theme!r}; using textual-dark",
                 severity="warning",
             )
+        self._apply_keymap()
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", timeout=10)
+
+    def _apply_keymap(self) -> None:
+        """The config's `keys:` (binding id → keys) over the built-in keys; an unknown id is
+        reported, not silently ignored."""
+        from tui.keymap import binding_ids
+
+        keys = self.settings.keys
+        unknown = sorted(set(keys) - binding_ids())
+        if unknown:
+            self.notify(
+                f"{self.loaded.path}: keys: unknown binding id(s) {', '.join(unknown)}; "
+                "the README's Keys section lists them",
+                severity="warning",
+                timeout=10,
+            )
+        self.set_keymap({k: v for k, v in keys.items() if k not in unknown})
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for mode, title in SCREEN_TITLES.items():

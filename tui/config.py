@@ -17,9 +17,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from tui.core.atomic import write_atomic
+from tui.core.models import DEFAULT_MODEL
 from tui.errors import UsageError
 
 CONFIG_ENV = "TUNEBENCH_CONFIG"
@@ -93,8 +102,9 @@ class DatasetSettings(_Section):
 
 
 class Defaults(_Section):
-    base_model: str = "gpt-4.1-mini-2025-04-14"
-    """The base model the launch form, `jobs create` and the playground start from."""
+    # `base_model` is its old name, still read.
+    model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "base_model"))
+    """The one default base model: validate's tokens and cost, the app, `jobs create`."""
     epochs: int | Literal["auto"] = "auto"
     """Training epochs: auto (OpenAI's rule from the number of examples) or 1..50."""
 
@@ -123,6 +133,8 @@ class Config(_Section):
     dataset: DatasetSettings = Field(default_factory=DatasetSettings)
     defaults: Defaults = Field(default_factory=Defaults)
     ui: UISettings = Field(default_factory=UISettings)
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Other keys for actions: binding id → keys, e.g. `dataset.new: ctrl+e` (ids: README, Keys)."""
 
 
 def reference_markdown() -> str:
@@ -173,7 +185,8 @@ def _type_name(annotation: Any) -> str:
     if annotation is SecretStr:
         return "secret"
     if typing.get_origin(annotation) is dict:
-        return "mapping of name → profile"
+        value = typing.get_args(annotation)[1]
+        return "mapping of name → profile" if value is Profile else "mapping of binding id → keys"
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
@@ -210,8 +223,11 @@ dataset:
   separator: ";"                  # input/output separator in pairs text files
 
 defaults:
-  base_model: gpt-4.1-mini-2025-04-14
+  model: gpt-4.1-mini-2025-04-14  # validate, the app, the launch form and jobs create
   epochs: auto                    # auto or 1..50
+
+# keys:                          # other keys for actions, by binding id (README, Keys)
+#   dataset.new: ctrl+e
 
 ui:
   theme: textual-dark
@@ -422,6 +438,11 @@ def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int]:
         else:
             break
     return best
+
+
+def default_model() -> str:
+    """The config's `defaults.model` for headless commands (the file is never created)."""
+    return load_config(create=False).config.defaults.model
 
 
 def dataset_defaults() -> DatasetSettings:

@@ -7,14 +7,15 @@ used for upload dedupe is the hash of what the API receives.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui.core.dataset import Dataset
 from tui.core.estimate import Estimate, estimate
-from tui.core.formats import UnusableInput
+from tui.core.formats import UnusableInput, to_jsonl_line
 from tui.core.models import resolve_model
+from tui.core.split import split_indices
 from tui.core.validate import ValidationReport
 from tui.errors import UsageError
 
@@ -80,13 +81,13 @@ class Preflight:
         return lines
 
 
-def _held_out(n: int, percent: float, seed: int) -> set[int]:
-    """Indexes of `percent` of n examples (at least one), chosen by a seeded shuffle."""
+def _held_out(examples: list[Any], percent: float, seed: int) -> set[int]:
+    """Indexes of about `percent` of the examples, by core.split (the Dataset screen's F9
+    split too): deterministic by seed, an example and its exact duplicates on one side."""
     if not 0 < percent < 100:
         raise UsageError(f"validation split must be between 0 and 100 percent, not {percent:g}")
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    return set(order[: max(1, round(n * percent / 100))])
+    texts = [to_jsonl_line(e).encode("utf-8") for e in examples]
+    return set(split_indices(texts, percent / 100, seed)[1])
 
 
 def _open(path: Path, *, system: str | None, sep: str) -> Dataset:
@@ -130,7 +131,7 @@ def preflight(
     elif split_percent:
         from tui.core.formats import export_jsonl
 
-        held_out = _held_out(len(examples), split_percent, seed)
+        held_out = _held_out(examples, split_percent, seed)
         train = [e for i, e in enumerate(examples) if i not in held_out]
         valid = [e for i, e in enumerate(examples) if i in held_out]
         result.training = export_jsonl(train)

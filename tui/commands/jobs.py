@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = sub.add_parser("create", help="pre-flight, upload (once) and create a job")
     create.add_argument("path", metavar="PATH", help="dataset (.jsonl, pairs .txt, .csv/.tsv)")
-    create.add_argument("--model", metavar="M", help="base model (default: defaults.base_model)")
+    create.add_argument("--model", metavar="M", help="base model (default: defaults.model)")
     create.add_argument("--suffix", metavar="S", help="suffix of the tuned model's name")
     create.add_argument("--epochs", metavar="N", type=int, help="epochs (default: auto)")
     create.add_argument(
@@ -94,7 +94,7 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from tui.api.store import Store
 
     settings = loaded.config
-    model = args.model or settings.defaults.base_model
+    model = args.model or settings.defaults.model
     epochs = args.epochs
     if epochs is None and isinstance(settings.defaults.epochs, int):
         epochs = settings.defaults.epochs

@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "path", metavar="PATH", help="chat or DPO .jsonl, pairs .txt, .csv/.tsv; - reads stdin"
     )
     parser.add_argument(
-        "--model", metavar="M", help="base model or ft: name (default gpt-4o-mini-2024-07-18)"
+        "--model",
+        metavar="M",
+        help="base model or ft: name (default: defaults.model in the config, gpt-4.1-mini)",
     )
     parser.add_argument(
         "--epochs", metavar="N", type=positive_int, help="training epochs (default: auto)"
@@ -43,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 
     apply_dataset_defaults(args, args.path)
+    if args.model is None:  # the one default the app uses too
+        from tui.config import default_model
+
+        args.model = default_model()
     if not args.sep:
         raise UsageError("--sep must not be empty")
     model = resolve_model(args.model)  # an unknown name is a usage error here

@@ -164,7 +164,9 @@ MODELS: tuple[BaseModel, ...] = (
     ),
 )
 
-DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
+# The one default base model: the config's `defaults.model` defaults to it, and what
+# counts tokens and cost without a config (the core never reads the config).
+DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"
 
 _BY_NAME: dict[str, BaseModel] = {}
 for _model in MODELS:

@@ -63,24 +63,32 @@ class DatasetScreen(DatasetView):
     DatasetScreen #notice.-active { display: block; }
     """
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+z", "undo", "Undo", priority=True),
-        Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
-        Binding("ctrl+n", "new_example", "New"),
-        Binding("ctrl+f", "filter", "Filter"),
-        Binding("ctrl+l", "launch", "Launch job"),
-        Binding("escape", "back", "Back to the list", show=False),
-        Binding("f2", "pane('list')", "Examples pane", show=False),
-        Binding("f3", "pane('edit')", "Editor pane", show=False),
-        Binding("f4", "pane('problems')", "Problems pane", show=False),
-        Binding("ctrl+o", "open", "Open file", show=False),
-        Binding("ctrl+r", "toggle_raw", "Raw JSON / pair form", show=False),
-        Binding("ctrl+t", "system_prompt", "System prompt for all", show=False),
-        Binding("ctrl+g", "external_editor", "Edit in $EDITOR", show=False),
-        Binding("ctrl+b", "choose_model", "Base model", show=False),
-        Binding("f5", "import", "Import pairs/CSV", show=False),
-        Binding("f8", "export", "Export chat JSONL", show=False),
-        Binding("f9", "split", "Split train/validation", show=False),
+        Binding("ctrl+s", "save", "Save", priority=True, id="dataset.save"),
+        Binding("ctrl+z", "undo", "Undo", priority=True, id="dataset.undo"),
+        Binding("ctrl+y", "redo", "Redo", priority=True, show=False, id="dataset.redo"),
+        Binding("ctrl+n", "new_example", "New", id="dataset.new"),
+        Binding("ctrl+f", "filter", "Filter", id="dataset.filter"),
+        Binding("ctrl+l", "launch", "Launch job", id="dataset.launch"),
+        Binding("escape", "back", "Back to the list", show=False, id="dataset.back"),
+        Binding("f2", "pane('list')", "Examples pane", show=False, id="dataset.pane_list"),
+        Binding("f3", "pane('edit')", "Editor pane", show=False, id="dataset.pane_edit"),
+        Binding("f4", "pane('problems')", "Problems pane", show=False, id="dataset.pane_problems"),
+        Binding("ctrl+o", "open", "Open file", show=False, id="dataset.open"),
+        Binding("ctrl+r", "toggle_raw", "Raw JSON / pair form", show=False, id="dataset.raw"),
+        Binding(
+            "ctrl+t",
+            "system_prompt",
+            "System prompt for all",
+            show=False,
+            id="dataset.system_prompt",
+        ),
+        Binding(
+            "ctrl+g", "external_editor", "Edit in $EDITOR", show=False, id="dataset.external_editor"
+        ),
+        Binding("ctrl+b", "choose_model", "Base model", show=False, id="dataset.model"),
+        Binding("f5", "import", "Import pairs/CSV", show=False, id="dataset.import"),
+        Binding("f8", "export", "Export chat JSONL", show=False, id="dataset.export"),
+        Binding("f9", "split", "Split train/validation", show=False, id="dataset.split"),
     ]
 
     # ------------------------------------------------------------------ saving

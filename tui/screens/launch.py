@@ -59,7 +59,7 @@ class LaunchScreen(ModalScreen[str | None]):
             for m in MODELS
             if "supervised" in m.methods or "dpo" in m.methods
         ]
-        default_model = settings.defaults.base_model
+        default_model = settings.defaults.model
         if default_model not in [value for _, value in models]:
             models.insert(0, (default_model, default_model))
         epochs = str(settings.defaults.epochs)

@@ -228,9 +228,7 @@ class PlaygroundScreen(MainScreen):
         app = tunebench_app(self)
         self.status("loading models…")
         try:
-            models = await chat.list_models(
-                self.client(), extra_base=[app.settings.defaults.base_model]
-            )
+            models = await chat.list_models(self.client(), extra_base=[app.settings.defaults.model])
         except Exception as exc:
             self.picker.set_choices([], [self._pending_model])
             self.picker.prompt = "no model list (see below)"
