@@ -66,7 +66,7 @@ def test_split_patterns_are_tiktokens_own(monkeypatch: pytest.MonkeyPatch) -> No
 def test_a_corrupt_vocabulary_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from tui.core import tokens
 
-    monkeypatch.setattr(tokens, "_vocabulary_bytes", lambda name: b"AA== 0\n")
+    monkeypatch.setattr(tokens, "bundled_ranks", lambda name: {b"\x00": 0})
     tokens.get_encoding.cache_clear()
     try:
         with pytest.raises(tokens.EncodingUnavailable, match="official hash"):

