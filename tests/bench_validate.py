@@ -141,13 +141,13 @@ def generate(path: Path, n: int, seed: int = 7, *, prose: bool = False) -> int:
 def fill_tiktoken_cache(cache_dir: Path) -> None:
     """Put the verified vocabularies where tiktoken looks before downloading them."""
     sys.path.insert(0, str(REPO))
-    from tui.core.tokens import ENCODINGS, _vocabulary_bytes
+    from tui.core.tokens import ENCODINGS, bundled_ranks, tiktoken_file
 
     cache_dir.mkdir(exist_ok=True)
     for name in ENCODINGS:
         url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
         key = hashlib.sha1(url.encode()).hexdigest()
-        (cache_dir / key).write_bytes(_vocabulary_bytes(name))
+        (cache_dir / key).write_bytes(tiktoken_file(bundled_ranks(name)))
 
 
 def run(script: str, path: Path, model: str) -> dict[str, float]:

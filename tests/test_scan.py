@@ -1,18 +1,24 @@
-"""The fast JSONL pass gives exactly what the record-by-record pass gives, serial or forked."""
+"""The fast JSONL pass gives exactly what the record-by-record pass gives, in one piece or
+streamed in chunks, in this process or in a pool of workers."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 
 import pytest
 from emulator_support import chat_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.core import scan
+from tui.core import pool
+from tui.core.chunks import read_chunks
 from tui.core.formats import BOM, read_jsonl
 from tui.core.models import resolve_model
-from tui.core.scan import Scan, scan_jsonl, scan_parallel, scan_records
+from tui.core.pool import scan_chunks
+from tui.core.problems import Problem
+from tui.core.scan import Scan, scan_jsonl, scan_records
 
 BASE = resolve_model("gpt-4o-mini")
 
@@ -105,20 +111,62 @@ def test_an_example_over_the_token_limit_is_flagged_on_its_line() -> None:
     same(result, reference(data))
 
 
-@pytest.mark.parametrize("workers", [2, 3, 7])
-def test_forked_parts_join_into_the_serial_result(workers: int) -> None:
-    body = b"\r\n".join(LINES_BYTES * 5)
-    data = BOM + body  # no final newline, a BOM, CRLF: every edge at once
-    same(scan_parallel(data, "chat", BASE, workers), scan_jsonl(data, "chat", BASE))
+def streamed(data: bytes, chunk_bytes: int, workers: int = 1) -> Scan:
+    """The Scans of data read in chunks, merged (data starts with no BOM)."""
+    merged = Scan()
+    for item in scan_chunks(
+        read_chunks(io.BytesIO(data), chunk_bytes=chunk_bytes), "chat", BASE, workers
+    ):
+        if isinstance(item, Problem):
+            merged.problems.append(item)
+        else:
+            merged.extend(item)
+    return merged
 
 
-def test_a_part_whose_child_fails_is_scanned_by_the_parent(
-    monkeypatch: pytest.MonkeyPatch,
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(LINES_BYTES[:-3] + LINES_BYTES[-2:]), max_size=30),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.booleans(),
+    st.integers(1, 400),
+)
+def test_chunks_of_a_stream_join_into_the_one_piece_result(
+    lines: list[bytes], eol: bytes, final_eol: bool, chunk_bytes: int
 ) -> None:
-    def broken(*args: object, **kwargs: object) -> bytes:
-        raise OSError("the child cannot send its result")
+    data = eol.join(lines) + (eol if final_eol and lines else b"")
+    same(streamed(data, chunk_bytes), scan_jsonl(data, "chat", BASE))
 
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_pool_of_workers_gives_the_serial_result(workers: int) -> None:
+    body = b"\r\n".join(LINES_BYTES * 5)  # CRLF, no final newline
+    same(streamed(body, 300, workers), scan_jsonl(body, "chat", BASE))
+
+
+def _crash(*args: object) -> Scan:
+    os._exit(1)
+
+
+def test_chunks_owed_by_a_dead_worker_are_scanned_here(monkeypatch: pytest.MonkeyPatch) -> None:
     data = "\n".join(LINES * 4).encode()
     expected = scan_jsonl(data, "chat", BASE)
-    monkeypatch.setattr(scan.pickle, "dumps", broken)  # inherited by the forked children
-    same(scan_parallel(data, "chat", BASE, 3), expected)
+    monkeypatch.setattr(pool, "_scan_in_worker", _crash)  # forked workers inherit it
+    same(streamed(data, 200, 2), expected)
+
+
+def test_a_line_over_the_limit_is_reported_without_being_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tui.core import formats
+
+    monkeypatch.setattr(formats, "MAX_LINE_BYTES", 1000)
+    long_line = b'{"messages": "' + b"x" * 5000 + b'"}'
+    blank_long = b" " * 3000
+    data = b"\n".join([LINES_BYTES[0], long_line, blank_long, LINES_BYTES[1], long_line + b"\r"])
+    result = streamed(data, 100)
+    assert [(p.line, p.code) for p in result.problems] == [
+        (2, "line_too_long"),
+        (5, "line_too_long"),
+    ]
+    same(result, reference(data))

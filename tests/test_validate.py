@@ -297,14 +297,11 @@ def test_json_like_noise_never_crashes(parts: list[str]) -> None:
     validate_bytes("".join(parts).encode(), filename="t.jsonl")
 
 
-def test_parallel_workers_give_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tui.core import validate
-
-    monkeypatch.setattr(validate, "PARALLEL_MIN_BYTES", 0)
+def test_parallel_workers_give_the_same_report() -> None:
     lines = [*FILLER, FILLER[0], '{"messages": [', *FILLER[:5], json.dumps({"messages": []})]
     data = "\n".join(lines * 3).encode()
     serial = validate_bytes(data, filename="t.jsonl")
-    parallel = validate_bytes(data, filename="t.jsonl", workers=3)
+    parallel = validate_bytes(data, filename="t.jsonl", workers=3, chunk_bytes=500)
     assert parallel.problems == serial.problems
     assert parallel.token_counts == serial.token_counts
     assert any(p.code == "duplicate_example" and p.line > 30 for p in parallel.problems)

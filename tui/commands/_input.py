@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import stat
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from tui.errors import UsageError
 
 STDIN = "-"  # as a path: standard input (or, for an output, standard output)
+WAIT_NOTICE_SECONDS = 0.5  # input silent this long: say we are waiting for it
 
 
 def display_name(path: str) -> str:
@@ -32,6 +40,56 @@ def read_input(path: str) -> bytes:
         raise UsageError(f"{path}: permission denied") from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[BinaryIO]:
+    """`path` (`-`: standard input) opened for streaming, once its first byte has arrived.
+
+    Standard input, a FIFO or a device may have nothing to read yet: if nothing comes within
+    WAIT_NOTICE_SECONDS, a line on stderr says what we wait for; Ctrl+C then is a UsageError
+    (exit 2). A missing file or a directory is a UsageError too.
+    """
+    shown = display_name(path)
+    if path != STDIN:
+        _check_readable(path)
+    notice = threading.Timer(
+        WAIT_NOTICE_SECONDS,
+        lambda: print(
+            f"tunebench: waiting for input on {shown} (Ctrl+C to stop)", file=sys.stderr, flush=True
+        ),
+    )
+    notice.daemon = True
+    notice.start()
+    try:
+        stream = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
+        if isinstance(stream, io.BufferedReader):
+            stream.peek(1)  # blocks until the first byte (or the end) arrives
+    except KeyboardInterrupt:
+        raise UsageError(f"{shown}: interrupted while waiting for input") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+    finally:
+        notice.cancel()
+    try:
+        yield stream
+    finally:
+        if path != STDIN:
+            stream.close()
+
+
+def _check_readable(path: str) -> None:
+    """A UsageError for a path that is missing, a directory or not readable."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{path}: permission denied")
 
 
 def positive_int(text: str) -> int:

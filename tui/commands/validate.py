@@ -7,7 +7,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from tui.commands._input import apply_dataset_defaults, display_name, positive_int, read_input
+from tui.commands._input import apply_dataset_defaults, display_name, open_input, positive_int
 
 if TYPE_CHECKING:
     from tui.core.validate import ValidationReport
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tui.core.models import resolve_model
-    from tui.core.validate import validate_bytes
+    from tui.core.validate import validate_stream
     from tui.errors import EXIT_FAILED, EXIT_OK, UsageError
 
     apply_dataset_defaults(args, args.path)
@@ -52,17 +52,17 @@ def run(args: argparse.Namespace) -> int:
     if not args.sep:
         raise UsageError("--sep must not be empty")
     model = resolve_model(args.model)  # an unknown name is a usage error here
-    data = read_input(args.path)
-    report = validate_bytes(
-        data,
-        args.model or model.name,
-        filename=args.path,
-        fmt=args.format,
-        sep=args.sep,
-        system=args.system,
-        epochs=args.epochs,
-        workers=min(4, _usable_cpus()),
-    )
+    with open_input(args.path) as stream:
+        report = validate_stream(
+            stream,
+            args.model or model.name,
+            filename=args.path,
+            fmt=args.format,
+            sep=args.sep,
+            system=args.system,
+            epochs=args.epochs,
+            workers=_usable_cpus(),
+        )
     shown = display_name(args.path)
     if report.fatal is not None:
         raise UsageError(f"{shown}: {report.fatal}")

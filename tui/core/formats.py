@@ -88,15 +88,19 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+def line_too_long(size: int) -> tuple[str, str]:
+    """The (code, message) of a line of `size` bytes, over MAX_LINE_BYTES."""
+    return (
+        "line_too_long",
+        f"line is {size / (1024 * 1024):.0f} MiB; lines over {MAX_LINE_BYTES // (1024 * 1024)} "
+        "MiB are not parsed",
+    )
+
+
 def parse_json_line(raw: bytes) -> tuple[Any, tuple[str, str] | None]:
     """Parse one JSONL line. Returns (obj, None) or (None, (code, message))."""
     if len(raw) > MAX_LINE_BYTES:
-        mib = len(raw) / (1024 * 1024)
-        return None, (
-            "line_too_long",
-            f"line is {mib:.0f} MiB; lines over {MAX_LINE_BYTES // (1024 * 1024)} MiB "
-            "are not parsed",
-        )
+        return None, line_too_long(len(raw))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -141,8 +145,12 @@ def read_jsonl(data: bytes, first_line: int = 1) -> tuple[bool, Iterator[Record]
     return has_bom, (jsonl_record(number, raw, eol) for number, raw, eol in lines)
 
 
-def sniff_jsonl(data: bytes) -> str:
-    """'chat' or 'dpo' from the first line that parses; raises UnusableInput for non-JSONL."""
+def sniff_jsonl(data: bytes, *, complete: bool = True) -> str:
+    """'chat' or 'dpo' from the first line that parses; raises UnusableInput for non-JSONL.
+
+    complete: data is the whole file, not only its head (a head is not tried as one JSON
+    value: a JSON array or a multi-line object is then reported line by line).
+    """
     _, lines = split_lines(data)
     for _number, raw, _eol in lines:
         if not raw.strip():
@@ -150,7 +158,7 @@ def sniff_jsonl(data: bytes) -> str:
         obj, error = parse_json_line(raw)
         if error is None and not isinstance(obj, list):
             return "dpo" if is_dpo(obj) else "chat"
-        whole = _whole_json(data) if raw.lstrip()[:1] in (b"[", b"{") else None
+        whole = _whole_json(data) if complete and raw.lstrip()[:1] in (b"[", b"{") else None
         if isinstance(whole, list):
             raise UnusableInput(
                 "the file is a JSON array; the API needs JSONL, one JSON object a line"
@@ -401,14 +409,15 @@ def _row_example(
 # ---------------------------------------------------------------------------- dispatch
 
 
-def detect_format(data: bytes, filename: str | None = None) -> str:
+def detect_format(data: bytes, filename: str | None = None, *, complete: bool = True) -> str:
     """The format of a file from its name, then its content. Raises UnusableInput.
 
     Without a filename the bytes are JSONL (chat or DPO), as the API takes an upload; pairs
     text and CSV/TSV are recognised by their extension (.txt, .csv, .tsv) or content.
+    complete: data is the whole file, not only its head (see sniff_jsonl).
     """
     if filename is None:
-        return sniff_jsonl(data)
+        return sniff_jsonl(data, complete=complete)
     name = filename.lower()
     if name.endswith(".csv"):
         return "csv"
@@ -417,10 +426,10 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     if name.endswith(".txt"):
         return "pairs"
     if name.endswith(".jsonl") or name.endswith(".json") or name.endswith(".ndjson"):
-        return sniff_jsonl(data)
+        return sniff_jsonl(data, complete=complete)
     head = data.lstrip(BOM).lstrip()[:1]
     if head in (b"{", b"["):
-        return sniff_jsonl(data)
+        return sniff_jsonl(data, complete=complete)
     return "pairs"
 
 
@@ -439,11 +448,19 @@ def read_records(
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
+EMPTY_BYTES = BOM + b" \t\r\n"  # a file of only these is empty
+
+
 def check_usable(data: bytes) -> None:
     """Raise UnusableInput for bytes that are no training file of any format."""
-    if not data.strip(BOM + b" \t\r\n"):
+    if not data.strip(EMPTY_BYTES):
         raise UnusableInput("the file is empty")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    check_head(data)
+
+
+def check_head(head: bytes) -> None:
+    """check_usable without the emptiness test: for the first bytes of a stream."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnusableInput("the file is UTF-16 text; save it as UTF-8")
-    if looks_binary(data):
+    if looks_binary(head):
         raise UnusableInput("the file is binary (it contains NUL bytes), not a text file")

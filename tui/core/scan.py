@@ -1,14 +1,14 @@
-"""The validation pass over records: per-example checks and token counts, in one process
-or split across forked workers for big JSONL files.
+"""The validation pass over records: per-example checks and token counts.
 
 The pass keeps no parsed example: each record is checked, counted and dropped, so memory
-stays flat. Dataset-level checks (duplicates, example count) run on the merged result.
+stays flat. A Scanner keeps its token caches from chunk to chunk of one stream; the chunks
+of a big stream are scanned in worker processes by `tui.core.pool`. Dataset-level checks
+(duplicates, example count) run on the merged result.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -27,20 +27,27 @@ from tui.core.models import BaseModel
 from tui.core.problems import ERROR, WARNING, Problem
 from tui.core.tokens import EXAMPLE_OVERHEAD, MESSAGE_OVERHEAD, TokenCounter, example_tokens
 
-# Below this size forking workers costs more than it saves.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+DIGEST_BYTES = 16  # blake2b digest of an example, for duplicates
+
+
+def _ints() -> array[int]:
+    return array("q")
 
 
 @dataclass
 class Scan:
     """What one pass found: problems of single examples, and per example its line, token
-    count and a digest (for duplicates)."""
+    count and a digest (for duplicates), packed (arrays and DIGEST_BYTES a digest): 1.5M
+    examples take 36 MB, and a worker's Scan pickles fast."""
 
     problems: list[Problem] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    digests: list[bytes] = field(default_factory=list)
+    counts: array[int] = field(default_factory=_ints)
+    lines: array[int] = field(default_factory=_ints)
+    digests: bytearray = field(default_factory=bytearray)
     exact: bool = True
+
+    def digest(self, index: int) -> bytes:
+        return bytes(self.digests[index * DIGEST_BYTES : (index + 1) * DIGEST_BYTES])
 
     def extend(self, other: Scan) -> None:
         self.problems.extend(other.problems)
@@ -136,11 +143,11 @@ def _simple_tokens(
 
 def _digest(rec: Record, fmt: str) -> bytes:
     key = rec.raw.strip() if fmt in ("chat", "dpo") else to_jsonl_line(rec.obj).encode()
-    return blake2b(key, digest_size=16).digest()
+    return blake2b(key, digest_size=DIGEST_BYTES).digest()
 
 
-class _Scanner:
-    """One pass in progress: what both loops below share."""
+class Scanner:
+    """Scans of one format and model in progress; the token caches outlive each chunk."""
 
     def __init__(self, fmt: str, base: BaseModel) -> None:
         self.fmt = fmt
@@ -151,6 +158,44 @@ class _Scanner:
             for role, bit in _SIMPLE_ROLES.items()
         }
         self.scan = Scan()
+
+    def scan_lines(self, chunk: bytes, first_line: int = 1) -> Scan:
+        """The Scan of whole JSONL lines (the last may lack its newline), numbered from
+        first_line; equal to scan_records of their records. Starts a new Scan.
+
+        A plain chat example (the common case) is parsed and counted in one tight loop; a
+        line the loop is not sure of goes through jsonl_record and the full checks. This is
+        what makes `validate` fast.
+        """
+        self.scan = Scan()
+        lines = chunk.split(b"\n")
+        unterminated = not chunk.endswith(b"\n")
+        if not unterminated or not chunk:
+            lines.pop()  # nothing follows the last newline
+        counter, roles, counted = self.counter, self.roles, self.counted
+        fast = self.fmt == "chat"
+        max_line = formats.MAX_LINE_BYTES
+        last = len(lines) - 1
+        for index, raw in enumerate(lines):
+            number = first_line + index
+            body = raw[:-1] if raw[-1:] == b"\r" else raw
+            if fast and len(body) <= max_line:
+                try:
+                    text = body.decode()
+                    obj, stop = scan_json_value(text, 0)
+                    n = _simple_tokens(obj, counter, roles) if stop == len(text) else None
+                except Exception:  # anything unusual: the full path below reports it
+                    n = None
+                if n is not None:
+                    counted(number, n, True, blake2b(body, digest_size=DIGEST_BYTES).digest())
+                    continue
+            if unterminated and index == last:
+                self.add(jsonl_record(number, raw, b""))
+            elif body is raw:
+                self.add(jsonl_record(number, raw, b"\n"))
+            else:
+                self.add(jsonl_record(number, body, b"\r\n"))
+        return self.scan
 
     def add(self, rec: Record) -> None:
         """Check and count one record."""
@@ -174,132 +219,20 @@ class _Scanner:
         scan.exact = scan.exact and n_exact
         scan.counts.append(n)
         scan.lines.append(line)
-        scan.digests.append(digest)
+        scan.digests += digest
         if n > self.base.example_token_limit:
             scan.problems.append(_too_many_tokens(line, n, self.base, exact=n_exact))
 
 
 def scan_records(records: Iterable[Record], fmt: str, base: BaseModel) -> Scan:
     """Check and count every record, in order, keeping no parsed example."""
-    scanner = _Scanner(fmt, base)
+    scanner = Scanner(fmt, base)
     for rec in records:
         scanner.add(rec)
     return scanner.scan
 
 
-def scan_jsonl(
-    data: bytes,
-    fmt: str,
-    base: BaseModel,
-    start: int = 0,
-    end: int | None = None,
-    first_line: int = 1,
-) -> Scan:
-    """scan_records(read_jsonl(...)) of the lines in data[start:end], to the same Scan.
-
-    A plain chat example (the common case) is parsed and counted in one tight loop; a line
-    the loop is not sure of goes through jsonl_record and the full checks. This is what makes
-    `validate` fast. start and end must be line boundaries; first_line numbers the first.
-    """
-    end = len(data) if end is None else end
-    if start == 0 and data.startswith(BOM):
-        start = len(BOM)
-    chunk = data[start:end]
-    lines = chunk.split(b"\n")
-    unterminated = not chunk.endswith(b"\n")
-    if not unterminated or not chunk:
-        lines.pop()  # nothing follows the last newline
-    scanner = _Scanner(fmt, base)
-    counter, roles, counted = scanner.counter, scanner.roles, scanner.counted
-    fast = fmt == "chat"
-    max_line = formats.MAX_LINE_BYTES
-    last = len(lines) - 1
-    for index, raw in enumerate(lines):
-        number = first_line + index
-        body = raw[:-1] if raw[-1:] == b"\r" else raw
-        if fast and len(body) <= max_line:
-            try:
-                text = body.decode()
-                obj, stop = scan_json_value(text, 0)
-                n = _simple_tokens(obj, counter, roles) if stop == len(text) else None
-            except Exception:  # anything unusual: the full path below reports it
-                n = None
-            if n is not None:
-                counted(number, n, True, blake2b(body, digest_size=16).digest())
-                continue
-        if unterminated and index == last:
-            scanner.add(jsonl_record(number, raw, b""))
-        elif body is raw:
-            scanner.add(jsonl_record(number, raw, b"\n"))
-        else:
-            scanner.add(jsonl_record(number, body, b"\r\n"))
-    return scanner.scan
-
-
-def scan_parallel(data: bytes, fmt: str, base: BaseModel, workers: int) -> Scan:
-    """scan_jsonl of a JSONL file split at line boundaries: this process scans the first
-    part while forked children scan the others (each child's Scan comes back pickled
-    through a pipe). Where fork is unavailable, or a child fails, the part is scanned here.
-    """
-    bounds = _slices(data, workers)
-    if len(bounds) < 2 or not hasattr(os, "fork"):
-        return scan_jsonl(data, fmt, base)
-    TokenCounter(base.encoding)  # load the encoding once, before forking
-    parts = [(start, end, data.count(b"\n", 0, start) + 1) for start, end in bounds]
-    children = [_fork_scan(data, fmt, base, *part) for part in parts[1:]]
-    scan = scan_jsonl(data, fmt, base, *parts[0])
-    for child, part in zip(children, parts[1:], strict=True):
-        scan.extend(_child_scan(*child) or scan_jsonl(data, fmt, base, *part))
-    return scan
-
-
-def _fork_scan(
-    data: bytes, fmt: str, base: BaseModel, start: int, end: int, first_line: int
-) -> tuple[int, int]:
-    """Start a child scanning one part; (pid, fd to read its pickled Scan from)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        status = 1
-        try:
-            os.close(read_fd)
-            payload = pickle.dumps(
-                scan_jsonl(data, fmt, base, start, end, first_line), pickle.HIGHEST_PROTOCOL
-            )
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    return pid, read_fd
-
-
-def _child_scan(pid: int, read_fd: int) -> Scan | None:
-    """The Scan a child sent, or None if it failed."""
-    with os.fdopen(read_fd, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:
-        scan = pickle.loads(payload)
-    except (pickle.UnpicklingError, EOFError, ValueError):
-        return None
-    return scan if isinstance(scan, Scan) else None
-
-
-def _slices(data: bytes, n: int) -> list[tuple[int, int]]:
-    """Up to n (start, end) byte ranges covering data, each ending after a newline."""
-    bounds = []
-    start = 0
-    size = len(data)
-    for i in range(1, n):
-        cut = data.find(b"\n", max(start, size * i // n))
-        if cut == -1:
-            break
-        bounds.append((start, cut + 1))
-        start = cut + 1
-    if start < size:
-        bounds.append((start, size))
-    return bounds
+def scan_jsonl(data: bytes, fmt: str, base: BaseModel) -> Scan:
+    """scan_records(read_jsonl(data)) by the fast loop: a whole JSONL file in one chunk."""
+    start = len(BOM) if data.startswith(BOM) else 0
+    return Scanner(fmt, base).scan_lines(data[start:])

@@ -1,35 +1,41 @@
 """Validation of a training file: every problem pinned to its line, plus tokens and cost.
 
-`validate_bytes` accepts any bytes and never raises. `check_record` is the per-example check
-an editor re-runs on one edited example; dataset-level checks (example count, duplicates)
-are in `dataset_problems`.
+`validate_stream` reads a file as a stream in bounded memory (JSONL in chunks, parsed
+examples dropped as soon as they are counted) and `validate_bytes` does the same on bytes;
+both accept any input and never raise. `check_record` is the per-example check an editor
+re-runs on one edited example; dataset-level checks (example count, duplicates) are in
+`dataset_problems` and `Tally`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
+from tui.core.chunks import CHUNK_BYTES, read_chunks
 from tui.core.estimate import Estimate, TokenStats, estimate, token_stats
 from tui.core.formats import (
+    BOM,
+    EMPTY_BYTES,
     JSONL_FORMATS,
     Record,
     UnusableInput,
+    check_head,
     check_usable,
     detect_format,
     read_records,
 )
 from tui.core.models import DEFAULT_MODEL, BaseModel, find_model, resolve_model
+from tui.core.pool import scan_chunks
 from tui.core.problems import ERROR, WARNING, Problem
-from tui.core.scan import (
-    PARALLEL_MIN_BYTES,
-    Scan,
-    check_record,
-    scan_jsonl,
-    scan_parallel,
-    scan_records,
-    token_problem,
-)
+from tui.core.scan import DIGEST_BYTES, Scan, check_record, scan_records, token_problem
+
+# The head read before anything else: binary input is refused from it, and the format is
+# told from it (a file longer than this is not tried as one JSON value).
+HEAD_BYTES = 8 * 1024 * 1024
 
 MIN_EXAMPLES = 10
 
@@ -42,6 +48,7 @@ __all__ = [
     "token_problem",
     "validate_bytes",
     "validate_records",
+    "validate_stream",
 ]
 
 
@@ -53,7 +60,7 @@ class ValidationReport:
     model: str
     n_examples: int
     problems: list[Problem]
-    token_counts: list[int] = field(default_factory=list)  # per example, in file order
+    token_counts: Sequence[int] = field(default_factory=list)  # per example, in file order
     tokens: TokenStats = field(default_factory=lambda: token_stats([]))
     estimate: Estimate | None = None
     fatal: str | None = None
@@ -104,32 +111,96 @@ def validate_bytes(
     system: str | None = None,
     epochs: int | None = None,
     workers: int = 1,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> ValidationReport:
-    """Validate a training file given as bytes. Never raises for any input bytes.
+    """validate_stream of bytes in memory. Never raises for any input bytes."""
+    return validate_stream(
+        io.BytesIO(data),
+        model,
+        filename=filename,
+        fmt=fmt,
+        sep=sep,
+        system=system,
+        epochs=epochs,
+        workers=workers,
+        chunk_bytes=chunk_bytes,
+    )
 
+
+def validate_stream(
+    stream: BinaryIO,
+    model: str | None = None,
+    *,
+    filename: str | None = None,
+    fmt: str | None = None,
+    sep: str = ";",
+    system: str | None = None,
+    epochs: int | None = None,
+    workers: int = 1,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> ValidationReport:
+    """Validate a training file read from a binary stream. Never raises for any input.
+
+    JSONL is read chunk by chunk and no parsed example is kept: memory stays bounded by the
+    per-example token counts and duplicate digests. Pairs text and CSV/TSV are read whole.
     model: a base model snapshot, alias or `ft:` name (default gpt-4o-mini); an unknown name
     is reported as a warning and the default model's tokenizer and limits are used.
     fmt: "chat", "dpo", "pairs", "csv" or "tsv"; detected from filename and content if None.
-    workers: processes for big JSONL files (forked; use 1 inside a threaded app).
+    workers: from the second chunk on, scan chunks in this many processes (forked; use 1
+    inside a threaded app).
     """
     problems: list[Problem] = []
     base = _model_or_default(model, problems)
+    head = _read_up_to(stream, HEAD_BYTES)
+    complete = len(head) < HEAD_BYTES
     try:
-        check_usable(data)
-        fmt = fmt or detect_format(data, filename)
-        has_bom, records = read_records(data, fmt, sep=sep, system=system)
+        if complete:
+            check_usable(head)
+        else:
+            check_head(head)
+        fmt = fmt or detect_format(head, filename, complete=complete)
+        if fmt not in JSONL_FORMATS:
+            data = head if complete else head + stream.read()
+            check_usable(data)
+            has_bom, records = read_records(data, fmt, sep=sep, system=system)
     except UnusableInput as exc:
         problems.append(Problem(0, "unusable_file", ERROR, str(exc)))
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
-    if has_bom:
-        problems.append(bom_problem())
     if fmt not in JSONL_FORMATS:
-        scan = scan_records(records, fmt, base)
-    elif workers > 1 and len(data) >= PARALLEL_MIN_BYTES:
-        scan = scan_parallel(data, fmt, base, workers)
-    else:
-        scan = scan_jsonl(data, fmt, base)
-    return _report(scan, fmt, base, epochs, problems)
+        if has_bom:
+            problems.append(bom_problem())
+        tally = Tally(problems)
+        tally.add(scan_records(records, fmt, base))
+        return tally.report(fmt, base, epochs)
+    has_bom = head.startswith(BOM)
+    blank_head = not head.strip(EMPTY_BYTES)  # only possible here if head is not all
+    tally = Tally([bom_problem()] if has_bom else [])
+    chunks = read_chunks(stream, head[len(BOM) :] if has_bom else head, chunk_bytes=chunk_bytes)
+    del head
+    for item in scan_chunks(chunks, fmt, base, workers):
+        if isinstance(item, Problem):
+            tally.problems.append(item)
+        else:
+            tally.add(item)
+    if blank_head and not tally.counts and len(tally.problems) == has_bom:
+        empty = "the file is empty"  # as check_usable says of a whole file
+        problems.append(Problem(0, "unusable_file", ERROR, empty))
+        return ValidationReport(fmt, base.name, 0, problems, fatal=empty)
+    tally.problems[:0] = problems
+    return tally.report(fmt, base, epochs)
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to size bytes: fewer only at the end of the stream."""
+    parts = []
+    wanted = size
+    while wanted > 0:
+        part = stream.read(wanted)
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)
 
 
 def _model_or_default(model: str | None, problems: list[Problem]) -> BaseModel:
@@ -159,30 +230,48 @@ def validate_records(
     """Check records (streamed: parsed objects are not kept), count tokens, estimate cost."""
     problems = [] if problems is None else problems
     base = _model_or_default(model, problems)
-    return _report(scan_records(records, fmt, base), fmt, base, epochs, problems)
+    tally = Tally(problems)
+    tally.add(scan_records(records, fmt, base))
+    return tally.report(fmt, base, epochs)
 
 
-def _report(
-    scan: Scan, fmt: str, base: BaseModel, epochs: int | None, problems: list[Problem]
-) -> ValidationReport:
-    """Add the dataset-level problems (duplicates, example count) and the estimate."""
-    problems.extend(scan.problems)
-    if len(set(scan.digests)) != len(scan.digests):  # the loop only when there are any
-        first: dict[bytes, int] = {}
-        for line, digest in zip(scan.lines, scan.digests, strict=True):
-            seen = first.setdefault(digest, line)
+class Tally:
+    """Scans of one file merged in order: problems (duplicates found as they come), token
+    counts packed in an array, and the first line of each distinct example's digest."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.counts: array[int] = array("q")
+        self.exact = True
+        self._first_line: dict[bytes, int] = {}
+
+    def add(self, scan: Scan) -> None:
+        problems = self.problems
+        problems.extend(scan.problems)
+        digests = scan.digests
+        first_line = self._first_line
+        size = DIGEST_BYTES
+        for index, line in enumerate(scan.lines):
+            start = index * size
+            seen = first_line.setdefault(bytes(digests[start : start + size]), line)
             if seen != line:
                 problems.append(
                     Problem(line, "duplicate_example", WARNING, f"the same example as line {seen}")
                 )
-    problems.extend(dataset_problems(len(scan.counts)))
-    problems.sort(key=lambda p: p.line)
-    return ValidationReport(
-        format=fmt,
-        model=base.name,
-        n_examples=len(scan.counts),
-        problems=problems,
-        token_counts=scan.counts,
-        tokens=token_stats(scan.counts, exact=scan.exact),
-        estimate=estimate(scan.counts, base, epochs),
-    )
+        self.counts.extend(scan.counts)
+        self.exact = self.exact and scan.exact
+
+    def report(self, fmt: str, base: BaseModel, epochs: int | None) -> ValidationReport:
+        """The report, with the dataset-level problems and the estimate."""
+        problems = self.problems
+        problems.extend(dataset_problems(len(self.counts)))
+        problems.sort(key=lambda p: p.line)
+        return ValidationReport(
+            format=fmt,
+            model=base.name,
+            n_examples=len(self.counts),
+            problems=problems,
+            token_counts=self.counts,
+            tokens=token_stats(self.counts, exact=self.exact),
+            estimate=estimate(self.counts, base, epochs),
+        )

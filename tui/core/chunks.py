@@ -1,0 +1,90 @@
+"""A JSONL stream read as chunks of whole lines, in bounded memory.
+
+Each chunk holds whole lines (the stream's last line may lack its newline) and the number
+of its first line. A line longer than MAX_LINE_BYTES is never held: it is skipped up to its
+newline and reported as a Problem in its place, so even endless input without a newline
+keeps memory flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from tui.core import formats
+from tui.core.problems import ERROR, Problem
+
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    first_line: int
+    data: bytes
+
+
+def read_chunks(
+    stream: BinaryIO, head: bytes = b"", *, chunk_bytes: int = CHUNK_BYTES, first_line: int = 1
+) -> Iterator[Chunk | Problem]:
+    """Chunks of whole lines of `head` followed by the rest of `stream`, in order, with a
+    line_too_long Problem in place of each line over MAX_LINE_BYTES."""
+    max_line = formats.MAX_LINE_BYTES
+    buffer = head
+    line = first_line
+    eof = False
+    while True:
+        if len(buffer) < chunk_bytes and not eof:
+            more = stream.read(chunk_bytes)
+            eof = not more
+            buffer += more
+            continue
+        # Cut after the last newline within chunk_bytes (a big head is cut in several).
+        cut = buffer.rfind(b"\n", 0, chunk_bytes) + 1 or buffer.find(b"\n", chunk_bytes) + 1
+        if cut:
+            yield Chunk(line, buffer[:cut])
+            line += buffer.count(b"\n", 0, cut)
+            buffer = buffer[cut:]
+        elif eof:
+            if buffer:
+                yield Chunk(line, buffer)
+            return
+        elif len(buffer) > max_line + 1:  # too long even without a final \r
+            problem, buffer, eof = _skip_line(stream, buffer, line, chunk_bytes)
+            if problem is not None:
+                yield problem
+            line += 1
+        else:
+            more = stream.read(chunk_bytes)
+            eof = not more
+            buffer += more
+
+
+def _skip_line(
+    stream: BinaryIO, start: bytes, line: int, chunk_bytes: int
+) -> tuple[Problem | None, bytes, bool]:
+    """Read past the rest of a too long line: (its problem, or None if it is blank; what
+    follows its newline; end of stream reached)."""
+    size = 0
+    blank = True
+    last = b""
+    piece = start
+    while True:
+        nl = piece.find(b"\n")
+        body = piece if nl == -1 else piece[:nl]
+        size += len(body)
+        blank = blank and not body.strip()
+        last = body[-1:] or last
+        if nl != -1:
+            rest = piece[nl + 1 :]
+            size -= last == b"\r"  # a CRLF line's \r is not part of it
+            eof = False
+            break
+        piece = stream.read(chunk_bytes)
+        if not piece:
+            rest, eof = b"", True
+            break
+    if blank:
+        return None, rest, eof
+    code, message = formats.line_too_long(size)
+    return Problem(line, code, ERROR, message), rest, eof

@@ -1,0 +1,115 @@
+"""Scanning the chunks of a stream, in this process or in a pool of worker processes.
+
+A small stream (one chunk) is scanned here: starting workers would cost more than it saves.
+From the second chunk on, chunks go to a `concurrent.futures.ProcessPoolExecutor`; at most
+a few chunks per worker are in flight, so memory stays bounded however big the stream is,
+and results come back in stream order. Each worker keeps one Scanner (and its token caches)
+for all the chunks it gets. If the pool breaks (a worker killed), the chunks still owed are
+scanned here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from tui.core.chunks import Chunk
+from tui.core.models import BaseModel
+from tui.core.problems import Problem
+from tui.core.scan import Scan, Scanner
+
+IN_FLIGHT_PER_WORKER = 2
+
+_worker_scanners: dict[tuple[str, str], Scanner] = {}
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl+C to the parent, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _scan_in_worker(fmt: str, base: BaseModel, chunk: Chunk) -> Scan:
+    """Runs in a worker: the chunk's Scan, by the worker's Scanner for (fmt, model)."""
+    scanner = _worker_scanners.get((fmt, base.name))
+    if scanner is None:
+        scanner = _worker_scanners[fmt, base.name] = Scanner(fmt, base)
+    return scanner.scan_lines(chunk.data, chunk.first_line)
+
+
+def scan_chunks(
+    items: Iterable[Chunk | Problem], fmt: str, base: BaseModel, workers: int = 1
+) -> Iterator[Scan | Problem]:
+    """The Scan of each chunk (and each Problem passed through), in order.
+
+    The first chunk is scanned here, so workers forked after it start with its token caches
+    (the common words of the file) instead of each learning them again.
+    """
+    local = Scanner(fmt, base)
+    iterator = iter(items)
+    for item in iterator:
+        if isinstance(item, Problem):
+            yield item
+            continue
+        yield local.scan_lines(item.data, item.first_line)
+        if workers > 1:
+            yield from _scan_in_pool(iterator, fmt, base, workers, local)
+            return
+
+
+def _scan_in_pool(
+    rest: Iterator[Chunk | Problem],
+    fmt: str,
+    base: BaseModel,
+    workers: int,
+    local: Scanner,
+) -> Iterator[Scan | Problem]:
+    following = next(rest, None)
+    if following is None:  # nothing more: no pool
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    _worker_scanners[fmt, base.name] = local  # inherited by forked workers, warm
+    owed: deque[tuple[Chunk | Problem, Future[Scan] | None]] = deque()
+    broken = False
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+    try:
+
+        def submit(item: Chunk | Problem) -> None:
+            future = None
+            if isinstance(item, Chunk) and not broken:
+                with contextlib.suppress(BrokenProcessPool):  # then scanned here
+                    future = pool.submit(_scan_in_worker, fmt, base, item)
+            owed.append((item, future))
+
+        submit(following)
+        for item in rest:
+            submit(item)
+            while len(owed) > workers * IN_FLIGHT_PER_WORKER:
+                result, broken = _settle(owed.popleft(), local, broken)
+                yield result
+        while owed:
+            result, broken = _settle(owed.popleft(), local, broken)
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        del _worker_scanners[fmt, base.name]
+
+
+def _settle(
+    entry: tuple[Chunk | Problem, Future[Scan] | None], local: Scanner, broken: bool
+) -> tuple[Scan | Problem, bool]:
+    """The result of one owed item, and whether the pool is now known broken."""
+    item, future = entry
+    if isinstance(item, Problem):
+        return item, broken
+    if future is not None and not broken:
+        try:
+            return future.result(), False
+        except BrokenProcessPool:
+            broken = True
+    return local.scan_lines(item.data, item.first_line), broken
