@@ -86,11 +86,19 @@ async def wait_for(pilot: Pilot[Any], condition: Any, what: str, rounds: int = 4
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def preflight_shown(launch: LaunchScreen) -> bool:
+    """A pre-flight result is on screen (a change of the model list may start another check
+    after the first: wait for the one shown)."""
+    if launch.check is None:  # (the form may not be composed yet)
+        return False
+    return not str(launch.query_one("#preflight").render()).startswith("pre-flight: checking")
+
+
 async def launch_from_dataset(app: RecordingApp, pilot: Pilot[Any]) -> JobDetailScreen:
     await pilot.press("2", "n")
     assert isinstance(app.screen, LaunchScreen)
     launch = app.screen
-    await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+    await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
     preflight = str(launch.query_one("#preflight").render())
     assert "69 examples (pairs, supervised), 0 errors" in preflight
     assert "billed tokens" in preflight and "estimated cost" in preflight
@@ -124,7 +132,7 @@ async def test_launch_follow_succeed_chart_checkpoints_playground(
         assert app.bells == 1  # ui.bell_on_job_end
         await pilot.press("ctrl+p", *"log scale", "enter")
         await pilot.pause()
-        assert chart.log_scale and "log" in chart.render().plain.splitlines()[0]
+        assert chart.log_scale and "log" in chart.plain_lines()[0]
         await pilot.press("left", "left")
         assert chart.readout().startswith("step 205/207 · train ")
         await pilot.press("t", "t")  # Checkpoints tab
@@ -153,7 +161,7 @@ async def test_second_launch_of_the_same_file_uploads_nothing(
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, LaunchScreen), "the form")
         launch = app.screen
-        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
         await pilot.press("ctrl+s")
         await wait_for(
             pilot,
@@ -175,7 +183,7 @@ async def test_errors_in_the_dataset_block_the_launch(
         await pilot.press("2", "n")
         launch = app.screen
         assert isinstance(launch, LaunchScreen)
-        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
         assert launch.query_one("#confirm").disabled
         assert "launch blocked" in str(launch.query_one("#preflight").render())
         await pilot.press("ctrl+s")
@@ -190,7 +198,7 @@ async def test_403_on_create_is_explained_in_the_form(emu: EmulatorThread, confi
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "n")
         launch = app.screen
-        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -395,7 +403,7 @@ def test_snapshot_launch_form(
         await pilot.press("2", "n")
         launch = app.screen
         assert isinstance(launch, LaunchScreen)
-        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
         await app.workers.wait_for_complete()
         await pilot.pause()
 
@@ -456,7 +464,7 @@ async def test_launch_action_from_any_screen_uses_the_app_dataset(
         await app.run_action("launch_job")
         launch = app.screen
         assert isinstance(launch, LaunchScreen)
-        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
         assert not launch.query_one("#confirm").disabled
 
 
@@ -473,7 +481,7 @@ async def test_launch_form_holds_out_a_share_and_sends_metadata(
         for field, text in (("#f-validation", "20%"), ("#f-metadata", "team=nlp, run=7")):
             launch.query_one(field, Input).focus()
             await pilot.press(*text, "enter")
-        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await wait_for(pilot, lambda: preflight_shown(launch), "the pre-flight")
         await wait_for(pilot, lambda: launch.check.n_validation == 14, "the split pre-flight")  # type: ignore[union-attr]
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job screen")
