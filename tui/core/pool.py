@@ -11,17 +11,18 @@ scanned here.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
 from tui.core.chunks import Chunk
 from tui.core.models import BaseModel
 from tui.core.problems import Problem
 from tui.core.scan import Scan, Scanner
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -71,6 +72,11 @@ def _scan_in_pool(
     following = next(rest, None)
     if following is None:  # nothing more: no pool
         return
+    # Imported here: the app imports this module, and needs no pool to start.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     _worker_scanners[fmt, base.name] = local  # inherited by forked workers, warm
@@ -104,6 +110,8 @@ def _settle(
     entry: tuple[Chunk | Problem, Future[Scan] | None], local: Scanner, broken: bool
 ) -> tuple[Scan | Problem, bool]:
     """The result of one owed item, and whether the pool is now known broken."""
+    from concurrent.futures.process import BrokenProcessPool
+
     item, future = entry
     if isinstance(item, Problem):
         return item, broken

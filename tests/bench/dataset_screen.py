@@ -1,6 +1,6 @@
 """Benchmark of the Dataset screen at scale, driving the real app headless with Pilot.
 
-    python tests/bench_dataset_screen.py [N]
+    python tests/bench/dataset_screen.py [N]
 
 Measures in one run:
 - first screen: from before importing the app to the first paint with the examples list
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 START = time.perf_counter()
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 KEYS = 150
 USERS = [

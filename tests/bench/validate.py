@@ -1,14 +1,19 @@
-"""Benchmark: `tunebench validate` against the OpenAI Cookbook's algorithm on one file.
+"""Benchmark: `tunebench validate` against the OpenAI Cookbook's algorithm on the same file.
 
-Not collected by pytest (the name does not start with test_). Run it with:
+Not collected by pytest. Run it with:
 
-    python tests/bench_validate.py [--examples 100000] [--runs 3] [--model gpt-4o-mini] [--prose]
+    python tests/bench/validate.py [--examples 100000,1500000] [--runs 3] [--dir DIR]
+        [--model gpt-4o-mini] [--prose] [--repo PATH]
 
-It writes a chat JSONL file (~35 MB for 100,000 examples) into a temp dir, then times, in
-separate subprocesses each run: `python -m tui validate FILE --json` and the Cookbook algorithm
-(json.loads of each line, then tiktoken `encode` of every message value) with the same
-encoding, loaded by tiktoken itself from a pre-filled TIKTOKEN_CACHE_DIR. It reports wall
-and CPU times, their ratios and each process's peak memory (ru_maxrss).
+For each size it writes a chat JSONL file (~38 MB for 100,000 examples, ~570 MB for
+1,500,000; into DIR if given, kept and reused, else a temp dir), then times, in separate
+subprocesses and alternating run by run: `python -m tui validate FILE --json` and the
+Cookbook algorithm (json.loads of each line, then tiktoken `encode` of every message value)
+with the same encoding, loaded by tiktoken itself from a pre-filled TIKTOKEN_CACHE_DIR. It
+reports per run and as medians with ranges: wall and CPU times (validate's include its
+worker processes), the speed ratio, and peak memory (ru_maxrss: validate's main process and
+its largest worker; target < 600 MB on the 1.5M file). --repo times the validate of another
+checkout (for a before/after comparison).
 
 The default file is the issue's: one sentence a turn. --prose makes each turn several
 sentences with commas (more distinct word forms to learn), a harder case for validate's
@@ -29,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # The Cookbook's counting loop (Chat_finetuning_data_prep.ipynb), same encoding as the
 # validator: json.loads of each line, then encode() of every value of every message.
@@ -150,8 +155,8 @@ def fill_tiktoken_cache(cache_dir: Path) -> None:
         (cache_dir / key).write_bytes(tiktoken_file(bundled_ranks(name)))
 
 
-def run(script: str, path: Path, model: str) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), TIKTOKEN_CACHE_DIR=str(path.parent / "tiktoken"))
+def run(script: str, path: Path, model: str, repo: Path) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(repo), TIKTOKEN_CACHE_DIR=str(path.parent / "tiktoken"))
     proc = subprocess.run(
         [sys.executable, "-c", script, str(path), model],
         capture_output=True,
@@ -162,45 +167,90 @@ def run(script: str, path: Path, model: str) -> dict[str, float]:
     return json.loads(proc.stdout)
 
 
+def spread(values: list[float], unit: str = "", digits: int = 2) -> str:
+    """median (range min-max)"""
+    return (
+        f"{statistics.median(values):.{digits}f}{unit} "
+        f"({min(values):.{digits}f}-{max(values):.{digits}f})"
+    )
+
+
+def bench_size(args: argparse.Namespace, folder: Path, examples: int) -> None:
+    path = folder / f"chat-{examples}{'-prose' if args.prose else ''}.jsonl"
+    started = time.perf_counter()
+    if not path.exists():
+        generate(path, examples, prose=args.prose)
+    size = path.stat().st_size
+    print(
+        f"\n{examples:,} examples, {size / 1e6:.0f} MB, model {args.model} "
+        f"(ready in {time.perf_counter() - started:.1f} s), cpus {os.cpu_count()}"
+    )
+    rows: dict[str, list[float]] = {
+        k: [] for k in ("wall", "cpu", "rss", "worker", "cook_wall", "cook_cpu", "cook_rss")
+    }
+    ratios, cpu_ratios = [], []
+    for i in range(args.runs):
+        # Alternate which goes first, so load changes do not favour one side.
+        if i % 2:
+            cook = run(COOKBOOK, path, args.model, REPO)
+            ours = run(VALIDATE, path, args.model, args.repo)
+        else:
+            ours = run(VALIDATE, path, args.model, args.repo)
+            cook = run(COOKBOOK, path, args.model, REPO)
+        ratios.append(cook["seconds"] / ours["seconds"])
+        cpu_ratios.append(cook["cpu"] / ours["cpu"])
+        rows["wall"].append(ours["seconds"])
+        rows["cpu"].append(ours["cpu"])
+        rows["rss"].append(ours["maxrss_kb"] / 1024)
+        rows["worker"].append(ours["worker_maxrss_kb"] / 1024)
+        rows["cook_wall"].append(cook["seconds"])
+        rows["cook_cpu"].append(cook["cpu"])
+        rows["cook_rss"].append(cook["maxrss_kb"] / 1024)
+        print(
+            f"run {i + 1}: validate {ours['seconds']:.2f} s wall, {ours['cpu']:.2f} s cpu, "
+            f"peak {ours['maxrss_kb'] / 1024:.0f} MB (largest worker "
+            f"{ours['worker_maxrss_kb'] / 1024:.0f} MB) | cookbook "
+            f"{cook['seconds']:.2f} s wall, {cook['cpu']:.2f} s cpu, "
+            f"peak {cook['maxrss_kb'] / 1024:.0f} MB | {ratios[-1]:.2f}x faster (wall)",
+            flush=True,
+        )
+        if ours["total"] != cook["total"]:
+            print(f"  token totals differ: validate {ours['total']}, cookbook {cook['total']}")
+    print(
+        f"medians (ranges) over {args.runs} runs, {examples:,} examples:\n"
+        f"  validate  wall {spread(rows['wall'], ' s')}, cpu {spread(rows['cpu'], ' s')}, "
+        f"peak {spread(rows['rss'], ' MB', 0)}, largest worker {spread(rows['worker'], ' MB', 0)}\n"
+        f"  cookbook  wall {spread(rows['cook_wall'], ' s')}, "
+        f"cpu {spread(rows['cook_cpu'], ' s')}, "
+        f"peak {spread(rows['cook_rss'], ' MB', 0)}\n"
+        f"  validate is {spread(ratios, 'x')} faster wall-clock, "
+        f"uses {spread(cpu_ratios, 'x')} less CPU time",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=100_000)
+    parser.add_argument(
+        "--examples", default="100000", help="comma-separated sizes, e.g. 100000,1500000"
+    )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", type=Path, help="keep the generated files here and reuse them")
     parser.add_argument("--model", default="gpt-4o-mini-2024-07-18")
+    parser.add_argument("--repo", type=Path, default=REPO, help="checkout whose validate runs")
     parser.add_argument(
         "--prose",
         action="store_true",
         help="longer turns of several sentences with commas (default: one sentence each)",
     )
     args = parser.parse_args()
+    sizes = [int(n) for n in args.examples.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.jsonl"
-        fill_tiktoken_cache(Path(tmp) / "tiktoken")
-        started = time.perf_counter()
-        size = generate(path, args.examples, prose=args.prose)
-        print(
-            f"{args.examples:,} examples, {size / 1e6:.1f} MB, model {args.model} "
-            f"(generated in {time.perf_counter() - started:.1f} s), cpus {os.cpu_count()}"
-        )
-        ratios, cpu_ratios = [], []
-        for i in range(args.runs):
-            ours = run(VALIDATE, path, args.model)
-            cook = run(COOKBOOK, path, args.model)
-            ratios.append(cook["seconds"] / ours["seconds"])
-            cpu_ratios.append(cook["cpu"] / ours["cpu"])
-            print(
-                f"run {i + 1}: validate {ours['seconds']:.2f} s wall, {ours['cpu']:.2f} s cpu, "
-                f"peak {ours['maxrss_kb'] / 1024:.0f} MB (each worker "
-                f"<= {ours['worker_maxrss_kb'] / 1024:.0f} MB) | cookbook "
-                f"{cook['seconds']:.2f} s wall, {cook['cpu']:.2f} s cpu, "
-                f"peak {cook['maxrss_kb'] / 1024:.0f} MB | {ratios[-1]:.2f}x faster (wall)"
-            )
-            if ours["total"] != cook["total"]:
-                print(f"  token totals differ: validate {ours['total']}, cookbook {cook['total']}")
-        print(
-            f"median over {args.runs} runs: {statistics.median(ratios):.2f}x faster wall-clock, "
-            f"{statistics.median(cpu_ratios):.2f}x less CPU time"
-        )
+        folder = args.dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        fill_tiktoken_cache(folder / "tiktoken")
+        for examples in sizes:
+            bench_size(args, folder, examples)
 
 
 if __name__ == "__main__":

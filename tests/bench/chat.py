@@ -1,4 +1,6 @@
-"""Benchmarks for the Playground (not collected by pytest): `python tests/bench_chat.py`.
+"""Benchmarks for the Playground (not collected by pytest):
+
+    python tests/bench/chat.py [--runs 300] [--reply-tokens 4000]
 
 1. Time to first token through `tui.api.chat.stream_chat` (with the 429-watching client the
    TUI uses) against the bare SDK call, same emulator endpoint, runs interleaved.
@@ -18,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
@@ -169,4 +171,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Playground benchmarks")
+    parser.add_argument("--runs", type=int, default=RUNS, help="time-to-first-token runs")
+    parser.add_argument("--reply-tokens", type=int, default=REPLY_TOKENS, help="long reply size")
+    options = parser.parse_args()
+    RUNS, REPLY_TOKENS = options.runs, options.reply_tokens
     asyncio.run(main())

@@ -1,6 +1,6 @@
 """Benchmark: a job with 10,000 metric events in the job detail screen.
 
-Run: `python tests/bench_jobs.py`. Measures, against the emulator over HTTP:
+Run: `python tests/bench/jobs.py [--events 10000]`. Measures, against the emulator over HTTP:
 - loading the full history (requests made, seconds) with the follower's paging;
 - the detail screen from opening to a chart with every point;
 - one chart redraw with 10,000 steps at 80x24 and 160x48 (target < 50 ms);
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 N_EVENTS = 10_000
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def _metrics(step: int) -> dict[str, float]:
@@ -142,4 +142,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="job detail benchmark")
+    parser.add_argument("--events", type=int, default=N_EVENTS, help="metric events in the job")
+    N_EVENTS = parser.parse_args().events
     asyncio.run(main())

@@ -1,0 +1,132 @@
+"""Benchmark: start to first screen of `tunebench FILE` on a small file, vs a bare Textual app.
+
+    python tests/bench/startup.py [--examples 100] [--runs 7]
+
+Each run starts a fresh process on a real pseudo-terminal (80x24, as over SSH) and reads its
+output through pyte until the screen shows what a user waits for: the bare app's label, or
+tunebench's Dataset screen with the file's first example. Runs alternate between the two so
+machine noise hits both alike; the medians and ranges are printed, and their ratio
+(target: tunebench <= 1.5x the bare app).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+import pyte
+
+REPO = Path(__file__).resolve().parents[2]
+
+BARE_APP = """
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Header, Label
+
+class Bare(App):
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("bare app ready")
+        yield Footer()
+
+Bare().run()
+"""
+
+
+def time_to_text(argv: list[str], needle: str, env: dict[str, str], timeout: float = 60) -> float:
+    """Seconds from starting argv on an 80x24 pty until `needle` is on its screen."""
+    screen = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(screen)
+    started = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    try:
+        while time.perf_counter() - started < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            stream.feed(data)
+            if any(needle in line for line in screen.display):
+                return time.perf_counter() - started
+        shown = "\n".join(screen.display)
+        raise RuntimeError(f"{needle!r} not shown within {timeout} s:\n{shown}")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def write_small(path: Path, n: int) -> str:
+    """A chat file of n examples; returns the first user message (what the screen shows)."""
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            example = {
+                "messages": [
+                    {"role": "system", "content": "Popraw gramatykę zdania."},
+                    {"role": "user", "content": f"Kot, spać, kanapa {i}"},
+                    {"role": "assistant", "content": f"Kot śpi na kanapie {i}."},
+                ]
+            }
+            f.write(json.dumps(example, ensure_ascii=False) + "\n")
+    return "Kot, spać, kanapa 0"
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"median {statistics.median(values) * 1000:.0f} ms "
+        f"(range {min(values) * 1000:.0f}-{max(values) * 1000:.0f} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=100, help="examples in the file")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(REPO))
+        for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+            env[var] = str(home / sub)  # a fresh config; the tokenizer cache stays warm
+        data = home / "small.jsonl"
+        needle = write_small(data, args.examples)
+        bare_script = home / "bare.py"
+        bare_script.write_text(BARE_APP)
+        bare_cmd = [sys.executable, str(bare_script)]
+        ours_cmd = [sys.executable, "-m", "tui", str(data)]
+        time_to_text(ours_cmd, needle, env)  # first start: writes the config, warms caches
+        bare, ours = [], []
+        for _ in range(args.runs):
+            bare.append(time_to_text(bare_cmd, "bare app ready", env))
+            ours.append(time_to_text(ours_cmd, needle, env))
+    ratio = statistics.median(ours) / statistics.median(bare)
+    ratios = sorted(o / b for o, b in zip(ours, bare, strict=True))
+    print(f"bare Textual app to first screen:       {summary(bare)}")
+    print(f"tunebench {args.examples} examples to first screen: {summary(ours)}")
+    print(
+        f"ratio of medians {ratio:.2f}x (per run pair {ratios[0]:.2f}-{ratios[-1]:.2f}x; "
+        "target <= 1.5x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
