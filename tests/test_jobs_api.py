@@ -72,7 +72,7 @@ async def test_create_links_dataset_file_job_and_hyperparameters(emu: Emulator) 
     assert job.metadata[jobs.META_SHA] == up.sha256
     assert job.metadata[jobs.META_FILE] == up.file_id
     assert json.loads(job.metadata[jobs.META_HP])["n_epochs"] == 2
-    [record] = store.jobs("emu")
+    [record] = await store.jobs("emu")
     assert (record.job_id, record.file_id, record.sha256) == (job.id, up.file_id, up.sha256)
 
 

@@ -108,18 +108,18 @@ async def upload(
     """Upload `data` for fine-tuning unless these bytes already sit on this profile's endpoint."""
     openai = _openai()
     digest = sha256(data)
-    known = store.find_upload(profile, digest)
+    known = await store.find_upload(profile, digest)
     if known is not None:
         try:
             remote = await client.files.retrieve(known.file_id)
         except openai.NotFoundError:
-            store.forget_upload(profile, digest)
+            await store.forget_upload(profile, digest)
         else:
             if remote.status != "error" and remote.bytes == len(data):
                 return UploadResult(known.file_id, digest, True)
-            store.forget_upload(profile, digest)
+            await store.forget_upload(profile, digest)
     created = await client.files.create(file=(filename, data), purpose="fine-tune")
-    store.save_upload(Upload(profile, digest, created.id, filename, len(data)))
+    await store.save_upload(Upload(profile, digest, created.id, filename, len(data)))
     return UploadResult(created.id, digest, False)
 
 
@@ -262,7 +262,7 @@ async def create_job(
                 ) from exc
             job = found
             break
-    store.save_job(
+    await store.save_job(
         JobRecord(
             profile, job.id, training.sha256, training.file_id, spec.model, spec.hyperparameters()
         )

@@ -91,7 +91,7 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         parse_validation,
     )
     from tui.api.preflight import preflight
-    from tui.api.store import Store
+    from tui.api.store import shared_store
 
     settings = loaded.config
     model = args.model or settings.defaults.model
@@ -137,7 +137,7 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     )
     name, client = endpoint.name, endpoint.async_client()
     async with client:
-        _training, job = await jobs.launch(client, Store(), name, check, spec, notify=_say)
+        _training, job = await jobs.launch(client, shared_store(), name, check, spec, notify=_say)
     print(job.id)
     return EXIT_OK
 

@@ -308,7 +308,7 @@ class LaunchScreen(ModalScreen[str | None]):
     async def launch(self, spec: Any) -> None:
         from tui.api import jobs as api
         from tui.api.client import endpoint_for
-        from tui.api.store import Store
+        from tui.api.store import shared_store
 
         app = tunebench_app(self)
         message = self.query_one("#launch-message", Static)
@@ -320,7 +320,7 @@ class LaunchScreen(ModalScreen[str | None]):
             async with endpoint.async_client() as client:
                 message.update("uploading…")
                 training, job = await api.launch(
-                    client, Store(), name, check, spec, notify=message.update
+                    client, shared_store(), name, check, spec, notify=message.update
                 )
         except Exception as exc:
             text = app.report_error(exc, inline=message)
