@@ -22,11 +22,24 @@ from tui.errors import describe
 from tui.escape_keys import escape_then_key, keep_escape_apart
 from tui.messages import OpenInPlayground, WorkspaceChanged
 from tui.screens.dataset import DatasetScreen
-from tui.screens.help import HelpScreen
-from tui.screens.jobs import JobsScreen
-from tui.screens.playground import PlaygroundScreen
 
 SCREEN_TITLES = {"dataset": "Dataset", "jobs": "Jobs", "playground": "Playground"}
+
+
+# The Jobs and Playground screens (and their widgets, the API layer behind them) are
+# imported when first shown: the first screen is the Dataset, and start-up stays short.
+
+
+def _jobs_screen() -> Screen:
+    from tui.screens.jobs import JobsScreen
+
+    return JobsScreen()
+
+
+def _playground_screen() -> Screen:
+    from tui.screens.playground import PlaygroundScreen
+
+    return PlaygroundScreen()
 
 
 class TunebenchApp(App[int]):
@@ -36,8 +49,8 @@ class TunebenchApp(App[int]):
     CSS_PATH = "app.tcss"
     MODES = {  # noqa: RUF012 - Textual reads these as class attributes
         "dataset": DatasetScreen,
-        "jobs": JobsScreen,
-        "playground": PlaygroundScreen,
+        "jobs": _jobs_screen,
+        "playground": _playground_screen,
     }
     DEFAULT_MODE = "dataset"
     BINDINGS = [  # noqa: RUF012
@@ -165,6 +178,8 @@ class TunebenchApp(App[int]):
         self.push_screen(LaunchScreen(self.workspace.saved_path or self.dataset_path), launched)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
@@ -174,6 +189,8 @@ class TunebenchApp(App[int]):
         """Show the Playground with the model (a tuned model or checkpoint) selected."""
         await self.switch_mode("playground")
         screen = self.screen
+        from tui.screens.playground import PlaygroundScreen
+
         if isinstance(screen, PlaygroundScreen):
             screen.select_model(message.model)
 
