@@ -243,6 +243,34 @@ def test_tool_call_when_the_data_taught_one(client: openai.OpenAI, tool_tuned: s
     assert text.choices[0].finish_reason == "stop"
 
 
+def test_a_tool_result_gets_a_text_reply_so_tool_loops_end(
+    client: openai.OpenAI, tool_tuned: str
+) -> None:
+    question = {"role": "user", "content": "What is the weather in Paris today?"}
+    first = client.chat.completions.create(
+        model=tool_tuned,
+        messages=[question],
+        tools=[WEATHER],  # type: ignore[list-item]
+    )
+    call = (first.choices[0].message.tool_calls or [])[0]
+    result = {"role": "tool", "tool_call_id": call.id, "content": "18°C, sunny"}
+    messages = [question, first.choices[0].message.model_dump(exclude_none=True), result]
+    second = client.chat.completions.create(
+        model=tool_tuned,
+        messages=messages,
+        tools=[WEATHER],  # type: ignore[arg-type,list-item]
+    )
+    assert second.choices[0].finish_reason == "stop"
+    assert second.choices[0].message.content == "[emulated] The tool returned: 18°C, sunny"
+    forced = client.chat.completions.create(
+        model=tool_tuned,
+        messages=messages,
+        tools=[WEATHER],
+        tool_choice="required",  # type: ignore[arg-type,list-item]
+    )
+    assert forced.choices[0].finish_reason == "tool_calls"
+
+
 def test_tool_choice_none_and_no_tools_mean_text(client: openai.OpenAI, tool_tuned: str) -> None:
     question = [{"role": "user", "content": "What is the weather in Paris today?"}]
     for extra in ({}, {"tools": [WEATHER], "tool_choice": "none"}):

@@ -148,6 +148,11 @@ def tuned_answer(examples: Sequence[Example], prompt: str, *, calls: set[str] | 
     return Answer(no_answer(example))
 
 
+def after_tool(result: str) -> str:
+    """The reply to a tool's result: the emulator cannot reason about it, so it says so."""
+    return f"[emulated] The tool returned: {result.strip()[:200]}"
+
+
 def generic_answer(model: str, prompt: str) -> str:
     return (
         f"This is a generic reply from the emulated model {model}. It has not been "

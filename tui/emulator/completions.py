@@ -277,9 +277,14 @@ class Choice:
 
 
 def answer(request: ChatRequest, examples: Sequence[Example] | None, model: str) -> chat.Answer:
-    """What the model says: a tuned model (with `examples`) from its data, a base one generic."""
+    """What the model says: a tuned model (with `examples`) from its data, a base one generic.
+    After a tool's result the model answers in text (unless the request forces a call), so a
+    client's tool loop ends."""
     prompt = chat.last_user_text(request.messages)
-    if examples:
+    last = request.messages[-1]
+    if last.get("role") == "tool":
+        found = chat.Answer(chat.after_tool(chat.content_text(last.get("content"))))
+    elif examples:
         found = chat.tuned_answer(examples, prompt, calls=request.calls)
     else:
         found = chat.Answer(chat.generic_answer(model, prompt))
