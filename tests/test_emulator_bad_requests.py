@@ -76,6 +76,10 @@ def test_non_utf8_filename_is_stored_readably_and_files_keep_listing(
         (f"multipart/form-data; boundary={BOUNDARY}", b"--" + BOUNDARY.encode() + b"\r\ngarbage"),
         (f"multipart/form-data; boundary={BOUNDARY}", b"not even a delimiter"),
         (f"multipart/form-data; boundary={BOUNDARY}", form(b"no headers, no blank line")),
+        (
+            f"multipart/form-data; boundary={BOUNDARY}",
+            form(b'Content-Disposition: form-data; name="purpose"\r\n\r\nfine\xff-tune'),
+        ),
         ("application/json", b'{"purpose": "fine-tune"}'),
     ],
 )

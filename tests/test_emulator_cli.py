@@ -200,3 +200,9 @@ def test_emulator_never_imports_textual_and_demo_path_is_light() -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+
+
+def test_readme_names_every_fault_kind() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `tunebench emulator"))
+    assert all(kind in row for kind in FAULT_KINDS), row
