@@ -221,3 +221,12 @@ def test_local_with_a_missing_model_says_why_in_one_line(run_cli, tmp_path: Path
         .splitlines()[-1]
         .endswith(f"did not start: --model {tmp_path / 'no-such-model'}: no such directory")
     )
+
+
+def test_serve_refuses_a_public_host_without_a_key_in_one_line(run_cli, tiny: Path) -> None:
+    result = run_cli("serve", "--model", str(tiny), "--host", "0.0.0.0", "--allow-remote")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "refusing to serve on 0.0.0.0: a non-loopback address needs --allow-remote and an API "
+        "key from --api-key-env (or use an SSH tunnel to 127.0.0.1)"
+    ]

@@ -131,6 +131,7 @@ def test_a_job_trains_checkpoints_and_its_model_answers(serve: ServeThread, tmp_
 
     jobs = client.fine_tuning.jobs.list(limit=1)
     assert [j.id for j in jobs.data] == [job.id]
+    assert client.models.retrieve(job.fine_tuned_model).owned_by == "org-local"
 
     # The next job's pre-flight estimates its time from the speed this one measured.
     second = client.fine_tuning.jobs.create(model="tiny-llama", training_file=training)
@@ -142,6 +143,10 @@ def test_a_job_trains_checkpoints_and_its_model_answers(serve: ServeThread, tmp_
         if e.message.startswith("Pre-flight")
     ]
     assert len(preflight) == 1 and "tokens/s measured here" in preflight[0]
+    newest = client.fine_tuning.jobs.list(limit=1)
+    assert [j.id for j in newest.data] == [second.id] and newest.has_more
+    older = client.fine_tuning.jobs.list(limit=1, after=second.id)
+    assert [j.id for j in older.data] == [job.id] and not older.has_more
     assert client.models.delete(names[1]).deleted
     assert names[1] not in [m.id for m in client.models.list()]
 

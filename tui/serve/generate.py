@@ -118,6 +118,8 @@ class Engine:
             kwargs["do_sample"] = False
         else:
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
+        if sampling.stop:  # generation ends at a stop string; StopScanner trims it off
+            kwargs.update(stop_strings=list(sampling.stop), tokenizer=tokenizer)
         if sampling.seed is not None:
             torch.manual_seed(sampling.seed)
         return kwargs
@@ -153,7 +155,7 @@ class Engine:
         text = []
         for piece in streamer:
             if scanner.stopped:
-                continue  # drain: generation ends on its own within max_tokens
+                continue  # drain: generation ends at the stop string
             out = scanner.feed(piece)
             if out:
                 text.append(out)

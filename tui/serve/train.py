@@ -30,6 +30,19 @@ def _round(value: Any) -> float:
     return round(float(value), 4)
 
 
+def _pause_asked(control_file: Path) -> bool:
+    """Whether the server asked for a pause; with several processes, rank 0's answer is
+    broadcast so every rank stops at the same step."""
+    import torch.distributed as dist
+
+    asked = control_file.exists() and control_file.read_text().strip() == "pause"
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        flag = [asked]
+        dist.broadcast_object_list(flag, src=0)
+        asked = bool(flag[0])
+    return asked
+
+
 def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
     from transformers import TrainerCallback
 
@@ -61,7 +74,7 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
                 raise torch.OutOfMemoryError(f"CUDA out of memory ({FAULT_ENV}=oom)")
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            if control_file.exists() and control_file.read_text().strip() == "pause":
+            if _pause_asked(control_file):
                 self.paused = True
                 control.should_save = True
                 control.should_training_stop = True
