@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.serve_support import SYSTEM, build_tiny_model, chat_lines
+from tests.serve_support import CHAT_TEMPLATE, SYSTEM, build_tiny_model, chat_lines
 from tui.serve.server import RemoteBindRefused, Serve, ServeThread
 
 
@@ -179,6 +179,17 @@ def test_the_label_mask_trains_only_weighted_assistant_turns(tiny: Path) -> None
     assert tokenizer.decode(trained) == "Pies biega po parku.<|im_end|>"
     assert all(label in (IGNORE, i) for i, label in zip(ids, labels, strict=True))
     assert len(ids) == len(labels) > len(trained)
+
+    # A template without generation markers (most real models'): each assistant turn is found
+    # by rendering the conversation up to it: the same turn, plus the newline the template
+    # puts after it.
+    tokenizer.chat_template = CHAT_TEMPLATE.replace("{% generation %}", "").replace(
+        "{% endgeneration %}", ""
+    )
+    plain_ids, plain_labels = tokenize_chat(tokenizer, messages, max_length=None)
+    assert plain_ids == ids
+    trained = [i for i, label in zip(ids, plain_labels, strict=True) if label != IGNORE]
+    assert tokenizer.decode(trained) == "Pies biega po parku.<|im_end|>\n"
 
 
 def test_serve_without_the_train_extra_says_what_to_install(tmp_path: Path) -> None:
