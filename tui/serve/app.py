@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -15,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from tui.emulator import sse
-from tui.emulator.app import _body, page
+from tui.emulator.app import page
 from tui.emulator.errors import ApiError, invalid, missing, model_not_found, not_found
 from tui.emulator.jobs import MAX_SEED, _check_int, _metadata, _method
+from tui.emulator.wire import error_response, json_body, json_response
 from tui.serve.bases import BaseModel
 from tui.serve.generate import Choice, Engine, Sampling
 from tui.serve.runner import JobRunner
@@ -32,10 +32,6 @@ _NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization "
     "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
 )
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 class ServeApp:
@@ -80,22 +76,22 @@ class ServeApp:
         try:
             response = await handler(request)
         except ApiError as error:
-            response = _json(error.body(), status=error.status)
+            response = error_response(error)
         except web.HTTPNotFound:
-            response = _json(
+            response = json_response(
                 ApiError(404, f"Invalid URL ({request.method} {request.path})").body(), 404
             )
         except web.HTTPMethodNotAllowed:
             body = ApiError(405, f"Invalid method for URL ({request.method} {request.path})").body()
-            response = _json(body, 405)
+            response = json_response(body, 405)
         except web.HTTPRequestEntityTooLarge:
-            response = _json(ApiError(413, "File is too large (limit 512 MB).").body(), 413)
+            response = json_response(ApiError(413, "File is too large (limit 512 MB).").body(), 413)
         except Exception:  # a bug becomes the API's 500 body, and is logged
             log.exception("serve: unhandled error on %s %s", request.method, request.path)
             bug = ApiError(
                 500, "The server had an error while processing your request.", type="server_error"
             )
-            response = _json(bug.body(), 500)
+            response = json_response(bug.body(), 500)
         if not response.prepared:
             response.headers["x-request-id"] = "req_" + uuid.uuid4().hex
         return response
@@ -129,7 +125,7 @@ class ServeApp:
                 "file", f"expected a .jsonl file, but got {name!r}.", "invalid_file_format"
             )
         content = upload.file.read()
-        return _json(self.store.add_file(name, purpose, content))
+        return json_response(self.store.add_file(name, purpose, content))
 
     async def list_files(self, request: web.Request) -> web.Response:
         order = request.query.get("order", "desc")
@@ -140,7 +136,9 @@ class ServeApp:
             files.reverse()
         purpose = request.query.get("purpose")
         keep = (lambda f: f["purpose"] == purpose) if purpose else None
-        return _json(page(files, request, default=10_000, maximum=10_000, with_ids=True, keep=keep))
+        return json_response(
+            page(files, request, default=10_000, maximum=10_000, with_ids=True, keep=keep)
+        )
 
     def _file(self, request: web.Request) -> dict[str, Any]:
         file_id = request.match_info["file_id"]
@@ -150,12 +148,12 @@ class ServeApp:
         return meta
 
     async def retrieve_file(self, request: web.Request) -> web.Response:
-        return _json(self._file(request))
+        return json_response(self._file(request))
 
     async def delete_file(self, request: web.Request) -> web.Response:
         meta = self._file(request)
         self.store.delete_file(meta["id"])
-        return _json({"id": meta["id"], "object": "file", "deleted": True})
+        return json_response({"id": meta["id"], "object": "file", "deleted": True})
 
     async def file_content(self, request: web.Request) -> web.Response:
         meta = self._file(request)
@@ -189,7 +187,7 @@ class ServeApp:
         return str(file_id)
 
     async def create_job(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         if "training_file" not in body:
             raise missing("training_file")
         base = self._training_base(body.get("model"))
@@ -231,10 +229,10 @@ class ServeApp:
         self.store.add_job(data)
         self.store.add_event(data["id"], f"Created fine-tuning job: {data['id']}")
         self.runner.start(data["id"])
-        return _json(data)
+        return json_response(data)
 
     async def list_jobs(self, request: web.Request) -> web.Response:
-        return _json(page(self.store.jobs(), request, default=20, maximum=100))
+        return json_response(page(self.store.jobs(), request, default=20, maximum=100))
 
     def _job(self, request: web.Request) -> dict[str, Any]:
         job_id = request.match_info["job_id"]
@@ -246,7 +244,7 @@ class ServeApp:
         return data
 
     async def retrieve_job(self, request: web.Request) -> web.Response:
-        return _json(self._job(request))
+        return json_response(self._job(request))
 
     def _refuse(self, data: dict[str, Any], action: str) -> ApiError:
         return ApiError(
@@ -263,7 +261,7 @@ class ServeApp:
         data = self.runner.update(data["id"], status="cancelled", estimated_finish=None)
         self.store.add_event(data["id"], "Fine-tuning job cancelled")
         await self.runner.cancel(data["id"])
-        return _json(data)
+        return json_response(data)
 
     async def pause_job(self, request: web.Request) -> web.Response:
         data = self._job(request)
@@ -272,7 +270,7 @@ class ServeApp:
         self.runner.pause(data["id"])
         data = self.runner.update(data["id"], status="pausing")
         self.store.add_event(data["id"], "Pausing fine-tuning job: saving a checkpoint")
-        return _json(data)
+        return json_response(data)
 
     async def resume_job(self, request: web.Request) -> web.Response:
         data = self._job(request)
@@ -281,31 +279,33 @@ class ServeApp:
         data = self.runner.update(data["id"], status="queued")
         self.store.add_event(data["id"], "Resuming fine-tuning job")
         self.runner.start(data["id"], resume=True)
-        return _json(data)
+        return json_response(data)
 
     async def list_events(self, request: web.Request) -> web.Response:
         job = self._job(request)
-        return _json(page(self.store.events(job["id"]), request, default=20, maximum=10_000))
+        return json_response(
+            page(self.store.events(job["id"]), request, default=20, maximum=10_000)
+        )
 
     async def list_checkpoints(self, request: web.Request) -> web.Response:
         job = self._job(request)
         checkpoints = self.store.checkpoints(job["id"])
-        return _json(page(checkpoints, request, default=10, maximum=10_000, with_ids=True))
+        return json_response(page(checkpoints, request, default=10, maximum=10_000, with_ids=True))
 
     # -- models -------------------------------------------------------------------------------
 
     async def list_models(self, request: web.Request) -> web.Response:
         models = [base.meta() for base in self.bases.values()] + self.store.models()
-        return _json({"object": "list", "data": models, "has_more": False})
+        return json_response({"object": "list", "data": models, "has_more": False})
 
     async def retrieve_model(self, request: web.Request) -> web.Response:
         model = request.match_info["model"]
         if model in self.bases:
-            return _json(self.bases[model].meta())
+            return json_response(self.bases[model].meta())
         tuned = self.store.model(model)
         if tuned is None:
             raise model_not_found(model)
-        return _json(tuned[0])
+        return json_response(tuned[0])
 
     async def delete_model(self, request: web.Request) -> web.Response:
         model = request.match_info["model"]
@@ -320,7 +320,7 @@ class ServeApp:
             raise model_not_found(model)
         self.store.delete_model(model)
         self.engine.forget(model)
-        return _json({"id": model, "object": "model", "deleted": True})
+        return json_response({"id": model, "object": "model", "deleted": True})
 
     # -- chat ---------------------------------------------------------------------------------
 
@@ -334,7 +334,7 @@ class ServeApp:
         return self.bases[tuned[1]].source, tuned[2]
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
-        body = await _body(request)
+        body = await json_body(request)
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise missing("model")
@@ -352,7 +352,7 @@ class ServeApp:
         choices = await asyncio.to_thread(self._complete, loaded, messages, sampling, n)
         prompt = self.engine.prompt_tokens(loaded[1], messages)
         completion = sum(c.completion_tokens for c in choices)
-        return _json(
+        return json_response(
             {
                 "id": completion_id,
                 "object": "chat.completion",
