@@ -218,13 +218,16 @@ async def test_429_message_says_how_long_to_wait(emu: Emulator) -> None:
 async def test_dpo_dataset_launches_a_dpo_job(emu: Emulator, tmp_path: Path) -> None:
     from tui.api.preflight import preflight
 
-    row = {
-        "input": {"messages": [{"role": "user", "content": "Kot, spać"}]},
-        "preferred_output": [{"role": "assistant", "content": "Kot śpi."}],
-        "non_preferred_output": [{"role": "assistant", "content": "Kot spać."}],
-    }
+    rows = [
+        {
+            "input": {"messages": [{"role": "user", "content": f"Kot {i}, spać"}]},
+            "preferred_output": [{"role": "assistant", "content": f"Kot {i} śpi."}],
+            "non_preferred_output": [{"role": "assistant", "content": f"Kot {i} spać."}],
+        }
+        for i in range(12)
+    ]
     path = tmp_path / "prefs.jsonl"
-    path.write_text((json.dumps(row, ensure_ascii=False) + "\n") * 12, encoding="utf-8")
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     check = preflight(path, "gpt-4o-mini", split_percent=25, seed=1)
     assert check.method == "dpo" and not check.blocked
     assert check.n_validation == 3

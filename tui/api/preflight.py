@@ -87,7 +87,13 @@ def _held_out(examples: list[Any], percent: float, seed: int) -> set[int]:
     if not 0 < percent < 100:
         raise UsageError(f"validation split must be between 0 and 100 percent, not {percent:g}")
     texts = [to_jsonl_line(e).encode("utf-8") for e in examples]
-    return set(split_indices(texts, percent / 100, seed)[1])
+    held_out = set(split_indices(texts, percent / 100, seed)[1])
+    if examples and not held_out:
+        raise UsageError(
+            f"cannot hold out {percent:g}% for validation: every example is the same, and an "
+            "example and its duplicates stay on one side (give a validation file instead)"
+        )
+    return held_out
 
 
 def _open(path: Path, *, system: str | None, sep: str) -> Dataset:

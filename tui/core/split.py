@@ -12,8 +12,10 @@ def split_indices(
     """(train, validation) indices into `texts`, each in file order.
 
     Identical texts (after stripping whitespace) form one group that goes to one side; the
-    groups are shuffled with `seed`, and validation takes groups until it holds the wanted
-    share. The same input, fraction and seed always give the same split.
+    groups are shuffled with `seed`, and validation takes the groups that fit in the wanted
+    share. Training always keeps at least one group, so validation may be empty when the
+    duplicates allow no split (every example the same). The same input, fraction and seed
+    always give the same split.
     """
     if not 0 < validation_fraction < 1:
         raise ValueError("the validation share must be between 0 and 1 (e.g. 0.1)")
@@ -23,14 +25,19 @@ def split_indices(
     order = list(groups.values())
     random.Random(seed).shuffle(order)
     want = max(1, round(len(texts) * validation_fraction)) if texts else 0
-    validation: list[int] = []
-    train: list[int] = []
+    taken: list[list[int]] = []
+    size = 0
     for group in order:
-        if len(validation) < want:
-            validation.extend(group)
-        else:
-            train.extend(group)
-    return sorted(train), sorted(validation)
+        if size + len(group) <= want:
+            taken.append(group)
+            size += len(group)
+    if not taken and len(order) > 1:
+        # Every group is larger than the share: hold out the smallest one, never them all.
+        taken.append(min(order, key=len))
+    held = {i for group in taken for i in group}
+    validation = [i for i in range(len(texts)) if i in held]
+    train = [i for i in range(len(texts)) if i not in held]
+    return train, validation
 
 
 def split_bytes(
