@@ -70,5 +70,6 @@ def test_developer_tier_lifetime_is_24_hours() -> None:
         "Developer tier: ends in 22 h 30 min (24-hour lifetime)"
     )
     assert dev.lifetime_text(created + timedelta(hours=25)) == "Developer tier: expired"
+    assert dev.time_left(created + timedelta(minutes=1)) == "23 h 59 min left"
     standard = Deployment("s", "m", "Standard", 1, "Succeeded", created)
     assert standard.expires_at is None and standard.lifetime_text(created) == ""

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from tui.api.arm import DeploymentBook
 from tui.config import LoadedConfig
 from tui.core.models import find_model, resolve_model
 from tui.core.workspace import OPENED, SAVED, Workspace
@@ -88,6 +89,7 @@ class TunebenchApp(App[int]):
         )
         self.workspace.listen(self._workspace_changed)
         self._observers: list[MessagePump] = []
+        self.deployments = DeploymentBook()  # Azure: what Jobs, Playground and the list share
         self._refresh_subtitle()
 
     def _refresh_subtitle(self) -> None:
@@ -158,6 +160,11 @@ class TunebenchApp(App[int]):
             "Pre-flight the dataset, upload it once and create a job",
             self.action_launch_job,
         )
+        yield SystemCommand(
+            "Azure: deployments",
+            "The resource's model deployments: state, type, delete",
+            self.action_show_deployments,
+        )
         yield SystemCommand("Help", "Keys of the current screen", self.action_help)
         screen_commands = getattr(screen, "palette_commands", None)
         if screen_commands is not None:  # a screen's own actions (Dataset, Jobs, ...)
@@ -176,6 +183,26 @@ class TunebenchApp(App[int]):
                 self.push_screen(JobDetailScreen(job_id))
 
         self.push_screen(LaunchScreen(self.workspace.saved_path or self.dataset_path), launched)
+
+    def action_show_deployments(self) -> None:
+        from tui.screens.deploy import DeploymentsScreen, is_azure
+
+        if not is_azure(self):
+            self.notify("deployments are Azure's: choose an azure profile", severity="warning")
+            return
+        self.push_screen(DeploymentsScreen())
+
+    def action_deploy(self, model: str) -> None:
+        """Open the deploy dialog for a tuned model or checkpoint (Azure profiles)."""
+        from tui.screens.deploy import DeployScreen, is_azure
+
+        if not is_azure(self):
+            self.notify(
+                "deploying is for Azure profiles; on OpenAI a tuned model answers at once",
+                severity="warning",
+            )
+            return
+        self.push_screen(DeployScreen(model))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -14,13 +14,11 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import aiohttp
 
 from tui.errors import AzureManagementError, UsageError
 
@@ -28,8 +26,12 @@ ARM_API_VERSION = "2024-10-21"
 SKUS = {"developer": "DeveloperTier", "standard": "Standard", "globalstandard": "GlobalStandard"}
 DEVELOPER_LIFETIME = timedelta(hours=24)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+SNAPSHOT_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 REQUEST_SECONDS = 60.0
 TERMINAL = ("Succeeded", "Failed", "Canceled")
+
+if TYPE_CHECKING:
+    import aiohttp
 
 TokenProvider = Callable[[], Awaitable[str]]
 Sleep = Callable[[float], Awaitable[None]]
@@ -86,15 +88,24 @@ class Deployment:
             return None
         return self.created_at + DEVELOPER_LIFETIME
 
-    def lifetime_text(self, now: datetime) -> str:
+    def time_left(self, now: datetime) -> str:
+        """`22 h 30 min left`, `expired`, or "" for deployments without an end."""
         expires = self.expires_at
         if expires is None:
             return ""
-        left = expires - now
-        if left.total_seconds() <= 0:
+        left = (expires - now).total_seconds()
+        if left <= 0:
+            return "expired"
+        hours, rest = divmod(int(left), 3600)
+        return f"{hours} h {rest // 60:02d} min left"
+
+    def lifetime_text(self, now: datetime) -> str:
+        left = self.time_left(now)
+        if not left:
+            return ""
+        if left == "expired":
             return "Developer tier: expired"
-        hours, rest = divmod(int(left.total_seconds()), 3600)
-        return f"Developer tier: ends in {hours} h {rest // 60:02d} min (24-hour lifetime)"
+        return f"Developer tier: ends in {left.removesuffix(' left')} (24-hour lifetime)"
 
 
 def _parse_time(raw: object) -> datetime | None:
@@ -127,6 +138,8 @@ class ArmDeployments:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ArmDeployments:
+        import aiohttp  # here, not at import: the app starts without it
+
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_SECONDS))
         return self
 
@@ -143,6 +156,8 @@ class ArmDeployments:
     async def _call(
         self, method: str, name: str | None, action: str, body: Any = None
     ) -> tuple[int, Any]:
+        import aiohttp
+
         if self._session is None:
             raise RuntimeError("use ArmDeployments with `async with`")
         url = self.base if name is None else f"{self.base}/{quote(name)}"
@@ -232,3 +247,48 @@ class ArmDeployments:
                 )
             await sleep(wait)
             wait = min(wait * 1.5, 15.0)
+
+
+def default_name(model: str) -> str:
+    """A deployment name for a tuned model: its suffix and id (`grammar-AbCd1234`), a
+    checkpoint's step (`grammar-AbCd1234-step-207`), or Azure's `gpt-4.1-mini-ft-1a2b3c4d`."""
+    if model.startswith("ft:"):
+        parts = [p for p in model.split(":")[3:] if p]
+        raw = "-".join(p.replace("ckpt-step-", "step-") for p in parts) or model
+    elif ".ft-" in model:
+        base, _, rest = model.partition(".ft-")
+        family = SNAPSHOT_DATE.sub("", base)
+        raw = f"{family}-ft-{rest[:8]}"
+    else:
+        raw = model
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip("-._")[:64]
+    return name if NAME.match(name) else "tuned-model"
+
+
+@dataclass
+class DeploymentBook:
+    """The Azure deployments the app last saw: the Jobs screens, the deployments list and
+    the Playground share this one object (owned by the App)."""
+
+    deployments: list[Deployment] = field(default_factory=list)
+    loaded: bool = False
+
+    def replace(self, found: list[Deployment]) -> None:
+        self.deployments = list(found)
+        self.loaded = True
+
+    def upsert(self, deployment: Deployment) -> None:
+        self.deployments = [d for d in self.deployments if d.name != deployment.name]
+        self.deployments.append(deployment)
+
+    def remove(self, name: str) -> None:
+        self.deployments = [d for d in self.deployments if d.name != name]
+
+    def named(self, name: str) -> Deployment | None:
+        return next((d for d in self.deployments if d.name == name), None)
+
+    def serving(self, model: str) -> Deployment | None:
+        """A ready deployment of `model`, if there is one."""
+        return next(
+            (d for d in self.deployments if d.model == model and d.state == "Succeeded"), None
+        )

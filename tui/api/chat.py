@@ -196,7 +196,7 @@ def _retry_after(headers: Any) -> float | None:
 
 # --- the model list -------------------------------------------------------------------------
 
-ModelKind = Literal["tuned", "checkpoint", "base"]
+ModelKind = Literal["deployment", "tuned", "checkpoint", "base"]  # deployment: Azure's
 _NOT_CHAT = ("audio", "realtime", "tts", "transcribe", "image", "search", "embedding")
 
 

@@ -100,6 +100,7 @@ class JobDetailScreen(MainScreen):
         Binding("p", "control('pause')", "Pause", id="job.pause"),
         Binding("u", "control('resume')", "Resume", id="job.resume"),
         Binding("o", "open_model", "Playground", id="job.open"),
+        Binding("d", "deploy", "Deploy", id="job.deploy"),
     ]
 
     def __init__(self, job_id: str) -> None:
@@ -319,6 +320,11 @@ class JobDetailScreen(MainScreen):
             self.action_open_model,
         )
         yield SystemCommand(
+            "Job: deploy (Azure)",
+            "Deploy the tuned model or the selected checkpoint so it answers",
+            self.action_deploy,
+        )
+        yield SystemCommand(
             "Job: next tab", "Chart, events, checkpoints, results", self.action_next_tab
         )
         yield SystemCommand(
@@ -363,7 +369,7 @@ class JobDetailScreen(MainScreen):
         self.job = job
         self._show_status()  # the follower keeps polling and picks up the new state
 
-    def action_open_model(self) -> None:
+    def selected_model(self) -> str | None:
         """The selected checkpoint in the Checkpoints tab, else the tuned model."""
         tabs = self.query_one(TabbedContent)
         model = self.job.fine_tuned_model if self.job is not None else None
@@ -373,8 +379,18 @@ class JobDetailScreen(MainScreen):
             model = str(row.value)
         if not model:
             self.app.notify("no tuned model or checkpoint yet", severity="warning")
-            return
-        self.app.post_message(OpenInPlayground(model))
+        return model
+
+    def action_open_model(self) -> None:
+        model = self.selected_model()
+        if model:
+            self.app.post_message(OpenInPlayground(model))
+
+    def action_deploy(self) -> None:
+        """Azure: deploy the tuned model, or the checkpoint selected in its tab."""
+        model = self.selected_model()
+        if model:
+            self.app.action_deploy(model)  # type: ignore[attr-defined]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "job-checkpoints":

@@ -71,6 +71,7 @@ class JobsScreen(MainScreen):
         Binding("f", "filter", "Filter", id="jobs.filter"),
         Binding("m", "more", "More", id="jobs.more"),
         Binding("r", "reload", "Reload", id="jobs.reload"),
+        Binding("d", "app.show_deployments", "Deployments", id="jobs.deployments"),
     ]
 
     def __init__(self) -> None:

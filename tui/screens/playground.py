@@ -234,8 +234,13 @@ class PlaygroundScreen(MainScreen):
             self.picker.prompt = "no model list (see below)"
             self.status(app.report_error(exc), "error")
             return
+        from tui.screens.deploy import deployment_choices
+
+        deployed, warning = await deployment_choices(app)
+        models.choices[:0] = deployed
+        models.warnings += [warning] if warning else []
         remembered = last_choice.last_model(app.profile_name)
-        prefer = [self._pending_model, remembered]
+        prefer = [self._deployed_name(self._pending_model), remembered]
         self.picker.set_choices(models.choices, prefer)
         self.picker.prompt = "model"
         for pane_picker in self.query_one(CompareView).pickers:
@@ -249,8 +254,15 @@ class PlaygroundScreen(MainScreen):
             "warning" if note else "",
         )
 
+    def _deployed_name(self, model: str | None) -> str | None:
+        """Azure: a tuned model is called through its ready deployment, if it has one."""
+        book = getattr(self.app, "deployments", None)
+        ready = book.serving(model) if book is not None and model else None
+        return ready.name if ready is not None else model
+
     def select_model(self, model: str) -> None:
         """Select `model` (from OpenInPlayground); kept until the list has loaded."""
+        model = self._deployed_name(model) or model
         self._pending_model = model
         picker = self.picker
         picker.choose(model)
@@ -306,6 +318,13 @@ class PlaygroundScreen(MainScreen):
         model = self.model
         if model is None:
             self.status("pick a model first (F2)", "warning")
+            return
+        from tui.screens.deploy import not_deployed
+
+        model = self._deployed_name(model) or model
+        blocked = not_deployed(self.app, model)
+        if blocked:
+            self.status(blocked, "error")
             return
         options = self._options()
         if options is None:

@@ -9,13 +9,15 @@ from textual.widgets import Select
 
 from tui.api.chat import ModelChoice
 
-KIND_MARK = {"tuned": "★", "checkpoint": "◆", "base": "○"}
+KIND_MARK = {"deployment": "▶", "tuned": "★", "checkpoint": "◆", "base": "○"}
 
 
 def option_label(choice: ModelChoice) -> Text:
     """Distinct part first: `★ demo:dShFGCnK (gpt-4.1-mini-…)`, `◆ demo:dShFGCnK step 207`."""
     parts = choice.id.split(":")
-    if choice.id.startswith("ft:") and len(parts) >= 5:
+    if choice.kind == "deployment":  # Azure: the name chat calls, then what it serves
+        text = f"{choice.id}\u00a0({choice.note})"
+    elif choice.id.startswith("ft:") and len(parts) >= 5:
         name = ":".join(p for p in parts[3:5] if p)
         if choice.kind == "checkpoint":
             step = parts[5].removeprefix("ckpt-step-") if len(parts) > 5 else "?"

@@ -1,0 +1,186 @@
+"""The app's Azure flow by keys, against `emulator --azure` over HTTP: d on a succeeded job
+deploys it (Developer tier), the deployments list shows it with its 24-hour lifetime, Enter
+talks to it in the Playground, an undeployed tuned model says "deploy it first", x deletes
+after a yes. Snapshots of the deploy dialog and the list at 80x24 and 160x48."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure_support import KEY, tuned_model, write_azure_config
+from emulator_support import FAST
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from tui.app import TunebenchApp
+from tui.config import load_config
+from tui.emulator import EmulatorThread
+from tui.screens.deploy import DeploymentsScreen, DeployScreen
+from tui.screens.job_detail import ConfirmScreen, JobDetailScreen
+from tui.screens.playground import PlaygroundScreen
+
+FROZEN = 1_790_000_000  # 2026-09-21 14:13:20 UTC
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+CSS = str(Path(__file__).parent.parent / "tui" / "app.tcss")
+
+
+class AzureApp(TunebenchApp):
+    CSS_PATH = CSS
+
+
+@pytest.fixture
+def azure() -> Iterator[EmulatorThread]:
+    with EmulatorThread(seed=4, speed=FAST, api_key=KEY, env_faults=False, azure=True) as emu:
+        yield emu
+
+
+@pytest.fixture
+def config(azure: EmulatorThread, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in write_azure_config(isolated_home, azure.root_url).items():
+        monkeypatch.setenv(name, value)
+
+
+def make_app() -> AzureApp:
+    app = AzureApp(load_config(), profile_name="azure")
+    app.clock = lambda: FROZEN + 5400  # 1 h 30 min after the frozen deployment time
+    return app
+
+
+async def wait_for(pilot: Pilot[Any], condition: Any, what: str, rounds: int = 500) -> None:
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def freeze_deployments(azure: EmulatorThread) -> None:
+    assert azure.emulator.azure is not None
+    for deployment in azure.emulator.azure.arm.deployments.values():
+        deployment.created = FROZEN
+
+
+async def test_deploy_list_talk_and_delete_by_keys(azure: EmulatorThread, config: None) -> None:
+    model = tuned_model(azure)
+    job_id = next(iter(azure.emulator.store.jobs))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        app.push_screen(JobDetailScreen(job_id))
+        await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None, "the job")
+        await pilot.press("d")
+        assert isinstance(app.screen, DeployScreen)
+        dialog = app.screen
+        assert dialog.query_one("#d-name", Input).value == model.split(":")[-1]
+        await pilot.press("tab", "enter", "down", "down", "enter")  # type: developer
+        assert dialog.query_one("#d-sku", Select).value == "developer"
+        assert "Removed after 24 hours" in str(dialog.query_one("#d-note", Static).render())
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the deployment")
+        assert azure.emulator.azure is not None
+        [(name, deployment)] = azure.emulator.azure.arm.deployments.items()
+        assert deployment.model["name"] == model and deployment.sku["name"] == "DeveloperTier"
+        assert deployment.state() == "Succeeded"
+        freeze_deployments(azure)
+
+        await pilot.press("escape", "d")  # back to Jobs; d lists the deployments
+        assert isinstance(app.screen, DeploymentsScreen)
+        table = app.screen.query_one("#dep-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the deployments list")
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row == [name, "Succeeded", "DeveloperTier", "1", "22 h 30 min left", model]
+        detail = str(app.screen.query_one("#dep-detail", Static).render())
+        assert f"{name} serves {model}" in detail
+        assert "Developer tier: ends in 22 h 30 min (24-hour lifetime)" in detail
+
+        await pilot.press("enter")  # talk to it
+        await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen), "Playground")
+        playground = app.screen
+        await wait_for(pilot, lambda: playground.model == name, "the deployment chosen")
+        playground.query_one("#prompt", Input).value = "kot, spać, dom, numer 0"
+        await pilot.press("ctrl+j")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert playground.history[-1] == {"role": "assistant", "content": "Kot śpi w domu."}
+
+        azure.emulator.azure.arm.deployments.clear()  # gone behind the app's back
+        playground.picker.choose(model)  # the bare tuned model, not deployed
+        playground.query_one("#prompt", Input).value = "Ja, mieć, kot"
+        app.deployments.replace([])
+        await pilot.press("ctrl+j")
+        status = str(playground.query_one("#pg-status", Static).render())
+        assert "is not deployed" in status and "Deploy it first: d on its job" in status
+        assert playground.query_one("#prompt", Input).value == "Ja, mieć, kot"  # kept
+
+
+async def test_delete_asks_first_then_removes(azure: EmulatorThread, config: None) -> None:
+    model = tuned_model(azure)
+    from tui.api.client import arm_deployments, endpoint_for
+
+    async with arm_deployments(endpoint_for(load_config(), "azure")) as arm:
+        await arm.create(model, "to-delete", "Standard", 1)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.action_show_deployments()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DeploymentsScreen)
+        table = screen.query_one("#dep-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the list")
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: nothing happens
+        assert azure.emulator.azure is not None
+        assert "to-delete" in azure.emulator.azure.arm.deployments
+        await pilot.press("x", "y")
+        await wait_for(pilot, lambda: table.row_count == 0, "the row to go")
+        assert "to-delete" not in azure.emulator.azure.arm.deployments
+        assert "deleted to-delete" in str(screen.query_one("#dep-message", Static).render())
+
+
+@SIZES
+def test_deploy_dialog_snapshot(snap_compare, isolated_home: Path, size: tuple[int, int]) -> None:
+    write_azure_config(isolated_home, "http://127.0.0.1:9")
+    app = make_app()
+
+    async def open_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
+        app.push_screen(DeployScreen("ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"))
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=open_dialog, terminal_size=size)
+
+
+@SIZES
+def test_deployments_list_snapshot(
+    snap_compare, azure: EmulatorThread, config: None, size: tuple[int, int]
+) -> None:
+    assert azure.emulator.azure is not None
+    arm = azure.emulator.azure.arm
+    from tui.emulator.arm import Deployment
+
+    for name, sku, model in (
+        ("grammar-dev", "DeveloperTier", "ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"),
+        ("grammar", "Standard", "ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"),
+        ("base-mini", "GlobalStandard", "gpt-4.1-mini-2025-04-14"),
+    ):
+        arm.deployments[name] = Deployment(
+            f"/x/{name}", name, {"name": sku, "capacity": 1},
+            {"format": "OpenAI", "name": model, "version": "1"},
+            created=FROZEN, ready_at=time.monotonic() - 1,
+        )  # fmt: skip
+    app = make_app()
+
+    async def open_list(pilot) -> None:  # type: ignore[no-untyped-def]
+        app.action_show_deployments()
+        await pilot.pause()
+        screen = app.screen
+        await wait_for(
+            pilot, lambda: screen.query_one("#dep-table", DataTable).row_count == 3, "rows"
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=open_list, terminal_size=size)
