@@ -386,6 +386,13 @@ class JobDetailScreen(MainScreen):
         if model:
             self.app.post_message(OpenInPlayground(model))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "deploy":  # Azure only: elsewhere a tuned model answers at once
+            from tui.screens.deploy import is_azure
+
+            return is_azure(self.app)
+        return True
+
     def action_deploy(self) -> None:
         """Azure: deploy the tuned model, or the checkpoint selected in its tab."""
         model = self.selected_model()

@@ -71,7 +71,13 @@ class JobsScreen(MainScreen):
         Binding("f", "filter", "Filter", id="jobs.filter"),
         Binding("m", "more", "More", id="jobs.more"),
         Binding("r", "reload", "Reload", id="jobs.reload"),
-        Binding("d", "app.show_deployments", "Deployments", id="jobs.deployments"),
+        Binding(
+            "d",
+            "app.show_deployments",
+            "Deployments",
+            id="jobs.deployments",
+            show=False,  # Azure only; F1 and Ctrl+P list it
+        ),
     ]
 
     def __init__(self) -> None:
