@@ -5,7 +5,7 @@ Developer tier's lifetime, delete after a yes)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,7 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
+
+if TYPE_CHECKING:
+    from tui.api.arm import ArmDeployments, DeploymentBook
+    from tui.api.chat import ModelChoice
+    from tui.app import TunebenchApp
 
 SKU_CHOICES = [
     ("Standard (regional)", "standard"),
@@ -30,12 +36,12 @@ SKU_NOTES = {
 WAIT_SECONDS = 1800.0
 
 
-def is_azure(app: Any) -> bool:
+def is_azure(app: TunebenchApp) -> bool:
     _name, profile = app.loaded.profile(app.profile_name)
     return bool(profile.kind == "azure")
 
 
-async def deployment_choices(app: Any) -> tuple[list[Any], str]:
+async def deployment_choices(app: TunebenchApp) -> tuple[list[ModelChoice], str]:
     """Azure: the ready deployments as Playground choices (the app's book refreshed), and a
     warning when they cannot be listed (the rest of the model list still works)."""
     from tui.api.chat import ModelChoice
@@ -52,7 +58,7 @@ async def deployment_choices(app: Any) -> tuple[list[Any], str]:
     return [ModelChoice(d.name, "deployment", d.model) for d in ready], ""
 
 
-def not_deployed(app: Any, model: str) -> str | None:
+def not_deployed(app: TunebenchApp, model: str) -> str | None:
     """Azure: why `model` cannot answer yet (a tuned model without a ready deployment)."""
     if not is_azure(app) or not (model.startswith("ft:") or ".ft-" in model):
         return None
@@ -64,7 +70,7 @@ def not_deployed(app: Any, model: str) -> str | None:
     )
 
 
-def _arm(app: Any) -> Any:
+def _arm(app: TunebenchApp) -> ArmDeployments:
     from tui.api.client import arm_deployments, endpoint_for
 
     return arm_deployments(endpoint_for(app.loaded, app.profile_name))
@@ -141,7 +147,7 @@ class DeployScreen(ModalScreen[str | None]):
 
     @work(exclusive=True, group="deploy", exit_on_error=False)
     async def deploy(self, name: str, sku: str, capacity: int) -> None:
-        app: Any = self.app
+        app = tunebench_app(self)
         try:
             async with _arm(app) as arm:
                 self.progress(f"deploying as {name} ({sku}, capacity {capacity})…")
@@ -193,7 +199,7 @@ class DeploymentsScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        app: Any = self.app
+        app = tunebench_app(self)
         with Vertical(id="deployments-box"):
             yield Static(
                 f"[b]Deployments[/b] · profile {app.profile_name} · a tuned model answers only "
@@ -212,13 +218,13 @@ class DeploymentsScreen(ModalScreen[None]):
         self.load()
 
     @property
-    def book(self) -> Any:
-        return self.app.deployments  # type: ignore[attr-defined]
+    def book(self) -> DeploymentBook:
+        return tunebench_app(self).deployments
 
     def _fill_table(self) -> None:
         table = self.query_one("#dep-table", DataTable)
         table.clear()
-        now = datetime.fromtimestamp(self.app.clock(), UTC)  # type: ignore[attr-defined]
+        now = datetime.fromtimestamp(tunebench_app(self).clock(), UTC)
         for d in self.book.deployments:
             table.add_row(
                 d.name,
@@ -240,7 +246,7 @@ class DeploymentsScreen(ModalScreen[None]):
         found = self.book.named(name) if name else None
         text = ""
         if found is not None:
-            now = datetime.fromtimestamp(self.app.clock(), UTC)  # type: ignore[attr-defined]
+            now = datetime.fromtimestamp(tunebench_app(self).clock(), UTC)
             lifetime = found.lifetime_text(now)
             text = f"{found.name} serves {found.model}" + (f"\n{lifetime}" if lifetime else "")
         self.query_one("#dep-detail", Static).update(text)
@@ -249,10 +255,10 @@ class DeploymentsScreen(ModalScreen[None]):
     async def load(self) -> None:
         message = self.query_one("#dep-message", Static)
         try:
-            async with _arm(self.app) as arm:
+            async with _arm(tunebench_app(self)) as arm:
                 self.book.replace(await arm.list())
         except Exception as exc:
-            self.app.report_error(exc, inline=message)  # type: ignore[attr-defined]
+            tunebench_app(self).report_error(exc, inline=message)
             return
         self._fill_table()
         count = len(self.book.deployments)
@@ -305,10 +311,10 @@ class DeploymentsScreen(ModalScreen[None]):
         message = self.query_one("#dep-message", Static)
         message.update(f"deleting {name}…")
         try:
-            async with _arm(self.app) as arm:
+            async with _arm(tunebench_app(self)) as arm:
                 await arm.delete(name)
         except Exception as exc:
-            self.app.report_error(exc, inline=message)  # type: ignore[attr-defined]
+            tunebench_app(self).report_error(exc, inline=message)
             return
         self.book.remove(name)
         self._fill_table()

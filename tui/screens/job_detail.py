@@ -390,14 +390,14 @@ class JobDetailScreen(MainScreen):
         if action == "deploy":  # Azure only: elsewhere a tuned model answers at once
             from tui.screens.deploy import is_azure
 
-            return is_azure(self.app)
+            return is_azure(tunebench_app(self))
         return True
 
     def action_deploy(self) -> None:
         """Azure: deploy the tuned model, or the checkpoint selected in its tab."""
         model = self.selected_model()
         if model:
-            self.app.action_deploy(model)  # type: ignore[attr-defined]
+            tunebench_app(self).action_deploy(model)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "job-checkpoints":

@@ -256,8 +256,7 @@ class PlaygroundScreen(MainScreen):
 
     def _deployed_name(self, model: str | None) -> str | None:
         """Azure: a tuned model is called through its ready deployment, if it has one."""
-        book = getattr(self.app, "deployments", None)
-        ready = book.serving(model) if book is not None and model else None
+        ready = tunebench_app(self).deployments.serving(model) if model else None
         return ready.name if ready is not None else model
 
     def select_model(self, model: str) -> None:
@@ -322,7 +321,7 @@ class PlaygroundScreen(MainScreen):
         from tui.screens.deploy import not_deployed
 
         model = self._deployed_name(model) or model
-        blocked = not_deployed(self.app, model)
+        blocked = not_deployed(tunebench_app(self), model)
         if blocked:
             self.status(blocked, "error")
             return
