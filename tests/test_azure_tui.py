@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from azure_support import KEY, tuned_model, write_azure_config
+from dataset_support import settle
 from emulator_support import FAST
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
@@ -148,6 +149,7 @@ def test_deploy_dialog_snapshot(snap_compare, isolated_home: Path, size: tuple[i
     app = make_app()
 
     async def open_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)  # the new dataset behind it, counted and drawn
         app.push_screen(DeployScreen("ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"))
         await pilot.pause()
 
