@@ -208,8 +208,11 @@ profiles:
   # azure:
   #   kind: azure
   #   endpoint: https://NAME.openai.azure.com
-  #   api_version: 2025-04-01-preview
-  #   api_key_env: AZURE_OPENAI_API_KEY
+  #   api_version: 2025-04-01-preview   # or 2024-10-21, or v1 (ENDPOINT/openai/v1/)
+  #   api_key_env: AZURE_OPENAI_API_KEY  # or auth: entra (pip install 'tunebench[azure]')
+  #   subscription_id: ...               # for tunebench deploy / deployments
+  #   resource_group: ...
+  #   arm_token_env: AZURE_ARM_TOKEN     # az account get-access-token; or auth: entra
   # local:
   #   kind: emulator              # `tunebench emulator` prints its base URL
   #   base_url: http://127.0.0.1:8321/v1
