@@ -186,3 +186,22 @@ def test_deployments_list_snapshot(
         await pilot.pause()
 
     assert snap_compare(app, run_before=open_list, terminal_size=size)
+
+
+async def test_launch_form_sends_the_training_type(azure: EmulatorThread, config: None) -> None:
+    from tui.emulator import demo_dataset_path
+    from tui.screens.launch import LaunchScreen
+
+    app = AzureApp(load_config(), profile_name="azure", dataset_path=demo_dataset_path())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "n")
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen)
+        training_type = launch.query_one("#f-training-type", Select)
+        assert training_type.parent is not None and training_type.parent.display
+        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        training_type.value = "developer"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job", 1500)
+        [job] = azure.emulator.store.jobs.values()
+        assert job.data["trainingType"] == "developer"

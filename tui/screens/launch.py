@@ -13,7 +13,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from tui.api.options import AUTO, parse_auto, parse_metadata, parse_validation
+from tui.api.options import (
+    AUTO,
+    TRAINING_TYPES,
+    parse_auto,
+    parse_metadata,
+    parse_validation,
+)
 from tui.appref import tunebench_app
 from tui.core.models import MODELS
 from tui.errors import UsageError, describe
@@ -99,6 +105,16 @@ class LaunchScreen(ModalScreen[str | None]):
                         id="f-method",
                     ),
                 )
+                yield from _row(
+                    "Training type",  # Azure only: shown for azure profiles
+                    Select(
+                        compact=True,
+                        options=[(t, t) for t in TRAINING_TYPES],
+                        value="standard",
+                        allow_blank=False,
+                        id="f-training-type",
+                    ),
+                )
                 yield from _row("Epochs", Input(compact=True, value=epochs, id="f-epochs"))
                 yield from _row("Batch size", Input(compact=True, value=AUTO, id="f-batch"))
                 yield from _row("LR multiplier", Input(compact=True, value=AUTO, id="f-lr"))
@@ -140,6 +156,7 @@ class LaunchScreen(ModalScreen[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._show_training_type()
         self.query_one("#f-path", Input).focus()
         self.run_preflight()
         self.load_models()
@@ -182,6 +199,7 @@ class LaunchScreen(ModalScreen[str | None]):
             suffix=self._value("f-suffix") or None,
             seed=self._seed(),
             metadata=parse_metadata([self._value("f-metadata")]),
+            training_type=self._value("f-training-type") if self._azure_profile() else None,
         )
 
     # --- pre-flight -----------------------------------------------------------------------
@@ -192,6 +210,18 @@ class LaunchScreen(ModalScreen[str | None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id in ("f-model",) and self.is_mounted:
             self.run_preflight()
+        if event.select.id == "f-profile":
+            self._show_training_type()
+
+    def _azure_profile(self) -> bool:
+        profiles = tunebench_app(self).settings.profiles
+        chosen = profiles.get(self._value("f-profile"))
+        return chosen is not None and chosen.kind == "azure"
+
+    def _show_training_type(self) -> None:
+        row = self.query_one("#f-training-type").parent
+        if row is not None:
+            row.display = self._azure_profile()
 
     def action_check(self) -> None:
         self.run_preflight()
