@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tui.core.editing import Document, apply_system_batch, as_pair, set_system_for_all
+from tui.core.editing import (
+    Document,
+    Pair,
+    apply_system_batch,
+    as_pair,
+    encode_example,
+    pair_example,
+    set_system_for_all,
+)
 from tui.core.recovery import (
     find_recovery,
     recovery_path,
@@ -134,3 +142,41 @@ def test_the_editor_counts_examples_as_the_validator_does() -> None:
     assert doc.counts.examples == 11  # ten examples and `[1, 2]` (a data_type error)
     doc.replace(10, line("fixed"), key=(10, "raw"))  # the broken line, mended
     assert doc.counts.examples == 12
+
+
+def test_a_late_count_of_the_old_document_leaves_the_restored_one_exact(tmp_path: Path) -> None:
+    """Item 6: restoring while the first count runs: the count still landing for the old
+    document must not touch the restored document's entries or totals."""
+    data = b"\n".join(line(f"u{i}") for i in range(5)) + b"\n"
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    doc = checked(data)
+    doc.replace(2, line("edited"))
+    sha = source_digest(data)
+    write_recovery(snapshot(doc, path, sha), recovery_path(path))
+    found = find_recovery(path, sha)
+    assert found is not None
+    counting = checked(data)  # the document whose first count is still running
+    restored = restore(counting, found)
+    for entry in counting.entries:  # the count lands after the restore
+        counting.set_tokens(entry, entry.text, 87)
+    assert restored.tokens_total == 0
+    assert all(e.tokens is None for e in restored.entries)
+
+
+def test_pairs_recovery_restores_pairs_lines(tmp_path: Path) -> None:
+    data = "# system: S\nKot, spać; Kot śpi.\nMama; Mamo!\n".encode()
+    path = tmp_path / "d.txt"
+    path.write_bytes(data)
+    doc = Document.from_bytes(data, "pairs", sep=";")
+    doc.replace(1, encode_example(pair_example(Pair("S", "Kot", "Kot śpi."))))
+    sha = source_digest(data)
+    write_recovery(snapshot(doc, path, sha), recovery_path(path))
+    found = find_recovery(path, sha)
+    assert found is not None
+    restored = restore(Document.from_bytes(data, "pairs", sep=";"), found)
+    assert (
+        restored.to_bytes()
+        == doc.to_bytes()
+        == "# system: S\nKot; Kot śpi.\nMama; Mamo!\n".encode()
+    )

@@ -9,18 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-MODAL_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 72; max-width: 100%; height: auto; max-height: 100%;
-    border: round $accent; background: $surface; padding: 0 1;
-}}
-{name} .modal-title {{ text-style: bold; margin-bottom: 1; }}
-{name} .modal-hint {{ color: $text-muted; }}
-{name} .modal-error {{ color: $error; height: auto; }}
-{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
-{name} Button {{ margin-left: 1; min-width: 10; }}
-"""
+# The dialog look (centred, bordered, title/hint/error lines, buttons on the right) is in
+# app.tcss once, for every screen with the "dialog" class; a dialog adds only its own rules.
+DIALOG = "dialog"
 
 
 class _SubmitOrCancel:
@@ -42,7 +33,7 @@ class _SubmitOrCancel:
 class PathModal(_SubmitOrCancel, ModalScreen[str | None]):
     """Asks for a file path (open, import, export, save as)."""
 
-    DEFAULT_CSS = MODAL_CSS.format(name="PathModal")
+    DEFAULT_CLASSES = DIALOG
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
 
     def __init__(self, title: str, hint: str, initial: str = "", button: str = "OK") -> None:
@@ -71,12 +62,10 @@ class PathModal(_SubmitOrCancel, ModalScreen[str | None]):
 class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
     """Edits the dataset's default system prompt."""
 
-    DEFAULT_CSS = (
-        MODAL_CSS.format(name="SystemPromptModal")
-        + """
+    DEFAULT_CLASSES = DIALOG
+    DEFAULT_CSS = """
     SystemPromptModal TextArea { height: 6; }
     """
-    )
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("ctrl+s,ctrl+j", "apply", "Apply", priority=True),
@@ -111,7 +100,7 @@ class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
 class SplitModal(_SubmitOrCancel, ModalScreen[tuple[float, int] | None]):
     """Validation share and seed for a train/validation split."""
 
-    DEFAULT_CSS = MODAL_CSS.format(name="SplitModal")
+    DEFAULT_CLASSES = DIALOG
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
 
     def __init__(self, target: str) -> None:
@@ -155,7 +144,7 @@ class ChoiceModal(ModalScreen[str | None]):
     the last). Where the main answer loses work (discard, overwrite), focus the safe one.
     """
 
-    DEFAULT_CSS = MODAL_CSS.format(name="ChoiceModal")
+    DEFAULT_CLASSES = DIALOG
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
 
     def __init__(
@@ -187,12 +176,10 @@ class ChoiceModal(ModalScreen[str | None]):
 class ModelModal(ModalScreen[str | None]):
     """Picks the base model the token limits and cost estimate are computed for."""
 
-    DEFAULT_CSS = (
-        MODAL_CSS.format(name="ModelModal")
-        + """
+    DEFAULT_CLASSES = DIALOG
+    DEFAULT_CSS = """
     ModelModal OptionList { height: auto; max-height: 14; }
     """
-    )
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
 
     def __init__(self, models: list[tuple[str, str]], current: str) -> None:

@@ -135,7 +135,7 @@ class PairEditor(Vertical):
         if self.mode == "raw" and self.pairs_sep is not None and entry.source is not None:
             self._set_text("#raw", entry.source.decode("utf-8", "replace"))
             raw_area.border_title = "The line in the pairs file"
-            self._note(f"input{self.pairs_sep} output · Ctrl+R: form")
+            self._note(f"input{self.pairs_sep} output, one pair a line · Ctrl+R: form")
             return
         raw_area.border_title = "Raw JSONL line"
         if self.mode == "raw":
@@ -157,7 +157,8 @@ class PairEditor(Vertical):
         with box.prevent(Checkbox.Changed):
             box.value = pair.weight != 0
         self._update_system_title(pair.system)
-        self._note("Ctrl+R: raw JSON · Tab: next field")
+        raw = "the line in the pairs file" if self.pairs_sep is not None else "raw JSON"
+        self._note(f"Ctrl+R: {raw} · Tab: next field")
 
     def adopt(self, entry: Entry, field: str) -> None:
         """Take `entry` as the one shown without touching the fields: the user typed on
