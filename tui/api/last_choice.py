@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tui.core.atomic import write_atomic
+from tui.core.atomic import private_dir, write_atomic
 
 
 def state_path() -> Path:
@@ -38,5 +38,5 @@ def remember_model(profile: str, model: str, path: Path | None = None) -> None:
     models = dict(models) if isinstance(models, dict) else {}
     models[profile] = model
     data["last_model"] = models
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
+    private_dir(path.parent)
+    write_atomic(path, json.dumps(data, indent=1).encode("utf-8"), mode=0o600)

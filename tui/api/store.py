@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tui.core.atomic import private_dir
 from tui.errors import UsageError
 
 T = TypeVar("T")
@@ -116,7 +118,9 @@ class Store:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            if not self.path.exists():  # user data: readable by the user only
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
             try:
                 migrate(conn, self.path)
