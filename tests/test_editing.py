@@ -15,7 +15,9 @@ from tui.core.editing import (
     set_system_for_all,
 )
 from tui.core.recovery import (
+    claim,
     find_recovery,
+    lock_path,
     recovery_path,
     restore,
     snapshot,
@@ -88,11 +90,59 @@ def test_recovery_round_trip(tmp_path: Path) -> None:
     doc.insert(5, [line("new")])
     sha = source_digest(data)
     write_recovery(snapshot(doc, path, sha), recovery_path(path))
-    assert find_recovery(path, source_digest(b"other bytes")) is None
     found = find_recovery(path, sha)
-    assert found is not None and found.changed == 2
+    assert found is not None and found.changed == 2 and not found.base_changed
     restored = restore(checked(data), found)
     assert restored.to_bytes() == doc.to_bytes() and restored.dirty
+
+
+def test_a_recovery_survives_the_file_changing_on_disk(tmp_path: Path) -> None:
+    data = b"\n".join(line(f"u{i}") for i in range(5)) + b"\n"
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    doc = checked(data)
+    doc.replace(2, line("edited"))
+    write_recovery(snapshot(doc, path, source_digest(data)), recovery_path(path))
+    # Another program replaces the file (as editors and our own saves do).
+    other = b"\n".join(line(f"v{i}") for i in range(3)) + b"\n"
+    (tmp_path / "new").write_bytes(other)
+    (tmp_path / "new").replace(path)
+    found = find_recovery(path, source_digest(other))
+    assert found is not None and found.base_changed
+    restored = restore(checked(other), found)
+    assert restored.to_bytes() == doc.to_bytes()  # every line as it was edited
+    assert restored.dirty  # it differs from the file now on disk
+
+
+def test_recoveries_are_per_instance_and_private(tmp_path: Path) -> None:
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    data = b"\n".join(line(f"u{i}") for i in range(3)) + b"\n"
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    doc = checked(data)
+    doc.replace(0, line("mine"))
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        write_recovery(snapshot(doc, path, source_digest(data)), recovery_path(path, live.pid))
+        assert find_recovery(path, source_digest(data)) is None  # a live instance's: not ours
+        assert claim(path) is None  # free: this process takes the lock
+        assert claim(path) is None  # and holds it
+        lock_path(path).write_text(f"{live.pid}\n")
+        assert claim(path) == live.pid  # another live instance holds it: a warning
+    finally:
+        live.kill()
+        live.wait()
+    assert find_recovery(path, source_digest(data)) is not None  # gone: offered now
+    assert claim(path) is None  # a stale lock is taken over
+    folder = recovery_path(path).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for file in folder.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    assert os.getpid() == int(lock_path(path).read_text())
 
 
 def test_split_is_deterministic_and_keeps_duplicates_together() -> None:

@@ -7,6 +7,7 @@ Never imports textual or the openai SDK at module level.
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
@@ -241,6 +242,22 @@ def describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
     return f"unexpected error: {type(exc).__name__}{': ' + first if first else ''}"
+
+
+_WRITE_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOENT: "its folder does not exist",
+}
+
+
+def write_failure(what: str, exc: OSError) -> str:
+    """One line for a write that failed: `what` (e.g. "save pairs.jsonl") and why, in words."""
+    reason = _WRITE_REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    return f"Could not {what}: {reason}"
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -53,7 +53,10 @@ def run_app(args: argparse.Namespace) -> int:
             debug=args.debug,
             startup_warnings=loaded.warnings,
         )
-        app.run()
+        try:
+            app.run()
+        finally:
+            app.workspace.release()  # the dataset's lock, and its recovery if not needed
     if app.crash is not None and not args.debug:
         print(describe(app.crash), file=sys.stderr)
         return EXIT_FAILED

@@ -14,6 +14,8 @@ import bisect
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from tui.core.formats import (
@@ -170,7 +172,10 @@ class Document:
     def __post_init__(self) -> None:
         self._undo: list[Op] = []
         self._redo: list[Op] = []
-        self._saved_top: Op | None = None
+        # What the file holds (as opened or last saved), and the indices where the entries
+        # differ from it (None: to be recomputed, after an insert, delete or move).
+        self._baseline: list[Entry] = list(self.entries)
+        self._differ: set[int] | None = set()
         self._coalesce_ok = True
         self.counts = Counts()
         self._dups: dict[bytes, int] = {}
@@ -189,7 +194,6 @@ class Document:
         self.token_limit: int | None = None
         for entry in self.entries:
             self._count(entry, +1)
-        self.changed_since_save = False
 
     # ------------------------------------------------------------------ loading
 
@@ -309,19 +313,29 @@ class Document:
 
     @property
     def dirty(self) -> bool:
-        top = self._undo[-1] if self._undo else None
-        return self.changed_since_save or top is not self._saved_top
+        """The entries differ from what the file holds (typing a letter and deleting it, or
+        undoing back to the file, is not dirty)."""
+        if len(self.entries) != len(self._baseline):
+            return True
+        if self._differ is None:
+            self._differ = self._differing()
+        return bool(self._differ)
 
-    def mark_saved(self, point: object = ...) -> None:
-        """The state at `point` (default: now) is what the file on disk holds."""
-        top = self._undo[-1] if self._undo else None
-        self._saved_top = top if point is ... else point  # type: ignore[assignment]
-        self.changed_since_save = self.changed_since_save and self._saved_top is not top
+    def _differing(self) -> set[int]:
+        entries, base = self.entries, self._baseline
+        # Unedited entries are the very objects of the baseline: skipped at C speed.
+        suspects = compress(range(len(entries)), map(is_not, entries, base))
+        return {i for i in suspects if not _same_line(entries[i], base[i])}
+
+    def mark_saved(self, saved: list[Entry] | None = None) -> None:
+        """`saved` (a save_point, default: the entries now) is what the file now holds."""
+        self.set_baseline(self.entries if saved is None else saved)
         self._coalesce_ok = False
 
-    def mark_changed(self) -> None:
-        """Dirty without an undo step (e.g. restored from a recovery file)."""
-        self.changed_since_save = True
+    def set_baseline(self, entries: list[Entry]) -> None:
+        """What the file holds, against which `dirty` is judged."""
+        self._baseline = list(entries)
+        self._differ = None
 
     @property
     def can_undo(self) -> bool:
@@ -468,9 +482,9 @@ class Document:
         entry.tokens = tokens
         entry.findings = _with_token_finding(entry.findings, tokens, self.token_limit)
 
-    def save_point(self) -> object:
-        """A marker of the current state, for `mark_saved` after a save in a worker."""
-        return self._undo[-1] if self._undo else None
+    def save_point(self) -> list[Entry]:
+        """The entries as they are now: what a save in a worker writes, then `mark_saved`."""
+        return list(self.entries)
 
     # ------------------------------------------------------------------ editing
 
@@ -652,6 +666,7 @@ class Document:
         self.problems_version += 1
         self._rows = None
         self._line_starts = None
+        self._differ = None
         if isinstance(op, Insert):
             self.entries[op.index : op.index] = op.entries
             for entry in op.entries:
@@ -673,6 +688,11 @@ class Document:
         self._count(old, -1)
         self.entries[index] = new
         self._count(new, +1)
+        if self._differ is not None and index < len(self._baseline):
+            if _same_line(new, self._baseline[index]):
+                self._differ.discard(index)
+            else:
+                self._differ.add(index)
         if old.findings != new.findings:
             self.problems_version += 1
         if self._rows is not None and (old.findings or new.findings):
@@ -732,6 +752,11 @@ def _with_token_finding(
         )
         kept += ((TOO_MANY_TOKENS, WARNING, message),)
     return kept
+
+
+def _same_line(a: Entry, b: Entry) -> bool:
+    """The two entries put the same bytes in the file."""
+    return a is b or (a.saved == b.saved and a.eol == b.eol)
 
 
 def _inverse(op: Op) -> Op:

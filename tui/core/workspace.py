@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core.editing import Document, Pair, encode_example, pair_example
+from tui.core.editing import Document, Entry, Pair, encode_example, pair_example
 from tui.core.filestamp import FileStamp
 from tui.core.models import BaseModel
 from tui.core.recovery import Recovery
@@ -78,6 +78,7 @@ class Opened:
     stamp: FileStamp | None
     read_only: bool
     recovery: Recovery | None
+    other_instance: int | None = None  # pid of another live tunebench with this file open
 
 
 class Workspace:
@@ -93,6 +94,7 @@ class Workspace:
         self.source_sha256 = ""
         self.stamp: FileStamp | None = None
         self.read_only = False
+        self.other_instance: int | None = None  # another live tunebench has the file open
         self._pending: list[list[dict[str, Any]]] = []  # added before the first document
         self._listeners: list[Listener] = []
 
@@ -141,9 +143,10 @@ class Workspace:
 
         Raises formats.UnusableInput or OSError for a file that cannot be opened.
         """
+        from tui.core.atomic import remove_dead_temps
         from tui.core.filestamp import is_read_only, stamp_of
         from tui.core.formats import check_usable, detect_format
-        from tui.core.recovery import find_recovery, source_digest
+        from tui.core.recovery import claim, find_recovery, source_digest
 
         system = self.configured_system
         if path is None:
@@ -152,6 +155,7 @@ class Workspace:
             doc = Document([empty.make_entry(blank)], default_system=system)
             return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
         data = path.read_bytes()
+        remove_dead_temps(path)  # of saves killed mid-way
         check_usable(data)
         fmt = detect_format(data, path.name)
         doc = Document.from_bytes(data, fmt, sep=self.separator, system=system)
@@ -164,10 +168,14 @@ class Workspace:
             stamp_of(path, data),
             is_read_only(path),
             find_recovery(path, sha),
+            claim(path),
         )
 
     def use(self, opened: Opened) -> None:
         """Make a read file the open dataset; examples added meanwhile are appended."""
+        if self.path != opened.path:
+            self.release()
+        self.other_instance = opened.other_instance
         self.path = opened.path
         self.save_path = opened.save_path
         self.source_sha256 = opened.sha256
@@ -189,6 +197,29 @@ class Workspace:
     def close(self) -> None:
         """No document (while another file is read)."""
         self.doc = None
+
+    # ------------------------------------------------------------------ recovery
+
+    def write_recovery(self, doc: Document, entries: list[Entry]) -> None:
+        """Write this instance's recovery file of `doc` (a worker; raises OSError)."""
+        from tui.core.recovery import recovery_path, snapshot, write_recovery
+
+        snap = snapshot(doc, self.path, self.source_sha256, entries)
+        write_recovery(snap, recovery_path(self.path))
+
+    def discard_recovery(self) -> None:
+        """Remove this instance's recovery file of the open dataset: nothing to recover."""
+        from tui.core.recovery import discard
+
+        discard(self.path)
+
+    def release(self) -> None:
+        """Leave the open dataset: its lock goes, and its recovery unless it is needed."""
+        from tui.core.recovery import release
+
+        if self.doc is not None and not self.doc.dirty:
+            self.discard_recovery()
+        release(self.path)
 
     # ------------------------------------------------------------------ editing from outside
 
@@ -213,13 +244,26 @@ class Workspace:
             return b""
         return doc.to_bytes()
 
-    def saved(self, doc: Document, point: object, path: Path, stamp: FileStamp) -> None:
-        """The save of `doc` at `point` reached `path` (UI thread)."""
+    def saved(self, doc: Document, point: list[Entry], path: Path, stamp: FileStamp) -> None:
+        """The save of `doc` at `point` (its save_point: the entries written) reached `path`
+        (UI thread). Entries edited since stay unsaved."""
+        from tui.core.recovery import claim, discard, release
+
         doc.mark_saved(point)
+        if self.path != path:  # saved as another file: the old one's lock and recovery go
+            discard(self.path)
+            release(self.path)
+            self.other_instance = claim(path)
         self.path = self.save_path = path
         self.stamp = stamp
         self.read_only = False
         self.source_sha256 = stamp.sha256
-        for i, entry in enumerate(doc.entries):
-            entry.origin = i
+        for i, entry in enumerate(point):
+            entry.origin = i  # the line of the new file it holds
+        written = set(map(id, point))
+        for entry in doc.entries:
+            if id(entry) not in written:
+                entry.origin = None
+        if not doc.dirty:
+            self.discard_recovery()
         self.changed(SAVED)

@@ -6,12 +6,23 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from tui.appref import tunebench_app
 from tui.widgets.app_header import AppHeader
 
 
-class MainScreen(Screen[None]):
+class ReportsWorkerErrors:
+    """Worker.StateChanged goes to the node that started the worker and does not bubble: a
+    screen with workers hands their failures to the app's one error handler."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            assert isinstance(self, Screen)
+            tunebench_app(self).report_error(event.worker.error)
+
+
+class MainScreen(ReportsWorkerErrors, Screen[None]):
     """A top-level screen with the app header (profile, dataset) and a footer of keys."""
 
     def compose(self) -> ComposeResult:

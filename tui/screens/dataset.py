@@ -17,7 +17,8 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.widgets import TextArea
 
-from tui.core.editing import Batch, Document, apply_system_batch, set_system_for_all
+from tui.appref import tunebench_app
+from tui.core.editing import Batch, Document, Entry, apply_system_batch, set_system_for_all
 from tui.core.models import MODELS, resolve_model
 from tui.screens.dataset_modals import (
     ChoiceModal,
@@ -119,6 +120,8 @@ class DatasetScreen(DatasetView):
         def chosen(value: str | None) -> None:
             if value:
                 self._save(Path(value).expanduser(), force=False, then=then, new_target=True)
+            elif then == "quit":
+                self.notify("Not saved, so tunebench stays open.", severity="warning")
 
         self.app.push_screen(
             PathModal(
@@ -162,7 +165,11 @@ class DatasetScreen(DatasetView):
     def _save_jsonl(self, path: Path, data: bytes) -> None:
         from tui.core.atomic import write_atomic
 
-        write_atomic(path, data)
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            self.app.call_from_thread(self._save_failed, path, exc, None)
+            return
         self.app.call_from_thread(self._saved_jsonl, path)
 
     def _saved_jsonl(self, path: Path) -> None:
@@ -191,12 +198,28 @@ class DatasetScreen(DatasetView):
             self.app.call_from_thread(self._confirm_overwrite, path, then, new_target)
             return
         point = self.app.call_from_thread(doc.save_point)
-        entries = self.app.call_from_thread(lambda: list(doc.entries))
         bom = b"\xef\xbb\xbf" if doc.has_bom else b""
-        data = bom + b"".join(e.saved + e.eol for e in entries)  # in the file's own format
-        write_atomic(path, data)
-        stamp = stamp_of(path, data)
+        data = bom + b"".join(e.saved + e.eol for e in point)  # in the file's own format
+        try:
+            write_atomic(path, data)
+            stamp = stamp_of(path, data)
+        except OSError as exc:
+            self.app.call_from_thread(self._save_failed, path, exc, then)
+            return
         self.app.call_from_thread(self._saved, doc, point, path, stamp, then)
+
+    def _save_failed(self, path: Path, exc: OSError, then: str | None) -> None:
+        """One plain line; the edits stay, unsaved (and Save and quit does not quit)."""
+        from tui.errors import UsageError, write_failure
+
+        stays = "; your edits are kept (Ctrl+P: Save dataset as… writes elsewhere)"
+        if then == "quit":
+            stays += "; tunebench stays open"
+        message = tunebench_app(self).report_error(
+            UsageError(write_failure(f"save {path.name}", exc) + stays)
+        )
+        self._notice(message)
+        self._update_stats()
 
     def _confirm_overwrite(self, path: Path, then: str | None, new_target: bool) -> None:
         def answered(answer: str | None) -> None:
@@ -217,13 +240,8 @@ class DatasetScreen(DatasetView):
         )
 
     def _saved(
-        self, doc: Document, point: object, path: Path, stamp: FileStamp, then: str | None
+        self, doc: Document, point: list[Entry], path: Path, stamp: FileStamp, then: str | None
     ) -> None:
-        from tui.core.recovery import discard
-
-        if self.path != path:
-            discard(self.path)
-        discard(path)
         self.workspace.saved(doc, point, path, stamp)
         self._notice("")
         self._update_stats()
@@ -264,9 +282,7 @@ class DatasetScreen(DatasetView):
 
         def answered(answer: str | None) -> None:
             if answer == "discard":
-                from tui.core.recovery import discard
-
-                discard(self.path)
+                self.workspace.discard_recovery()
                 then()
 
         self.app.push_screen(
@@ -284,9 +300,7 @@ class DatasetScreen(DatasetView):
             if answer == "save":
                 self.action_save(then="quit")
             elif answer == "discard":
-                from tui.core.recovery import discard
-
-                discard(self.path)
+                self.workspace.discard_recovery()
                 self.app.exit()
 
         self.app.push_screen(

@@ -56,6 +56,7 @@ class DatasetView(MainScreen):
         self._error = ""  # why the file asked for could not be opened
         self._full_refresh = True
         self._pane = "edit"
+        self._recovery_error = False  # a recovery write failed and was reported
         self._shown: Document | None = None  # the document the views were last filled from
 
     # ------------------------------------------------------------------ the workspace
@@ -182,6 +183,12 @@ class DatasetView(MainScreen):
         self._error = ""
         if opened.read_only:
             notices.append(f"{opened.path}: read-only. Edits can be saved elsewhere (Ctrl+S asks).")
+        if opened.other_instance is not None:
+            notices.append(
+                f"{opened.path.name if opened.path else 'This dataset'} is also open in another "
+                f"tunebench (process {opened.other_instance}): saving here overwrites its "
+                "saves, and the other way round."
+            )
         if opened.path is None:
             notices.append(
                 "New dataset: Enter edits the first pair, Ctrl+N adds one. "
@@ -285,26 +292,55 @@ class DatasetView(MainScreen):
     # ------------------------------------------------------------------ recovery
 
     def _offer_restore(self, recovery: Recovery) -> None:
-        from tui.core.recovery import discard, restore
+        from tui.core.recovery import discard_found, restore
 
         def answered(answer: str | None) -> None:
             if answer == "restore" and self.doc is not None:
                 self.workspace.replace_document(restore(self.doc, recovery))
+                discard_found(recovery)
                 self.notify("Unsaved edits restored; Ctrl+S saves them.")
                 self._schedule_autosave()
+            elif answer == "beside" and self.doc is not None:
+                self._save_recovered(self.doc, recovery)
             elif answer == "discard":
-                discard(self.path)
+                discard_found(recovery)
 
         name = self.path.name if self.path else "the new dataset"
-        self.app.push_screen(
-            ChoiceModal(
-                "Restore unsaved edits?",
-                f"tunebench stopped with unsaved edits to {name} "
-                f"({recovery.changed} changed line(s)). Restore them?",
-                [("discard", "Discard"), ("restore", "Restore")],
-            ),
-            answered,
+        body = (
+            f"tunebench stopped with unsaved edits to {name} "
+            f"({recovery.changed} changed line(s)). Restore them?"
         )
+        choices = [("discard", "Discard"), ("restore", "Restore")]
+        focus = "restore"
+        if recovery.base_changed:
+            body = (
+                f"tunebench stopped with unsaved edits to {name} ({recovery.changed} changed "
+                f"line(s)), and {name} has changed on disk since. Restore them over the new "
+                "file, save the recovered copy beside it, or discard them?"
+            )
+            choices = [("discard", "Discard"), ("beside", "Save beside"), ("restore", "Restore")]
+            focus = "beside"
+        self.app.push_screen(
+            ChoiceModal("Restore unsaved edits?", body, choices, focus=focus), answered
+        )
+
+    @work(thread=True, group="dataset-recovered", exit_on_error=False, description="recovered")
+    def _save_recovered(self, doc: Document, recovery: Recovery) -> None:
+        """Write a recovery beside the dataset, as `NAME.recovered.jsonl`."""
+        from tui.core.atomic import write_atomic
+        from tui.core.recovery import discard_found, recovered_bytes
+        from tui.errors import UsageError, write_failure
+
+        base = self.path or Path("dataset.jsonl")
+        target = base.with_name(f"{base.stem}.recovered.jsonl")
+        try:
+            write_atomic(target, recovered_bytes(doc, recovery), mode=0o600)
+        except OSError as exc:
+            failure = UsageError(write_failure(f"save the recovered edits as {target}", exc))
+            self.app.call_from_thread(tunebench_app(self).report_error, failure)
+            return
+        discard_found(recovery)
+        self.app.call_from_thread(self.notify, f"Recovered edits saved as {target}.")
 
     def _schedule_autosave(self) -> None:
         if self._autosave_timer is None:
@@ -320,10 +356,37 @@ class DatasetView(MainScreen):
         thread=True, group="dataset-autosave", exit_on_error=False, description="dataset-autosave"
     )
     def _write_recovery(self, doc: Document, entries: list[Entry]) -> None:
-        from tui.core.recovery import recovery_path, snapshot, write_recovery
+        try:
+            self.workspace.write_recovery(doc, entries)
+        except OSError as exc:
+            self.app.call_from_thread(self._recovery_failed, exc)
+            return
+        self.app.call_from_thread(self._recovery_written, doc)
 
-        snap = snapshot(doc, self.path, self.workspace.source_sha256, entries)
-        write_recovery(snap, recovery_path(self.path))
+    def _recovery_written(self, doc: Document) -> None:
+        self._recovery_error = False
+        if doc is self.doc and not doc.dirty:  # saved or undone while it was written
+            self.workspace.discard_recovery()
+
+    def _recovery_failed(self, exc: OSError) -> None:
+        """Once until a write succeeds again: the edits are still here, only not safe from
+        a crash."""
+        if self._recovery_error:
+            return
+        self._recovery_error = True
+        from tui.errors import UsageError, write_failure
+
+        what = "keep a crash copy of your edits"
+        tunebench_app(self).report_error(
+            UsageError(f"{write_failure(what, exc)}; they are still here: save them (Ctrl+S)")
+        )
+
+    def _forget_recovery(self) -> None:
+        """The document holds what the file holds again: nothing to recover."""
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+            self._autosave_timer = None
+        self.workspace.discard_recovery()
 
     # ------------------------------------------------------------------ selection
 
@@ -430,7 +493,10 @@ class DatasetView(MainScreen):
         self._full_refresh = self._full_refresh or not row_only
         self._update_stats()  # O(1): the stats are never a debounce behind the text
         self._schedule_refresh()
-        self._schedule_autosave()
+        if self.doc is not None and not self.doc.dirty:
+            self._forget_recovery()
+        else:
+            self._schedule_autosave()
 
     def _schedule_refresh(self) -> None:
         if self._refresh_timer is None:

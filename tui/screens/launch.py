@@ -23,9 +23,10 @@ from tui.api.options import (
 from tui.appref import tunebench_app
 from tui.core.models import MODELS
 from tui.errors import UsageError, describe
+from tui.screens.base import ReportsWorkerErrors
 
 
-class LaunchScreen(ModalScreen[str | None]):
+class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     """Profile, model, method, hyperparameters, suffix, seed, validation, metadata; pre-flight."""
 
     DEFAULT_CSS = """

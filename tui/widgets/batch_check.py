@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tui.api import batch
 from tui.appref import tunebench_app
+from tui.screens.base import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -49,7 +50,7 @@ def _cell(text: str) -> str:
     return flat if len(flat) <= CELL_WIDTH else flat[: CELL_WIDTH - 1] + "…"
 
 
-class BatchCheckScreen(ModalScreen[None]):
+class BatchCheckScreen(ReportsWorkerErrors, ModalScreen[None]):
     DEFAULT_CSS = """
     BatchCheckScreen { align: center middle; }
     BatchCheckScreen > Vertical {
