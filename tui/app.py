@@ -22,6 +22,7 @@ from tui.core.workspace import OPENED, SAVED, Workspace
 from tui.errors import describe
 from tui.escape_keys import escape_then_key, keep_escape_apart
 from tui.messages import OpenInPlayground, WorkspaceChanged
+from tui.screens.base import MainScreen
 from tui.screens.dataset import DatasetScreen
 
 SCREEN_TITLES = {"dataset": "Dataset", "jobs": "Jobs", "playground": "Playground"}
@@ -233,6 +234,9 @@ class TunebenchApp(App[int]):
                 if escape:
                     await self._press_escape(escape[0])
                 await super().on_event(key)
+                return
+            screen = self.screen
+            if isinstance(screen, MainScreen) and await screen.take_key(event.key):
                 return
         await super().on_event(event)
 

@@ -37,6 +37,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Every main screen hears about changes to the open dataset (WorkspaceChanged).
         tunebench_app(self).observe_workspace(self)
 
+    async def take_key(self, key: str) -> bool:
+        """Handle `key` at once, as it arrives, instead of after the keys queued behind it
+        (for keys that move the focus, so what is typed next lands in the right place)."""
+        return False
+
 
 class EmptyState(VerticalScroll):
     """Says what will be on a screen that has nothing to show yet."""

@@ -395,12 +395,15 @@ class DatasetView(MainScreen):
         doc = self.doc
         if doc is None:
             return
+        # Opening an example from the list or problems puts the cursor at its end.
+        editing = self.focused is not None and self.query_one(PairEditor) in self.focused.ancestors
+        other = index != self.current or (focus is not None and not editing)
         self.current = index
         examples = self.query_one(ExamplesList)
         row = examples.row_of(index)
         if row is not None and row != examples.cursor:
             examples.move_to(row, notify=False)
-        self._show_current(reload_editor=True)
+        self._show_current(reload_editor=True, other=other)
         if focus is not None:
             self.query_one(PairEditor).focus_field(focus)
 
@@ -411,11 +414,14 @@ class DatasetView(MainScreen):
         self.current = max(0, min(self.current, len(doc) - 1))
         return doc.entries[self.current]
 
-    def _show_current(self, *, reload_editor: bool = True, force_raw: bool = False) -> None:
+    def _show_current(
+        self, *, reload_editor: bool = True, force_raw: bool = False, other: bool = False
+    ) -> None:
+        """Show the current entry; `other`: it is another example than the one shown."""
         entry = self._entry()
         if reload_editor and self.doc is not None:
             self.query_one(PairEditor).load(
-                entry, default_system=self.doc.default_system, force_raw=force_raw
+                entry, default_system=self.doc.default_system, force_raw=force_raw, other=other
             )
         doc = self.doc
         self.query_one(JsonlPreview).show(entry, doc.line_of(self.current) if doc else 0)
@@ -423,18 +429,53 @@ class DatasetView(MainScreen):
     @on(VirtualList.Highlighted, "#examples")
     def _example_highlighted(self, event: VirtualList.Highlighted) -> None:
         examples = self.query_one(ExamplesList)
-        self.current = examples.entry_index(event.row)
-        self._show_current()
+        index = examples.entry_index(event.row)
+        other, self.current = index != self.current, index
+        self._show_current(other=other)
+
+    async def take_key(self, key: str) -> bool:
+        """Keys that move the focus (Enter on an example or a problem, Ctrl+N, F3, Esc) act
+        as they arrive: the focus has moved before the next key is routed, so keys typed
+        right after land where the user expects, in order. So do the lists' own keys
+        (arrows, Home, End), which Textual would run only after the keys queued behind."""
+        focused = self.focused
+        active = self.active_bindings.get(key)
+        if key == "enter" and isinstance(focused, ExamplesList) and focused.row_count:
+            self._open_example(focused.cursor)
+        elif key == "enter" and isinstance(focused, ProblemsPanel) and focused.row_count:
+            self._open_problem(focused.cursor)
+        elif key == "ctrl+n":
+            self.action_new_example()
+        elif key == "f3":
+            self.action_pane("edit")
+        elif key == "escape" and not isinstance(focused, ExamplesList):
+            self.action_back()
+        elif (
+            isinstance(focused, VirtualList)
+            and active is not None
+            and active.enabled
+            and active.node is focused
+        ):
+            await self.app.run_action(active.binding.action, focused)
+        else:
+            return False
+        return True
 
     @on(VirtualList.Selected, "#examples")
     def _example_selected(self, event: VirtualList.Selected) -> None:
+        self._open_example(event.row)
+
+    def _open_example(self, row: int) -> None:
         examples = self.query_one(ExamplesList)
-        self.select(examples.entry_index(event.row), focus="user")
+        self.select(examples.entry_index(row), focus="user")
         self._show_pane("edit")
 
     @on(VirtualList.Selected, "#problems")
     def _problem_selected(self, event: VirtualList.Selected) -> None:
-        index, (code, _severity, message) = self.query_one(ProblemsPanel).row(event.row)
+        self._open_problem(event.row)
+
+    def _open_problem(self, row: int) -> None:
+        index, (code, _severity, message) = self.query_one(ProblemsPanel).row(row)
         if self.doc is None:
             return
         if index < 0:  # a whole-file problem: show the examples it is about, if any

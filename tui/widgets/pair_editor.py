@@ -8,6 +8,7 @@ posts `PairEditor.Edited` with the line as it would be saved.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -32,7 +33,26 @@ def _trimmed(pair: Pair) -> Pair:
     return Pair(pair.system, pair.user.strip(), pair.assistant.strip(), pair.weight)
 
 
-class MessageArea(TextArea):
+class EditorArea(TextArea):
+    """A text field of the editor that takes its keys strictly in the order they came.
+
+    Textual runs a widget's key bindings (End, Ctrl+E, arrows) only after the key has
+    bubbled up to the app, while typed characters are inserted at once: in a burst, text
+    typed after End landed before the cursor moved. Here the field's own bindings run as
+    the field takes the key, in turn with the characters around it.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.node is self and active.enabled:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(active.binding.action)
+            return
+        await super()._on_key(event)
+
+
+class MessageArea(EditorArea):
     """The text of one message in the message list; its role is the border title."""
 
     def __init__(self, message: PlainMessage, index: int) -> None:
@@ -88,6 +108,7 @@ class PairEditor(Vertical):
         # the raw view is the pairs line, and spaces at either end of a text are not
         # edits (the format trims them).
         self.pairs_sep: str | None = None
+        self._fresh = False  # the entry being loaded is another example than the one shown
 
     @property
     def raw_mode(self) -> bool:
@@ -99,23 +120,34 @@ class PairEditor(Vertical):
             system = Input(id="system", placeholder="no system prompt")
             system.border_title = "System"
             yield system
-            user = TextArea(id="user", soft_wrap=True, tab_behavior="focus")
+            user = EditorArea(id="user", soft_wrap=True, tab_behavior="focus")
             user.border_title = "User"
             yield user
-            assistant = TextArea(id="assistant", soft_wrap=True, tab_behavior="focus")
+            assistant = EditorArea(id="assistant", soft_wrap=True, tab_behavior="focus")
             assistant.border_title = "Assistant"
             yield assistant
             yield Checkbox("Train on this answer (weight 1)", True, id="weight")
         yield VerticalScroll(id="messages-box")
         with Vertical(id="raw-box"):
-            raw = TextArea(id="raw", soft_wrap=True, tab_behavior="focus")
+            raw = EditorArea(id="raw", soft_wrap=True, tab_behavior="focus")
             raw.border_title = "Raw JSONL line"
             yield raw
 
     # ---------------------------------------------------------------- loading
 
-    def load(self, entry: Entry | None, *, default_system: str, force_raw: bool = False) -> None:
-        """Show an entry; keeps the cursor where it was when the same field is reloaded."""
+    def load(
+        self,
+        entry: Entry | None,
+        *,
+        default_system: str,
+        force_raw: bool = False,
+        other: bool = False,
+    ) -> None:
+        """Show an entry. Reloading the same example keeps every cursor where it is (only
+        the user moves it); `other` (another example) puts them at the end of each field."""
+        self._fresh = other
+        if not other and not force_raw and self._typed_since_shown(entry):
+            return  # the fields hold newer keys; their own edit follows and reloads then
         self.entry = entry
         self.default_system = default_system
         self.disabled = entry is None
@@ -160,6 +192,14 @@ class PairEditor(Vertical):
         raw = "the line in the pairs file" if self.pairs_sep is not None else "raw JSON"
         self._note(f"Ctrl+R: {raw} · Tab: next field")
 
+    def _typed_since_shown(self, entry: Entry | None) -> bool:
+        """The user typed into the fields after the last edit was posted (it is on its way):
+        reloading now would put older text back over those keys."""
+        if entry is None or self.entry is None:
+            return False
+        shown = self.current_text()
+        return shown != self.entry.text and shown != entry.text
+
     def adopt(self, entry: Entry, field: str) -> None:
         """Take `entry` as the one shown without touching the fields: the user typed on
         after the edit that produced it, so the fields hold newer text. If what they hold
@@ -193,10 +233,15 @@ class PairEditor(Vertical):
     def _set_text(self, selector: str, text: str) -> None:
         area = self.query_one(selector, TextArea)
         if area.text == text or (self._trims and area.text.strip() == text.strip()):
+            if self._fresh:
+                area.move_cursor(area.document.end)
             return
         cursor = area.cursor_location
         with area.prevent(TextArea.Changed):
             area.load_text(text)
+        if self._fresh:
+            area.move_cursor(area.document.end)
+            return
         row = min(cursor[0], area.document.line_count - 1)
         col = min(cursor[1], len(area.document.get_line(row)))
         area.cursor_location = (row, col)
@@ -206,6 +251,8 @@ class PairEditor(Vertical):
         if field.value != text:
             with field.prevent(Input.Changed):
                 field.value = text
+        if self._fresh:
+            field.cursor_position = len(field.value)
 
     # ---------------------------------------------------------------- editing
 
@@ -279,9 +326,10 @@ class PairEditor(Vertical):
                 a for a in areas if a.message.role == name
             ]
             if match or areas:
-                (match or areas)[0].focus()
+                self.screen.set_focus((match or areas)[0])
             return
-        self.query_one("#raw" if self.mode == "raw" else f"#{name}").focus()
+        # At once (not after the keys already queued): what is typed next lands here.
+        self.screen.set_focus(self.query_one("#raw" if self.mode == "raw" else f"#{name}"))
 
     # ---------------------------------------------------------------- message list
 
