@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -22,13 +23,24 @@ class ReportsWorkerErrors:
             tunebench_app(self).report_error(event.worker.error)
 
 
+MIN_WIDTH, MIN_HEIGHT = 60, 20  # below this the screens cannot show what they are for
+CRAMPED_WIDTH = 70  # below this the footer drops the palette key (Ctrl+P still works)
+
+
 class MainScreen(ReportsWorkerErrors, Screen[None]):
     """A top-level screen with the app header (profile, dataset) and a footer of keys."""
 
     def compose(self) -> ComposeResult:
+        yield Static(f"enlarge the terminal to {MIN_WIDTH}x{MIN_HEIGHT}", id="too-small")
         yield AppHeader()
         yield from self.compose_body()
         yield Footer(compact=True)
+
+    @on(events.Resize)
+    def _fit_terminal(self, event: events.Resize) -> None:
+        width, height = event.size
+        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        self.set_class(width < CRAMPED_WIDTH, "-cramped")
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -60,6 +60,10 @@ class DatasetScreen(DatasetView):
     DatasetScreen.-narrow.-show-edit #edit-pane { display: block; }
     DatasetScreen.-narrow.-show-problems #problems-pane { display: block; }
     DatasetScreen.-narrow #preview-box { max-height: 40%; }
+    DatasetScreen.-short #preview-box { max-height: 3; }
+    DatasetScreen.-short #editor-note { display: none; }
+    DatasetScreen.-short PairEditor #system { border: none; height: 1; padding: 0 1; }
+    DatasetScreen.-short PairEditor TextArea { min-height: 3; }
     DatasetScreen #notice { display: none; height: auto; background: $warning 30%; padding: 0 1; }
     DatasetScreen #notice.-active { display: block; }
     """

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from tui.core.recovery import Recovery
 
 NARROW = 120  # below this width the panes become tabs
+SHORT = 24  # below this height the preview shrinks so both fields stay visible
 DEBOUNCE = 0.1  # seconds between a keystroke and the problems/list/stats update
 AUTOSAVE = 0.8  # seconds from the first unsaved edit to the recovery file
 PANES = ("list", "edit", "problems")
@@ -101,15 +102,17 @@ class DatasetView(MainScreen):
             yield ProblemsPanel(id="problems")
 
     def on_mount(self) -> None:
-        self._layout(self.size.width)
+        self._layout(self.size.width, self.size.height)
         self.query_one(PairEditor).load(None, default_system="")
         self.load(tunebench_app(self).dataset_path)
 
     def on_resize(self, event: Resize) -> None:
-        self._layout(event.size.width)
+        self._layout(event.size.width, event.size.height)
 
-    def _layout(self, width: int) -> None:
+    def _layout(self, width: int, height: int) -> None:
         self.set_class(width < NARROW, "-narrow")
+        # Short: the JSONL preview gives its rows to the input and output fields.
+        self.set_class(height < SHORT, "-short")
         self._show_pane(self._pane)
 
     def _show_pane(self, pane: str) -> None:
