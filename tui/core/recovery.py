@@ -100,36 +100,43 @@ def _lock_holder(path: Path) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What to write: taken on the UI thread (cheap), serialised in a worker."""
+    """What to write: taken on the UI thread (cheap: a copy of the list of entries, which
+    are never changed in place), serialised in a worker."""
 
     dataset: str | None
     source_sha256: str
     default_system: str
-    rows: list[tuple[int | None, bytes, bytes]]  # (origin, text, eol) per entry
+    entries: list[Entry]
 
 
 def snapshot(
     doc: Document, dataset: Path | None, source_sha256: str, entries: list[Entry] | None = None
 ) -> Snapshot:
     """`entries`: a copy of `doc.entries` taken on the UI thread when called from a worker."""
-    rows = [(e.origin, e.saved, e.eol) for e in (entries if entries is not None else doc.entries)]
     name = str(dataset.resolve()) if dataset is not None else None
-    return Snapshot(name, source_sha256, doc.default_system, rows)
+    return Snapshot(name, source_sha256, doc.default_system, entries or list(doc.entries))
 
 
 def write_recovery(snap: Snapshot, path: Path) -> None:
     """Serialise a snapshot: runs of source lines as [start, end], changed lines as text.
-    The first write for a dataset file also keeps that file (see keep_base)."""
+    The first write for a dataset file also keeps that file (see keep_base).
+
+    Nothing is made per unchanged line (a 100,000-line file written every second while the
+    user types would otherwise churn, and fragment, the process's memory)."""
     items: list[Any] = []
-    for origin, text, eol in snap.rows:
-        last = items[-1] if items else None
+    run: list[int] | None = None
+    for entry in snap.entries:
+        origin = entry.origin
         if origin is not None:
-            if isinstance(last, list) and last[1] == origin:
-                last[1] = origin + 1
+            if run is not None and run[1] == origin:
+                run[1] = origin + 1
             else:
-                items.append([origin, origin + 1])
+                run = [origin, origin + 1]
+                items.append(run)
         else:
-            items.append({"t": text.decode("utf-8", "surrogateescape"), "e": eol.decode()})
+            run = None
+            text = entry.saved.decode("utf-8", "surrogateescape")
+            items.append({"t": text, "e": entry.eol.decode()})
     payload = {
         "version": FORMAT_VERSION,
         "dataset": snap.dataset,
