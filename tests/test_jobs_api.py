@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from emulator_support import chat_line
+from emulator_support import await_job, chat_line
 
 from tui.api import jobs
 from tui.api.store import Store
@@ -141,10 +141,14 @@ async def test_follower_pages_a_long_history_from_newest_back(emu: Emulator) -> 
         job = await jobs.create_job(
             client, store, "emu", jobs.LaunchSpec(model="gpt-4o-mini"), training=up
         )
+        # The job's runner adds events as it trains: wait until it has ended, so the only
+        # events added below are this test's own (under load the runner would interleave).
+        await await_job(client, job.id)
         emu_job = emu.store.jobs[job.id]
         follower = jobs.EventFollower(client, job.id)
         follower.limit_max = 7  # force several pages
         first = await follower.fetch_new()
+        assert len(first) == len(emu_job.events) > 14  # the whole history, over 3+ pages
         for i in range(30):
             emu_job.event(f"extra {i}")
         more = await follower.fetch_new()

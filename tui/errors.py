@@ -118,20 +118,37 @@ def _refused(detail: str, request: str) -> str:
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
-    """The wait a 429/5xx response asks for (`retry-after-ms` or `retry-after`), if any."""
+    """The wait a 429/5xx error's response asks for, if any."""
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
+    return retry_after(headers) if headers is not None else None
+
+
+def retry_after(headers: Any) -> float | None:
+    """The wait response headers ask for: `retry-after-ms` (OpenAI's), else `retry-after` in
+    seconds or as an HTTP date. None when neither is there or readable."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
         try:
-            return max(0.0, float(raw) / scale)
+            return max(0.0, float(raw_ms) / 1000.0)
         except ValueError:
-            continue
-    return None
+            pass
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    import time
+
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _is_job_create(exc: Any) -> bool:

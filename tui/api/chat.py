@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from tui.errors import describe
+from tui.errors import describe, retry_after
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -97,41 +97,86 @@ async def stream_chat(
     parts: list[str] = []
     started = now()
     # the options are keyword arguments the SDK's overloads cannot see through **
-    stream = await client.chat.completions.create(  # type: ignore[call-overload]
+    request = client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
         model=model,
         messages=list(messages),
         stream=True,
         stream_options={"include_usage": True},
         **request_options(temperature, max_tokens),
     )
-    try:
-        async with stream:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    reply.usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                for choice in chunk.choices:
-                    if choice.finish_reason is not None:
-                        reply.finish_reason = choice.finish_reason
-                    text = choice.delta.content if choice.delta else None
-                    if text:
-                        if reply.first_token_s is None:
-                            reply.first_token_s = now() - started
-                        parts.append(text)
-                        if on_delta is not None:
-                            on_delta(text)
-    except openai.APIConnectionError:
-        reply.cut = True
-        reply.error = "the reply was cut off mid-stream: the connection closed before the end"
-    except openai.APIError as exc:
-        reply.cut = True
-        reply.error = f"the reply was cut off mid-stream: {describe(exc)}"
-    finally:
-        reply.text = "".join(parts)
-        reply.total_s = now() - started
+
+    def take(text: Any) -> None:
+        if not isinstance(text, str) or not text:
+            return
+        if reply.first_token_s is None:
+            reply.first_token_s = now() - started
+        parts.append(text)
+        if on_delta is not None:
+            on_delta(text)
+
+    async with request as response:  # an error status (before the first byte) raises here
+        try:
+            content_type = response.headers.get("content-type", "")
+            if "json" in content_type.split(";")[0]:
+                # a server that does not stream answers with the whole completion at once
+                _take_completion(await response.json(), reply, take)
+            else:
+                async for chunk in await response.parse():
+                    _take_chunk(chunk, reply, take)
+        except openai.APIConnectionError:
+            reply.cut = True
+            reply.error = "the reply was cut off mid-stream: the connection closed before the end"
+        except openai.APIError as exc:
+            reply.cut = True
+            reply.error = f"the reply was cut off mid-stream: {describe(exc)}"
+        except ValueError:
+            reply.cut = True
+            reply.error = "the server's reply was not valid JSON"
+        finally:
+            reply.text = "".join(parts)
+            reply.total_s = now() - started
     if reply.finish_reason is None and not reply.cut:
         reply.cut = True
         reply.error = "the reply ended without a finish reason (stream closed early)"
     return reply
+
+
+def _usage(raw: Any) -> Usage | None:
+    prompt = _field(raw, "prompt_tokens")
+    completion = _field(raw, "completion_tokens")
+    if isinstance(prompt, int) and isinstance(completion, int):
+        return Usage(prompt, completion)
+    return None
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _take_chunk(chunk: Any, reply: Reply, take: OnDelta) -> None:
+    """One streamed chunk: its text, finish reason and (last chunk) usage."""
+    usage = _usage(_field(chunk, "usage"))
+    if usage is not None:
+        reply.usage = usage
+    for choice in _field(chunk, "choices") or []:
+        if _field(choice, "index") not in (0, None):
+            continue  # n > 1: the app shows the first choice
+        finish = _field(choice, "finish_reason")
+        if finish is not None:
+            reply.finish_reason = str(finish)
+        take(_field(_field(choice, "delta"), "content"))
+
+
+def _take_completion(body: Any, reply: Reply, take: OnDelta) -> None:
+    """A whole (non-streamed) completion, as some servers answer a streamed request."""
+    reply.usage = _usage(_field(body, "usage"))
+    choices = _field(body, "choices") or []
+    if not isinstance(choices, list) or not choices:
+        return
+    first = choices[0]
+    take(_field(_field(first, "message"), "content"))
+    finish = _field(first, "finish_reason")
+    reply.finish_reason = str(finish) if finish is not None else "stop"
 
 
 async def compare(
@@ -176,22 +221,10 @@ def watch_rate_limits(client: AsyncOpenAI, on_retry: OnRetry) -> AsyncOpenAI:
 
     async def hook(response: Any) -> None:
         if response.status_code == 429:
-            on_retry(_retry_after(response.headers))
+            on_retry(retry_after(response.headers))
 
     http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [hook]})
     return client.with_options(http_client=http)
-
-
-def _retry_after(headers: Any) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return float(value) * scale
-        except ValueError:
-            continue
-    return None
 
 
 # --- the model list -------------------------------------------------------------------------

@@ -27,6 +27,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.api.job_info import (
+    CheckpointInfo,
+    JobInfo,
+    int_or_none,
+    number_or_none,
+    text_or_none,
+    timestamp,
+)
+from tui.api.paging import PageWalk
 from tui.api.store import JobRecord, Store, Upload
 from tui.errors import TunebenchError, retry_after_seconds
 
@@ -42,6 +51,7 @@ EVENTS_MAX_LIMIT = 10_000  # the largest page the events endpoint serves
 EVENTS_FOLLOW_LIMIT = 100  # a poll usually finds few new events
 EVENTS_FALLBACK_LIMIT = 100  # for endpoints that refuse large pages
 CHECKPOINTS_LIMIT = 100
+MAX_REQUESTS_PER_SECOND = 4.0  # per followed job, whatever the poll interval says
 LOOKUP_WAITS = (1.0, 2.0, 0.0)  # between searches for a job whose create call failed
 META_SHA = "tunebench_sha256"
 META_FILE = "tunebench_file"
@@ -309,22 +319,29 @@ class MetricPoint:
 
 
 def to_event(raw: Any) -> Event:
-    data = raw.data if isinstance(raw.data, dict) else {}
+    """An event as the app shows it; unknown levels and types are kept, odd values defaulted."""
+    data = getattr(raw, "data", None)
     return Event(
-        raw.id,
-        int(raw.created_at),
-        str(raw.level),
-        str(raw.message),
-        str(getattr(raw, "type", None) or "message"),
-        data,
+        str(raw.id),
+        timestamp(getattr(raw, "created_at", None)) or 0,
+        text_or_none(getattr(raw, "level", None)) or "info",
+        str(getattr(raw, "message", None) or ""),
+        text_or_none(getattr(raw, "type", None)) or "message",
+        data if isinstance(data, dict) else {},
     )
 
 
 def metric_point(event: Event) -> MetricPoint | None:
-    if event.type != "metrics" or "step" not in event.data:
+    step = int_or_none(event.data.get("step"))
+    if event.type != "metrics" or step is None:
         return None
-    values = {k: float(v) for k in METRIC_KEYS if isinstance(v := event.data.get(k), (int, float))}
-    return MetricPoint(int(event.data["step"]), values)
+    numbers = {k: number_or_none(event.data.get(k)) for k in METRIC_KEYS}
+    values = {k: v for k, v in numbers.items() if v is not None}
+    return MetricPoint(step, values)
+
+
+def _ids(items: list[Any]) -> list[str]:
+    return [str(getattr(item, "id", None)) for item in items]
 
 
 class EventFollower:
@@ -336,12 +353,16 @@ class EventFollower:
         self.newest_id: str | None = None
         self.seen: set[str] = set()
         self.limit_max = EVENTS_MAX_LIMIT
+        self.requests = 0
+        self.stopped: str | None = None
+        """Why the last fetch stopped paging early (a misbehaving server), else None."""
 
     async def _page(self, after: str | None, limit: int) -> Any:
         openai = _openai()
         kwargs: dict[str, Any] = {"limit": min(limit, self.limit_max)}
         if after is not None:
             kwargs["after"] = after
+        self.requests += 1
         try:
             return await self.client.fine_tuning.jobs.list_events(self.job_id, **kwargs)
         except openai.BadRequestError:
@@ -349,25 +370,35 @@ class EventFollower:
                 raise
             self.limit_max = EVENTS_FALLBACK_LIMIT
             kwargs["limit"] = EVENTS_FALLBACK_LIMIT
+            self.requests += 1
             return await self.client.fine_tuning.jobs.list_events(self.job_id, **kwargs)
 
     async def fetch_new(self) -> list[Event]:
-        """Page from the newest event back to the last one seen; state changes only on success."""
+        """Page from the newest event back to the last one seen; state changes only on success.
+
+        Paging is bounded: a server that keeps saying `has_more` with an empty page, repeated
+        events or too many pages is left alone, and `stopped` says why."""
         limit = EVENTS_MAX_LIMIT if self.newest_id is None else EVENTS_FOLLOW_LIMIT
         collected: list[Any] = []
+        taken: set[str] = set()
+        walk = PageWalk("events")
         after: str | None = None
         while True:
             page = await self._page(after, limit)
+            data = list(page.data or [])
             reached = False
-            for raw in page.data:
+            for raw in data:
                 if raw.id == self.newest_id:
                     reached = True
                     break
-                collected.append(raw)
-            if reached or not page.has_more or not page.data:
+                if raw.id not in taken:
+                    taken.add(raw.id)
+                    collected.append(raw)
+            after = walk.next_cursor(_ids(data), bool(page.has_more) and not reached)
+            if after is None:
                 break
-            after = page.data[-1].id
             limit = EVENTS_MAX_LIMIT
+        self.stopped = walk.stopped
         if collected:
             self.newest_id = collected[0].id
         fresh = [to_event(raw) for raw in reversed(collected) if raw.id not in self.seen]
@@ -379,9 +410,17 @@ class EventFollower:
 class WatchUpdate:
     """One poll's outcome: the job and its new events, or a reconnecting notice."""
 
-    job: FineTuningJob | None
+    job: JobInfo | None
     events: list[Event]
     reconnecting: str | None = None
+    notice: str | None = None
+    """Something the server did that the app worked around (endless paging), once per poll."""
+
+
+def poll_wait(interval: float, requests: int) -> float:
+    """Seconds until the next poll: the interval, stretched so that a job's polls never make
+    more than MAX_REQUESTS_PER_SECOND requests a second (a poll is 2+ requests)."""
+    return max(interval, requests / MAX_REQUESTS_PER_SECOND)
 
 
 async def watch(
@@ -394,15 +433,21 @@ async def watch(
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[WatchUpdate]:
     """Poll a job until it ends: fast while running, slower while validating or queued, with
-    a visible backoff on errors. Pass a client with `max_retries=0` to see every failure."""
+    a visible backoff on errors. Pass a client with `max_retries=0` to see every failure.
+
+    Requests are bounded: each poll pages at most `paging.MAX_PAGES` pages, polls keep under
+    MAX_REQUESTS_PER_SECOND, and a poll whose paging had to be stopped backs off like an
+    error until the server behaves."""
     from tui.errors import describe
 
     slow = slow_interval if slow_interval is not None else interval * 2.5
     follower = EventFollower(client, job_id)
     failures = 0
+    odd_polls = 0
     while True:
+        follower.requests = 1
         try:
-            job = await client.fine_tuning.jobs.retrieve(job_id)
+            job = JobInfo.of(await client.fine_tuning.jobs.retrieve(job_id))
             events = await follower.fetch_new()
         except Exception as exc:
             if not is_transient(exc):
@@ -413,10 +458,14 @@ async def watch(
             await sleep(wait)
             continue
         failures = 0
-        yield WatchUpdate(job, events)
+        odd_polls = odd_polls + 1 if follower.stopped else 0
+        yield WatchUpdate(job, events, notice=follower.stopped)
         if job.status in TERMINAL:
             return
-        await sleep(slow if job.status in WAITING else interval)
+        wait = poll_wait(slow if job.status in WAITING else interval, follower.requests)
+        if odd_polls:
+            wait = max(wait, min(max_backoff, interval * 2**odd_polls))
+        await sleep(wait)
 
 
 # --- jobs, checkpoints, results ---------------------------------------------------------------
@@ -424,41 +473,83 @@ async def watch(
 
 @dataclass
 class JobPage:
-    jobs: list[FineTuningJob]
+    jobs: list[JobInfo]
     has_more: bool
+    """More jobs can be asked for: the server said so on a page that had jobs."""
     last_id: str | None
+    claimed_more: bool = False
+    """What the server's `has_more` said, even on an empty page."""
 
 
 async def list_jobs(client: AsyncOpenAI, *, after: str | None = None, limit: int = 20) -> JobPage:
+    """One page of jobs, newest first. `has_more` is only trusted when the page has jobs."""
     kwargs: dict[str, Any] = {"limit": limit}
     if after:
         kwargs["after"] = after
     page = await client.fine_tuning.jobs.list(**kwargs)
-    jobs = list(page.data)
-    return JobPage(jobs, bool(page.has_more), jobs[-1].id if jobs else None)
+    jobs = [JobInfo.of(raw) for raw in page.data or []]
+    claimed = bool(page.has_more)
+    return JobPage(jobs, claimed and bool(jobs), jobs[-1].id if jobs else None, claimed)
 
 
-async def list_checkpoints(client: AsyncOpenAI, job_id: str) -> list[Any]:
-    """All checkpoints, oldest step first."""
+@dataclass
+class Checkpoints:
+    """A job's checkpoints, oldest step first, and why paging stopped early if it did."""
+
+    items: list[CheckpointInfo]
+    stopped: str | None = None
+
+
+async def list_checkpoints(client: AsyncOpenAI, job_id: str) -> Checkpoints:
+    """All checkpoints (bounded paging), oldest step first."""
     out: list[Any] = []
+    walk = PageWalk("checkpoints")
     after: str | None = None
     while True:
         kwargs: dict[str, Any] = {"limit": CHECKPOINTS_LIMIT}
         if after:
             kwargs["after"] = after
         page = await client.fine_tuning.jobs.checkpoints.list(job_id, **kwargs)
-        out.extend(page.data)
-        if not page.has_more or not page.data:
+        data = list(page.data or [])
+        out.extend(raw for raw in data if str(getattr(raw, "id", None)) not in walk.seen)
+        after = walk.next_cursor(_ids(data), bool(page.has_more))
+        if after is None:
             break
-        after = page.data[-1].id
-    return sorted(out, key=lambda c: c.step_number)
+    items = [CheckpointInfo.of(raw) for raw in out]
+    items.sort(key=lambda c: c.step if c.step is not None else -1)
+    return Checkpoints(items, walk.stopped)
 
 
-async def control(client: AsyncOpenAI, job_id: str, action: str) -> FineTuningJob:
+async def control(client: AsyncOpenAI, job_id: str, action: str) -> JobInfo:
     """`cancel`, `pause` or `resume` a job."""
     jobs = client.fine_tuning.jobs
     call = {"cancel": jobs.cancel, "pause": jobs.pause, "resume": jobs.resume}[action]
-    return await call(job_id)
+    return JobInfo.of(await call(job_id))
+
+
+CANCEL_WAITS = (0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0)
+"""Between checks while a cancel takes effect: about a minute in all."""
+
+
+async def cancel_and_wait(
+    client: AsyncOpenAI,
+    job_id: str,
+    *,
+    waits: tuple[float, ...] = CANCEL_WAITS,
+    sleep: Sleep = asyncio.sleep,
+    notify: Notify | None = None,
+) -> JobInfo:
+    """Ask to cancel, then check (with growing gaps, a bounded number of times) until the job
+    has ended; the job as last seen, whatever its status."""
+    job = await control(client, job_id, "cancel")
+    for wait in waits:
+        if job.status in TERMINAL:
+            break
+        if notify:
+            notify(f"{job.id}: {job.status}; checking again in {wait:g} s")
+        await sleep(wait)
+        job = JobInfo.of(await client.fine_tuning.jobs.retrieve(job_id))
+    return job
 
 
 def parse_results(content: bytes) -> list[dict[str, str]]:
@@ -479,20 +570,18 @@ def _results_text(content: bytes) -> str:
         raise TunebenchError("the results file is neither CSV nor base64-encoded CSV") from None
 
 
-async def fetch_results(client: AsyncOpenAI, job: FineTuningJob) -> list[dict[str, str]]:
+async def fetch_results(client: AsyncOpenAI, job: JobInfo) -> list[dict[str, str]]:
     if not job.result_files:
         return []
     response = await client.files.content(job.result_files[0])
     return parse_results(response.content)
 
 
-def failure_text(job: FineTuningJob) -> str:
+def failure_text(job: JobInfo) -> str:
     """Why a job ended without success, in plain words."""
     if job.status == "cancelled":
         return f"job {job.id} was cancelled"
-    error = job.error
-    code = getattr(error, "code", None) if error is not None else None
-    message = getattr(error, "message", None) if error is not None else None
+    code, message = job.error_code, job.error_message
     if code or message:
         return f"job {job.id} failed: {code or 'error'}: {message or 'no message'}"
     return (
