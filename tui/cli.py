@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from tui import __version__
+from tui.core.printable import one_line
 from tui.errors import EXIT_USAGE, UsageError, describe, exit_code_for
 
 COMMANDS: dict[str, str] = {
@@ -81,32 +82,53 @@ def build_command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def _split_command(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
-    """Find the subcommand, allowing global options (`--profile X`, `--debug`) before it."""
+    """Find the subcommand: the first word that is not an option."""
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        if not token.startswith("-"):
+            if token in COMMANDS:
+                return argv[:i], token, argv[i + 1 :]
+            break
+    return argv, None, []
+
+
+def take_global_options(argv: list[str]) -> tuple[bool, str | None, list[str]]:
+    """`--debug` and `--profile NAME` wherever they stand (before a `--`), and the rest."""
+    debug, profile, rest = False, None, []
     i = 0
     while i < len(argv):
         token = argv[i]
-        if token == "--profile":
-            i += 2
-            continue
-        if token.startswith("-"):
+        if token == "--":
+            rest += argv[i:]
+            break
+        if token == "--debug":
+            debug = True
+        elif token == "--profile":
+            if i + 1 >= len(argv):
+                raise UsageError("tunebench: --profile: expected a profile name")
+            profile = argv[i + 1]
             i += 1
-            continue
-        if token in COMMANDS:
-            return argv[:i], token, argv[i + 1 :]
-        break
-    return argv, None, []
+        elif token.startswith("--profile="):
+            profile = token.removeprefix("--profile=")
+        else:
+            rest.append(token)
+        i += 1
+    return debug, profile, rest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
+        debug, profile, args_list = take_global_options(args_list)
         before, command, after = _split_command(args_list)
         if command is not None:
             args = build_command_parser(command).parse_args(before + after)
-            args.command = command
+            args.command, args.debug, args.profile = command, debug, profile
             return int(args._run(args))
         app_args = build_app_parser().parse_args(before)
+        app_args.debug, app_args.profile = debug, profile
         from tui.launch import run_app
 
         return run_app(app_args)
@@ -117,5 +139,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException as exc:
         if debug:
             traceback.print_exc()
-        print(describe(exc), file=sys.stderr)
+        print(one_line(describe(exc)), file=sys.stderr)
         return exit_code_for(exc) or EXIT_USAGE

@@ -272,6 +272,13 @@ class LoadedConfig:
     config: Config
     path: Path
     warnings: list[str] = field(default_factory=list)
+    key_warnings: dict[str, str] = field(default_factory=dict)
+    """Per profile: the warning about its literal key, said only where that profile is used."""
+
+    def warnings_for(self, profile: str | None) -> list[str]:
+        """What to tell the user once, at the start of a run that uses `profile`."""
+        extra = self.key_warnings.get(profile) if profile is not None else None
+        return [*self.warnings, *([extra] if extra else [])]
 
     def profile_name(self, requested: str | None = None) -> str:
         """--profile wins over TUNEBENCH_PROFILE, which wins over default_profile."""
@@ -366,10 +373,11 @@ def _check_literal_keys(loaded: LoadedConfig) -> None:
             f"{loaded.path}: holds a literal api_key (profile {names}) but is readable by "
             f"other users; run `chmod 600 {loaded.path}` or use api_key_env instead"
         )
-    loaded.warnings.append(
-        f"{loaded.path}: profile {names} has a literal api_key; prefer api_key_env "
-        "(keys in files end up in backups and screenshots)"
-    )
+    for name in with_keys:
+        loaded.key_warnings[name] = (
+            f"{loaded.path}: profile {name} has a literal api_key; prefer api_key_env "
+            "(keys in files end up in backups and screenshots)"
+        )
 
 
 def _explain(loc: tuple[Any, ...], error: Any) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from tui.config import DEMO_PROFILE, LoadedConfig, Profile, load_config
+from tui.config import DEMO_PROFILE, Config, LoadedConfig, Profile, config_path, load_config
 from tui.errors import EXIT_FAILED, UsageError, describe
 
 LOCAL_PROFILE = "local-serve"
@@ -25,16 +25,14 @@ $TUNEBENCH_DEMO_SPEED changes it (the terminal tests use a fast one)."""
 
 
 def run_app(args: argparse.Namespace) -> int:
-    loaded = load_config()
-    for warning in loaded.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    if args.demo and args.profile:
+        raise UsageError("--demo uses its own offline profile; drop --profile")
+    loaded = demo_config() if args.demo else load_config()
     dataset = _dataset_argument(args.path)
     with ExitStack() as stack:
         if args.demo and args.local:
             raise UsageError("--demo and --local each start their own server; choose one")
         if args.demo:
-            if args.profile:
-                raise UsageError("--demo uses its own offline profile; drop --profile")
             profile_name = _start_demo(loaded, stack)
             dataset = dataset or demo_dataset_copy()
         elif args.local:
@@ -51,7 +49,7 @@ def run_app(args: argparse.Namespace) -> int:
             profile_name=profile_name,
             dataset_path=dataset,
             debug=args.debug,
-            startup_warnings=loaded.warnings,
+            startup_warnings=loaded.warnings_for(profile_name),  # shown once, in the app
         )
         try:
             app.run()
@@ -61,6 +59,17 @@ def run_app(args: argparse.Namespace) -> int:
         print(describe(app.crash), file=sys.stderr)
         return EXIT_FAILED
     return app.return_code or 0
+
+
+def demo_config() -> LoadedConfig:
+    """The demo's settings: the defaults, whatever the user's config file says. A broken
+    file is mentioned in one line, and the demo starts anyway."""
+    path = config_path()
+    try:
+        load_config(path, create=False)
+    except UsageError as exc:
+        print(f"warning: {exc}; the demo does not use it", file=sys.stderr)
+    return LoadedConfig(Config(), path)
 
 
 def _dataset_argument(path: str | None) -> Path | None:

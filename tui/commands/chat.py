@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tui.core.printable import one_line, plain_text
 from tui.errors import EXIT_FAILED, UsageError
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if not prompt.strip():
         raise UsageError("PROMPT: empty message")
     loaded = load_config()
-    for warning in loaded.warnings:
+    for warning in loaded.warnings_for(loaded.profile_name(args.profile)):
         print(f"warning: {warning}", file=sys.stderr)
     system = loaded.config.dataset.system_prompt if args.system is None else args.system
     from tui.api.client import open_client
@@ -111,7 +112,7 @@ async def _compare(
 
     tasks = [asyncio.ensure_future(one(i, m)) for i, m in enumerate(models)]
     for index, model in enumerate(models):
-        print(f"{chr(10) if index else ''}== {model} ==", flush=True)
+        print(f"{chr(10) if index else ''}== {one_line(model)} ==", flush=True)
         while (text := await queues[index].get()) is not None:
             _write(text)
         _finish(await tasks[index], labelled=True)
@@ -119,7 +120,7 @@ async def _compare(
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text)
+    sys.stdout.write(plain_text(text))
     sys.stdout.flush()
 
 
@@ -127,15 +128,13 @@ def _finish(reply: Reply, *, labelled: bool) -> None:
     if reply.text and not reply.text.endswith("\n"):
         _write("\n")
     if reply.error and not reply.text and not reply.cut:
-        print(
-            f"error: {reply.model}: {reply.error}" if labelled else f"error: {reply.error}",
-            file=sys.stderr,
-        )
+        error = f"error: {reply.model}: {reply.error}" if labelled else f"error: {reply.error}"
+        print(one_line(error), file=sys.stderr)
         return
     who = f"{reply.model}: " if labelled else ""
-    print(f"[{who}{format_stats(reply)}]", file=sys.stderr)
+    print(one_line(f"[{who}{format_stats(reply)}]"), file=sys.stderr)
     if reply.cut:
-        print(f"warning: {reply.error}; the text above is partial", file=sys.stderr)
+        print(one_line(f"warning: {reply.error}; the text above is partial"), file=sys.stderr)
 
 
 def format_stats(reply: Reply) -> str:

@@ -14,10 +14,7 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("path", help="print the config file path")
-    show = sub.add_parser("show", help="print the effective config with every secret masked")
-    show.add_argument(
-        "--profile", metavar="NAME", default=argparse.SUPPRESS, help="profile to mark active"
-    )
+    sub.add_parser("show", help="print the effective config with every secret masked")
     sub.add_parser("reference", help="print the config reference (Markdown, from the schema)")
     init = sub.add_parser("init", help="create the config file with commented defaults")
     init.add_argument(
@@ -45,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"created {path}" if created else f"{path} exists; left unchanged (--force replaces)")
         return 0
     loaded = config.load_config(create=False)
-    for warning in loaded.warnings:
+    # the file's every profile is shown, so every literal key is mentioned
+    for warning in [*loaded.warnings, *loaded.key_warnings.values()]:
         print(f"warning: {warning}", file=sys.stderr)
     name, _profile = loaded.profile(args.profile)
     sys.stdout.write(config.effective_config_text(loaded))

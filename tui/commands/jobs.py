@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.core.printable import one_line
 from tui.errors import EXIT_FAILED, EXIT_OK, CheckFailed, UsageError
 
 if TYPE_CHECKING:
@@ -51,19 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     lst.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
     watch = sub.add_parser("watch", help="print events oldest first until the job ends")
     watch.add_argument("job", metavar="JOB", help="job id (ftjob-...)")
-    cancel = sub.add_parser("cancel", help="cancel a job")
+    cancel = sub.add_parser(
+        "cancel",
+        help="cancel a job and wait until it is cancelled (exit 0), about a minute at most",
+    )
     cancel.add_argument("job", metavar="JOB", help="job id (ftjob-...)")
-    for action in (create, lst, watch, cancel):
-        action.add_argument(
-            "--profile", metavar="NAME", default=argparse.SUPPRESS, help="API profile"
-        )
+    cancel.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="only ask to cancel; exit 0 when the API accepted the request",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from tui.config import load_config
 
     loaded = load_config()
-    for warning in loaded.warnings:
+    for warning in loaded.warnings_for(loaded.profile_name(args.profile)):
         print(f"warning: {warning}", file=sys.stderr)
     handler = {"create": _create, "list": _list, "watch": _watch, "cancel": _cancel}[args.action]
     return asyncio.run(handler(args, loaded))
@@ -77,7 +82,7 @@ def _client(args: argparse.Namespace, loaded: LoadedConfig, **kwargs: Any) -> tu
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(one_line(text), file=sys.stderr, flush=True)
 
 
 async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
@@ -149,23 +154,34 @@ async def _list(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     async with client:
         page = await jobs.list_jobs(client, limit=args.limit)
     if not page.jobs:
-        _say("no jobs")
+        odd = (
+            " (the server said there were more, but sent an empty page)"
+            if page.claimed_more
+            else ""
+        )
+        _say(f"no jobs{odd}")
     for job in page.jobs:
-        created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(job.created_at))
+        created = _utc(job.created_at)
         tokens = f"{job.trained_tokens:,}" if job.trained_tokens else "-"
         print(
-            f"{job.id}  {job.status:<16} {job.model:<26} {created}  {tokens:>10}  "
-            f"{job.fine_tuned_model or '-'}"
+            one_line(
+                f"{job.id}  {job.status:<16} {job.model or '-':<26} {created}  {tokens:>10}  "
+                f"{job.fine_tuned_model or '-'}"
+            )
         )
     if page.has_more:
         _say(f"(more jobs: --limit {args.limit * 2})")
     return EXIT_OK
 
 
+def _utc(timestamp: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return time.strftime(fmt, time.gmtime(timestamp)) if timestamp is not None else "-"
+
+
 def format_event(event: Any) -> str:
-    stamp = time.strftime("%H:%M:%S", time.gmtime(event.created_at))
+    stamp = _utc(event.created_at, "%H:%M:%S")
     level = "" if event.level == "info" else f"{event.level}: "
-    return f"{stamp}  {level}{event.message}"
+    return one_line(f"{stamp}  {level}{event.message}")
 
 
 async def _watch(args: argparse.Namespace, loaded: LoadedConfig) -> int:
@@ -174,6 +190,7 @@ async def _watch(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     _name, client = _client(args, loaded, max_retries=0)
     interval = loaded.config.ui.poll_interval
     final = None
+    notices: set[str] = set()
     async with client:
         async for update in jobs.watch(client, args.job, interval=interval):
             if update.reconnecting:
@@ -181,6 +198,9 @@ async def _watch(args: argparse.Namespace, loaded: LoadedConfig) -> int:
                 continue
             for event in update.events:
                 print(format_event(event), flush=True)
+            if update.notice and update.notice not in notices:
+                notices.add(update.notice)
+                _say(f"warning: {update.notice}")
             final = update.job
     if final is None:
         return EXIT_FAILED
@@ -196,6 +216,16 @@ async def _cancel(args: argparse.Namespace, loaded: LoadedConfig) -> int:
 
     _name, client = _client(args, loaded)
     async with client:
-        job = await jobs.control(client, args.job, "cancel")
-    print(f"{job.id}: {job.status}")
-    return EXIT_OK
+        if args.no_wait:
+            job = await jobs.control(client, args.job, "cancel")
+            print(one_line(f"{job.id}: {job.status}"))
+            return EXIT_OK
+        job = await jobs.cancel_and_wait(client, args.job, notify=_say)
+    print(one_line(f"{job.id}: {job.status}"))
+    if job.status == "cancelled":
+        return EXIT_OK
+    if job.status in jobs.TERMINAL:
+        _say(f"job {job.id} ended as {job.status} before it could be cancelled")
+    else:
+        _say(f"job {job.id} is still {job.status}: cancel asked, not yet done (see jobs watch)")
+    return EXIT_FAILED
