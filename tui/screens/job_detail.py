@@ -16,8 +16,9 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Log, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, RichLog, Static, TabbedContent, TabPane
 
+from tui.api.job_info import CheckpointInfo, JobInfo, int_or_none
 from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
 from tui.screens.base import MainScreen
@@ -26,6 +27,12 @@ from tui.widgets.loss_chart import LossChart
 
 WIDE = 140  # columns from which events sit beside the chart
 TABS = ("tab-chart", "tab-events", "tab-checkpoints", "tab-results")
+TAB_FOCUS = {
+    "tab-chart": "#job-chart",
+    "tab-events": "#job-events",
+    "tab-checkpoints": "#job-checkpoints",
+    "tab-results": "#job-results",
+}
 CONTROL_WORDS = {
     "cancel": ("Cancel", "stops training for good; checkpoints already made stay usable"),
     "pause": ("Pause", "stops training after the current step; resume later"),
@@ -91,6 +98,8 @@ class JobDetailScreen(MainScreen):
     JobDetailScreen #job-results { height: 1fr; }
     JobDetailScreen #job-chart { width: 1fr; }
     JobDetailScreen #job-events-side { width: 42%; border-left: vkey $panel; }
+    JobDetailScreen #job-checkpoint-detail { height: auto; padding: 0 1; color: $text-muted; }
+    JobDetailScreen #job-notice { height: auto; padding: 0 1; color: $text-warning; }
     """
 
     BINDINGS = [  # noqa: RUF012
@@ -101,32 +110,39 @@ class JobDetailScreen(MainScreen):
         Binding("u", "control('resume')", "Resume", id="job.resume"),
         Binding("o", "open_model", "Playground", id="job.open"),
         Binding("d", "deploy", "Deploy", id="job.deploy"),
+        Binding("y", "copy_id", "Copy id", id="job.copy"),
     ]
 
     def __init__(self, job_id: str) -> None:
         super().__init__()
         self.job_id = job_id
-        self.job: Any = None
+        self.job: JobInfo | None = None
         self.events_seen = 0
-        self.checkpoints: list[Any] = []
+        self.checkpoints: list[CheckpointInfo] = []
+        self.ended_at: float | None = None
+        """When a job that ended without a `finished_at` was first seen ended: its clock stops."""
+        self.notice: str | None = None
         self.results: list[dict[str, str]] = []
         self.reconnecting: str | None = None
+        self._last_event_at: int | None = None
         self._status_markup = ""
         self._hyper_text = ""
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"{self.job_id} · loading…", id="job-status")
         yield Static("", id="job-hyper")
+        yield Static("", id="job-notice", markup=False)
         with TabbedContent(initial="tab-chart"):
             with TabPane("Chart", id="tab-chart"), Horizontal():
                 yield LossChart(id="job-chart")
-                yield Log(id="job-events-side", max_lines=2_000, auto_scroll=True)
+                yield RichLog(id="job-events-side", max_lines=2_000, wrap=True, markup=False)
             with TabPane("Events", id="tab-events"):
-                yield Log(id="job-events", max_lines=20_000, auto_scroll=True)
+                yield RichLog(id="job-events", max_lines=20_000, wrap=True, markup=False)
             with TabPane("Checkpoints", id="tab-checkpoints"):
                 table: DataTable[Any] = DataTable(id="job-checkpoints", cursor_type="row")
                 table.add_columns("Step", "Train loss", "Valid loss", "Accuracy", "Model")
                 yield table
+                yield Static("", id="job-checkpoint-detail", markup=False)
             with TabPane("Results", id="tab-results"):
                 results: DataTable[Any] = DataTable(id="job-results", zebra_stripes=True)
                 yield results
@@ -142,7 +158,7 @@ class JobDetailScreen(MainScreen):
 
     def _fit(self, width: int) -> None:
         """Wide terminals show the latest events beside the chart; narrow ones use a tab."""
-        self.query_one("#job-events-side", Log).display = width >= WIDE
+        self.query_one("#job-events-side", RichLog).display = width >= WIDE
 
     # --- following ---------------------------------------------------------------------
 
@@ -163,7 +179,7 @@ class JobDetailScreen(MainScreen):
         first = True
         async with client:
             async for update in api.watch(client, self.job_id, interval=interval):
-                if update.reconnecting:
+                if update.reconnecting or update.job is None:
                     self.reconnecting = update.reconnecting
                     self._show_status()
                     continue
@@ -171,15 +187,24 @@ class JobDetailScreen(MainScreen):
                 was_active = self.job is not None and self.job.status not in api.TERMINAL
                 self.job = update.job
                 self._apply_events(update.events)
+                self._show_notice(update.notice)
                 if first or any("heckpoint" in e.message for e in update.events):
                     await self._load_checkpoints(client)
                 first = False
                 if self.job.status in api.TERMINAL:
+                    if self.ended_at is None:
+                        self.ended_at = self.job.finished_at or self._last_event_at or self._now()
                     await self._load_checkpoints(client)
-                    await self._load_results(client)
+                    await self._load_results(client, self.job)
                     if was_active:
-                        self._announce_end()
+                        self._announce_end(self.job)
                 self._show_status()
+
+    def _show_notice(self, notice: str | None) -> None:
+        """One line for what the server did that the screen had to work around."""
+        if notice is not None:
+            self.notice = notice
+            self.query_one("#job-notice", Static).update(notice)
 
     def _apply_events(self, events: list[Any]) -> None:
         """One batch: one log write and one chart refresh."""
@@ -188,44 +213,74 @@ class JobDetailScreen(MainScreen):
         from tui.api.jobs import metric_point
 
         lines = [_event_line(e) for e in events]
-        self.query_one("#job-events", Log).write_lines(lines)
-        self.query_one("#job-events-side", Log).write_lines(lines[-2_000:])
+        self.query_one("#job-events", RichLog).write(Text("\n".join(lines[-20_000:])))
+        self.query_one("#job-events-side", RichLog).write(Text("\n".join(lines[-2_000:])))
         points = []
         total = 0
         for event in events:
             point = metric_point(event)
             if point is not None:
                 points.append((point.step, point.values))
-                total = max(total, int(event.data.get("total_steps") or 0))
+                total = max(total, int_or_none(event.data.get("total_steps")) or 0)
         chart = self.query_one(LossChart)
         chart.set_total_steps(total)
         chart.add_points(points)
         self.events_seen += len(events)
+        self._last_event_at = max(e.created_at for e in events) or self._last_event_at
 
     async def _load_checkpoints(self, client: Any) -> None:
+        """The checkpoints, and the tuned model as its own last row; the cursor stays on the
+        model it was on."""
         from tui.api.jobs import list_checkpoints
 
-        self.checkpoints = await list_checkpoints(client, self.job_id)
+        found = await list_checkpoints(client, self.job_id)
+        self._show_notice(found.stopped)
+        self.checkpoints = found.items
         table = self.query_one("#job-checkpoints", DataTable)
+        selected = self._selected_checkpoint()
         table.clear()
         for ckpt in self.checkpoints:
-            m = ckpt.metrics
+            if ckpt.model is None or ckpt.model in table.rows:
+                continue
             table.add_row(
-                str(ckpt.step_number),
-                _num(getattr(m, "train_loss", None)),
-                _num(getattr(m, "valid_loss", None) or getattr(m, "full_valid_loss", None)),
-                _num(getattr(m, "train_mean_token_accuracy", None)),
-                _short(ckpt.fine_tuned_model_checkpoint),
-                key=ckpt.fine_tuned_model_checkpoint,
+                str(ckpt.step) if ckpt.step is not None else "?",
+                _num(ckpt.train_loss),
+                _num(ckpt.valid_loss),
+                _num(ckpt.accuracy),
+                _short(ckpt.model),
+                key=ckpt.model,
             )
-        self.query_one(LossChart).set_checkpoints([c.step_number for c in self.checkpoints])
+        final = self.job.fine_tuned_model if self.job is not None else None
+        if final and final not in table.rows:
+            table.add_row("final", "", "", "", _short(final), key=final)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+        self._show_checkpoint_detail()
+        steps = [c.step for c in self.checkpoints if c.step is not None]
+        self.query_one(LossChart).set_checkpoints(steps)
 
-    async def _load_results(self, client: Any) -> None:
+    def _selected_checkpoint(self) -> str | None:
+        table = self.query_one("#job-checkpoints", DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _show_checkpoint_detail(self) -> None:
+        """The selected row's full model id (the table shortens it), to read and copy."""
+        model = self._selected_checkpoint()
+        detail = self.query_one("#job-checkpoint-detail", Static)
+        detail.update(f"{model}  (o: open in the Playground · y: copy)" if model else "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "job-checkpoints":
+            self._show_checkpoint_detail()
+
+    async def _load_results(self, client: Any, job: JobInfo) -> None:
         from tui.api.jobs import fetch_results
 
-        if self.results or not self.job.result_files:
+        if self.results or not job.result_files:
             return
-        self.results = await fetch_results(client, self.job)
+        self.results = await fetch_results(client, job)
         table = self.query_one("#job-results", DataTable)
         table.clear(columns=True)
         if not self.results:
@@ -234,10 +289,9 @@ class JobDetailScreen(MainScreen):
         for row in self.results:
             table.add_row(*row.values())
 
-    def _announce_end(self) -> None:
+    def _announce_end(self, job: JobInfo) -> None:
         from tui.api.jobs import failure_text
 
-        job = self.job
         if job.status == "succeeded":
             self.app.notify(f"{job.id} succeeded: {job.fine_tuned_model}", title="Job finished")
         else:
@@ -246,7 +300,7 @@ class JobDetailScreen(MainScreen):
             self.app.bell()
 
     def _tick(self) -> None:
-        if self.job is not None and self.job.finished_at is None:
+        if self.job is not None and self.ended_at is None:
             self._show_status()
 
     def _now(self) -> float:
@@ -266,9 +320,10 @@ class JobDetailScreen(MainScreen):
                 f" · step {chart.series['train_loss'].steps[-1] if chart.n_points else 0}"
                 f"/{chart.total_steps}"
             )
-        end = job.finished_at or self._now()
-        line.append(f" · elapsed {duration(end - job.created_at)}")
-        if job.estimated_finish and not job.finished_at:
+        if job.created_at is not None:
+            end = self.ended_at if self.ended_at is not None else self._now()
+            line.append(f" · elapsed {duration(end - job.created_at)}")
+        if job.estimated_finish and self.ended_at is None:
             left = job.estimated_finish - self._now()
             line.append(f" · finish ≈ {utc(job.estimated_finish, '%H:%M')} UTC")
             if left > 0:
@@ -285,21 +340,27 @@ class JobDetailScreen(MainScreen):
             self._status_markup = line.markup
             status.update(line)
         hp = job.hyperparameters
-        parts = [job.model, f"method {getattr(job.method, 'type', None) or 'supervised'}"]
-        if hp is not None:
-            parts += [
-                f"epochs {hp.n_epochs}",
-                f"batch {hp.batch_size}",
-                f"lr× {hp.learning_rate_multiplier}",
-            ]
-        parts += [f"seed {job.seed}", f"suffix {job.user_provided_suffix or '—'}"]
-        parts += [f"train {job.training_file}"]
+        parts = [job.model or "model ?", f"method {job.method or 'supervised'}"]
+        parts += [
+            f"{label} {hp[name]}"
+            for name, label in (
+                ("n_epochs", "epochs"),
+                ("batch_size", "batch"),
+                ("learning_rate_multiplier", "lr×"),
+                ("beta", "beta"),
+            )
+            if name in hp
+        ]
+        if job.seed is not None:
+            parts.append(f"seed {job.seed}")
+        if job.training_file:
+            parts.append(f"train {job.training_file}")
         if job.validation_file:
             parts.append(f"valid {job.validation_file}")
-        hyper = " · ".join(str(p) for p in parts)
+        hyper = " · ".join(parts)
         if hyper != self._hyper_text:
             self._hyper_text = hyper
-            self.query_one("#job-hyper", Static).update(hyper)
+            self.query_one("#job-hyper", Static).update(Text(hyper))
 
     # --- actions -----------------------------------------------------------------------
 
@@ -344,8 +405,10 @@ class JobDetailScreen(MainScreen):
         self.app.pop_screen()
 
     def action_next_tab(self) -> None:
+        """The next tab, with the keys going to what it shows (arrows move its rows)."""
         tabs = self.query_one(TabbedContent)
         tabs.active = TABS[(TABS.index(tabs.active) + 1) % len(TABS)]
+        self.query_one(TAB_FOCUS[tabs.active]).focus()
 
     def action_control(self, action: str) -> None:
         if self.job is None:
@@ -363,20 +426,28 @@ class JobDetailScreen(MainScreen):
     async def run_control(self, action: str) -> None:
         from tui.api.jobs import control
 
-        async with api_client(self) as client:
-            job = await control(client, self.job_id, action)
+        try:
+            async with api_client(self) as client:
+                job = await control(client, self.job_id, action)
+        except Exception as exc:
+            tunebench_app(self).report_error(exc)
+            return
         self.app.notify(f"{job.id}: {job.status}")
         self.job = job
         self._show_status()  # the follower keeps polling and picks up the new state
 
-    def selected_model(self) -> str | None:
-        """The selected checkpoint in the Checkpoints tab, else the tuned model."""
+    def _chosen_model(self) -> str | None:
+        """The selected row on the Checkpoints tab, else the tuned model, else any checkpoint."""
         tabs = self.query_one(TabbedContent)
+        selected = self._selected_checkpoint()
+        if tabs.active == "tab-checkpoints" and selected:
+            return selected
         model = self.job.fine_tuned_model if self.job is not None else None
-        table = self.query_one("#job-checkpoints", DataTable)
-        if (tabs.active == "tab-checkpoints" or not model) and table.row_count:
-            row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-            model = str(row.value)
+        return model or selected
+
+    def selected_model(self) -> str | None:
+        """The model `o` opens and `d` deploys; says so when there is none yet."""
+        model = self._chosen_model()
         if not model:
             self.app.notify("no tuned model or checkpoint yet", severity="warning")
         return model
@@ -398,6 +469,12 @@ class JobDetailScreen(MainScreen):
         model = self.selected_model()
         if model:
             tunebench_app(self).action_deploy(model)
+
+    def action_copy_id(self) -> None:
+        """Copy (OSC 52) the model `o` would open, else the job id: ids too long to select."""
+        text = self._chosen_model() or self.job_id
+        self.app.copy_to_clipboard(text)
+        self.app.notify(f"copied {text}")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "job-checkpoints":

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widgets import DataTable, Static
 
+from tui.api.job_info import JobInfo
 from tui.appref import tunebench_app
 from tui.screens.base import MainScreen
 
@@ -39,7 +40,12 @@ def status_text(status: str) -> Text:
 
 
 def utc(timestamp: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return time.strftime(fmt, time.gmtime(timestamp)) if timestamp else "—"
+    if not timestamp:
+        return "—"
+    try:
+        return time.strftime(fmt, time.gmtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        return "—"
 
 
 def api_client(node: DOMNode, **kwargs: Any) -> AsyncOpenAI:
@@ -64,6 +70,7 @@ class JobsScreen(MainScreen):
     JobsScreen #jobs-bar { height: 1; padding: 0 1; background: $panel; }
     JobsScreen #jobs-table { height: 1fr; }
     JobsScreen #jobs-message { height: auto; padding: 0 1; color: $text-muted; }
+    JobsScreen #jobs-detail { height: auto; padding: 0 1; }
     """
     BINDINGS = [  # noqa: RUF012
         Binding("enter", "open", "Open", id="jobs.open", show=False),
@@ -78,12 +85,15 @@ class JobsScreen(MainScreen):
             id="jobs.deployments",
             show=False,  # Azure only; F1 and Ctrl+P list it
         ),
+        Binding("y", "copy_id", "Copy id", id="jobs.copy", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.jobs: list[Any] = []
+        self.jobs: list[JobInfo] = []
         self.has_more = False
+        self.paging_note = ""
+        """Why "more" is no longer offered although the server said there were more."""
         self.filter = "all"
 
     def compose_body(self) -> ComposeResult:
@@ -91,7 +101,8 @@ class JobsScreen(MainScreen):
         table: DataTable[Any] = DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Job", "Status", "Base model", "Created (UTC)", "Tokens", "Tuned model")
         yield table
-        yield Static("", id="jobs-message")
+        yield Static("", id="jobs-detail", markup=False)
+        yield Static("", id="jobs-message", markup=False)
 
     def on_mount(self) -> None:
         self._update_bar()
@@ -115,7 +126,7 @@ class JobsScreen(MainScreen):
             table.add_row(
                 job.id,
                 status_text(job.status),
-                job.model,
+                job.model or "—",
                 utc(job.created_at),
                 tokens,
                 job.fine_tuned_model or "—",
@@ -124,11 +135,30 @@ class JobsScreen(MainScreen):
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         self._update_bar()
+        self._show_detail()
         message = self.query_one("#jobs-message", Static)
         if not self.jobs:
             message.update("No jobs on this profile yet. Press n to launch one.")
         else:
-            message.update("")
+            message.update(self.paging_note)
+
+    def _show_detail(self) -> None:
+        """The selected job's full id and tuned model: the table cuts them at 80 columns."""
+        job_id = self._selected_id()
+        job = next((j for j in self.jobs if j.id == job_id), None)
+        text = ""
+        if job is not None:
+            text = f"{job.id} · {job.fine_tuned_model or 'no tuned model yet'} (y: copy the id)"
+        self.query_one("#jobs-detail", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def action_copy_id(self) -> None:
+        job_id = self._selected_id()
+        if job_id is not None:
+            self.app.copy_to_clipboard(job_id)
+            self.app.notify(f"copied {job_id}")
 
     def _selected_id(self) -> str | None:
         table = self.query_one("#jobs-table", DataTable)
@@ -150,8 +180,19 @@ class JobsScreen(MainScreen):
         except Exception as exc:
             tunebench_app(self).report_error(exc, inline=message)
             return
-        self.jobs = [*self.jobs, *page.jobs] if more else page.jobs
-        self.has_more = page.has_more
+        known = {job.id for job in self.jobs} if more else set()
+        fresh: list[JobInfo] = []
+        for job in page.jobs:
+            if job.id not in known:
+                known.add(job.id)
+                fresh.append(job)
+        self.jobs = [*self.jobs, *fresh] if more else fresh
+        self.has_more = page.has_more and bool(fresh)
+        self.paging_note = ""
+        if more and page.jobs and not fresh:
+            self.paging_note = "the server sent the same jobs again; there are no more to load"
+        elif more and not page.jobs:
+            self.paging_note = "the server said there were more jobs but sent none"
         self._render_table()
 
     def palette_commands(self) -> Iterator[SystemCommand]:

@@ -18,7 +18,9 @@ from textual.widgets import ContentSwitcher, Input, Label, Select, Static, TextA
 
 from tui.api import chat, last_choice
 from tui.api.chat import Message
+from tui.api.jobs import is_transient
 from tui.appref import tunebench_app
+from tui.errors import describe
 from tui.messages import WorkspaceChanged
 from tui.screens.base import MainScreen
 from tui.widgets.batch_check import BatchCheckScreen
@@ -30,6 +32,9 @@ from tui.widgets.save_example import SaveExampleScreen
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+
+MODEL_LIST_WAITS = (2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0)
+"""Between attempts to fetch the model list while offline: about four minutes, then stop."""
 
 EMPTY_CHAT = (
     "Pick a model (F2), check the system prompt — it is the one the dataset trains with, "
@@ -91,6 +96,13 @@ class PlaygroundScreen(MainScreen):
         ),
         Binding("f2", "focus_model", "Model", tooltip="Pick the model", id="playground.model"),
         Binding(
+            "r",
+            "reload_models",
+            "Retry now",
+            tooltip="Fetch the model list again",
+            id="playground.reload_models",
+        ),
+        Binding(
             "i,enter",
             "focus_prompt",
             "Write",
@@ -109,6 +121,8 @@ class PlaygroundScreen(MainScreen):
     compare_mode: var[bool] = var(False, bindings=True)
     last_failed: var[bool] = var(False, bindings=True)
     """The last reply was stopped or cut off: retry is offered."""
+    offline: var[bool] = var(False, bindings=True)
+    """The model list could not be fetched: it is retried with backoff, `r` retries now."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,7 +163,8 @@ class PlaygroundScreen(MainScreen):
                 yield ChatLog(EMPTY_CHAT, id="chat")
                 yield CompareView(id="compare")
             yield Static("", id="pg-status", markup=False)
-            yield Input(placeholder="Message — enter sends", id="prompt")
+            # select_on_focus off: coming back to the prompt must not let a key replace it
+            yield Input(placeholder="Message — enter sends", id="prompt", select_on_focus=False)
 
     def on_mount(self) -> None:
         self._fill_system_prompt()
@@ -184,6 +199,8 @@ class PlaygroundScreen(MainScreen):
             return self.focused is None
         if action == "retry":
             return not self.streaming and self.last_failed
+        if action == "reload_models":
+            return self.offline
         if action in ("copy_reply", "save_example"):
             return None if self.streaming or not self._last_reply() else True
         return True
@@ -225,15 +242,32 @@ class PlaygroundScreen(MainScreen):
 
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load_models(self) -> None:
+        """Fetch the model list; while the API cannot be reached, retry with backoff (a
+        bounded number of times) and say so. `r` retries at once."""
         app = tunebench_app(self)
         self.status("loading models…")
-        try:
-            models = await chat.list_models(self.client(), extra_base=[app.settings.defaults.model])
-        except Exception as exc:
-            self.picker.set_choices([], [self._pending_model])
-            self.picker.prompt = "no model list (see below)"
-            self.status(app.report_error(exc), "error")
-            return
+        for attempt, wait in enumerate((*MODEL_LIST_WAITS, None), start=1):
+            try:
+                models = await chat.list_models(
+                    self.client(), extra_base=[app.settings.defaults.model]
+                )
+                break
+            except Exception as exc:
+                if not self.picker.choices:
+                    self.picker.set_choices([], [self._pending_model])
+                self.picker.prompt = "no model list (see below)"
+                self.offline = True
+                reason = describe(exc)
+                if wait is None or not is_transient(exc):
+                    app.report_error(exc)
+                    self.status(f"{reason} · r retries", "error")
+                    return
+                self.status(
+                    f"offline, retrying in {wait:g} s (attempt {attempt}; r: now) · {reason}",
+                    "warning",
+                )
+                await asyncio.sleep(wait)
+        self.offline = False
         from tui.screens.deploy import deployment_choices
 
         deployed, warning = await deployment_choices(app)
@@ -270,6 +304,13 @@ class PlaygroundScreen(MainScreen):
     def _remember(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             last_choice.remember_model(tunebench_app(self).profile_name, event.value)
+
+    @on(ModelPicker.Picked, "#model")
+    def _write_after_picking(self) -> None:
+        """A model was picked: the next keys go to the message (Enter must not re-open the
+        picker, and what was typed before stays)."""
+        if self.picker.has_focus and not self.compare_mode:
+            self.query_one("#prompt", Input).focus()
 
     @on(Select.Changed)
     def _preview_compare(self) -> None:
@@ -499,6 +540,9 @@ class PlaygroundScreen(MainScreen):
 
     def action_focus_model(self) -> None:
         self.picker.focus()
+
+    def action_reload_models(self) -> None:
+        self.load_models()  # exclusive: replaces a worker waiting to retry
 
     def action_focus_prompt(self) -> None:
         self.query_one("#prompt", Input).focus()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Select
 
 from tui.api.chat import ModelChoice
@@ -47,6 +48,17 @@ def default_partner(model: str, choices: Sequence[ModelChoice]) -> str | None:
 class ModelPicker(Select[str]):
     """Select one model; `set_choices` keeps the current (or a preferred) model selected."""
 
+    class Picked(Message):
+        """The option list closed: the user chose a model (the same one or another)."""
+
+        def __init__(self, picker: ModelPicker) -> None:
+            super().__init__()
+            self.picker = picker
+
+        @property
+        def control(self) -> ModelPicker:
+            return self.picker
+
     DEFAULT_CSS = """
     ModelPicker { width: 1fr; }
     """
@@ -68,6 +80,13 @@ class ModelPicker(Select[str]):
             self.value = wanted
         elif self.choices and not self._blank:
             self.value = self.choices[0].id
+
+    def on_mount(self) -> None:
+        self.watch(self, "expanded", self._list_toggled, init=False)
+
+    def _list_toggled(self, expanded: bool) -> None:
+        if not expanded:
+            self.post_message(self.Picked(self))
 
     def choose(self, model: str) -> None:
         """Select `model`, adding it to the list if the API did not list it."""
