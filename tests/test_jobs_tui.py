@@ -13,7 +13,7 @@ import openai
 import pytest
 from emulator_support import write_emulator_config
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Log
+from textual.widgets import DataTable, Input
 
 from tui.app import TunebenchApp
 from tui.config import load_config
@@ -123,10 +123,10 @@ async def test_launch_follow_succeed_chart_checkpoints_playground(
         status = str(detail.query_one("#job-status").render())
         assert "succeeded" in status and "ft:gpt-4.1-mini-2025-04-14:emulator:" in status
         events = emu.emulator.store.jobs[detail.job_id].events
-        assert detail.query_one("#job-events", Log).line_count == len(events)
+        assert detail.events_seen == len(events)
         table = detail.query_one("#job-checkpoints", DataTable)
-        assert table.row_count == 3
-        assert [table.get_row_at(i)[0] for i in range(3)] == ["69", "138", "207"]
+        assert table.row_count == 4  # three checkpoints, then the tuned model's own row
+        assert [table.get_row_at(i)[0] for i in range(4)] == ["69", "138", "207", "final"]
         assert detail.query_one("#job-results", DataTable).row_count == 207
         assert any("succeeded" in n.message for n in app._notifications)
         assert app.bells == 1  # ui.bell_on_job_end
@@ -269,8 +269,7 @@ async def test_reattach_pause_faults_resume(emu: EmulatorThread, config: None) -
         events = emu.emulator.store.jobs[job_id].events
         messages = [e["message"] for e in events]
         assert "Fine-tuning job paused" in messages and "Resuming fine-tuning job" in messages
-        log = detail.query_one("#job-events", Log)
-        assert log.line_count == len(events)  # none missing, none twice
+        assert detail.events_seen == len(events)  # none missing, none twice
         metrics = [e for e in events if e["type"] == "metrics"]
         assert detail.query_one(LossChart).n_points == len(metrics)
 
