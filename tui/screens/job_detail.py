@@ -110,7 +110,7 @@ class JobDetailScreen(MainScreen):
         Binding("u", "control('resume')", "Resume", id="job.resume"),
         Binding("o", "open_model", "Playground", id="job.open"),
         Binding("d", "deploy", "Deploy", id="job.deploy"),
-        Binding("y", "copy_id", "Copy id", id="job.copy"),
+        Binding("y", "copy_id", "Copy id", id="job.copy", show=False),  # F1 lists it
     ]
 
     def __init__(self, job_id: str) -> None:
@@ -269,7 +269,7 @@ class JobDetailScreen(MainScreen):
         """The selected row's full model id (the table shortens it), to read and copy."""
         model = self._selected_checkpoint()
         detail = self.query_one("#job-checkpoint-detail", Static)
-        detail.update(f"{model}  (o: open in the Playground · y: copy)" if model else "")
+        detail.update(f"{model}\no: open it in the Playground · y: copy it" if model else "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "job-checkpoints":
@@ -481,7 +481,7 @@ class JobDetailScreen(MainScreen):
             self.app.post_message(OpenInPlayground(str(event.row_key.value)))
 
 
-def _short(model: str, keep: int = 44) -> str:
+def _short(model: str, keep: int = 32) -> str:
     """Long `ft:` names keep their start and their distinguishing end."""
     return model if len(model) <= keep else f"{model[:14]}…{model[-(keep - 15) :]}"
 
