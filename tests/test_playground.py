@@ -374,17 +374,6 @@ async def test_clear_and_copy(env: SimpleNamespace) -> None:
         assert screen.query_one(ChatLog).messages() == []
 
 
-async def test_network_down_is_one_line(
-    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(KEY_ENV, "test-key")
-    write_profile(isolated_home, "http://127.0.0.1:9/v1")  # nothing listens on port 9
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_playground(app, pilot)
-        assert status(screen).startswith("cannot reach the API")
-
-
 async def test_number_keys_still_switch_screens_after_writing(env: SimpleNamespace) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -62,6 +62,15 @@ async def wait_for(pilot: Any, condition: Any, what: str, rounds: int = 500) -> 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def open_job(app: RecordingApp, pilot: Any) -> JobDetailScreen:
+    """Open ftjob-1 and wait until its first poll has answered."""
+    app.push_screen(JobDetailScreen("ftjob-1"))
+    detail = app.screen
+    assert isinstance(detail, JobDetailScreen)
+    await wait_for(pilot, lambda: detail.job is not None, "the job")
+    return detail
+
+
 def text(screen: Any, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
@@ -123,10 +132,7 @@ async def test_a_job_without_non_spec_fields_opens(config: Path) -> None:
     async with SpecStub(Scenario(job=job)) as stub:
         app = make_app(config, stub)
         async with app.run_test(size=(80, 24)) as pilot:
-            app.push_screen(JobDetailScreen("ftjob-1"))
-            detail = app.screen
-            assert isinstance(detail, JobDetailScreen)
-            await wait_for(pilot, lambda: detail.job is not None, "the job")
+            detail = await open_job(app, pilot)
             await pilot.pause()
             hyper = text(detail, "#job-hyper")
             assert "epochs auto · batch 4" in hyper and "seed 1" in hyper
@@ -141,10 +147,7 @@ async def test_a_cancelled_jobs_elapsed_time_stops(config: Path) -> None:
     async with SpecStub(Scenario(job=job, events_page=events)) as stub:
         app = make_app(config, stub)
         async with app.run_test(size=(80, 24)) as pilot:
-            app.push_screen(JobDetailScreen("ftjob-1"))
-            detail = app.screen
-            assert isinstance(detail, JobDetailScreen)
-            await wait_for(pilot, lambda: detail.job is not None, "the job")
+            detail = await open_job(app, pilot)
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert "elapsed 5m 00s" in text(detail, "#job-status")
@@ -175,10 +178,7 @@ async def test_checkpoints_o_opens_the_row_shown_and_the_final_model_has_a_row(
     async with SpecStub(Scenario(job=job, checkpoints_page=checkpoints)) as stub:
         app = make_app(config, stub)
         async with app.run_test(size=(80, 24)) as pilot:
-            app.push_screen(JobDetailScreen("ftjob-1"))
-            detail = app.screen
-            assert isinstance(detail, JobDetailScreen)
-            await wait_for(pilot, lambda: detail.job is not None, "the job")
+            detail = await open_job(app, pilot)
             await app.workers.wait_for_complete()
             await pilot.press("t", "t")  # the Checkpoints tab
             table = detail.query_one("#job-checkpoints", DataTable)

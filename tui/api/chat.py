@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from tui.api.job_info import CheckpointInfo, JobInfo, int_or_none, text_or_none
 from tui.errors import describe, retry_after
 
 if TYPE_CHECKING:
@@ -274,39 +275,48 @@ async def list_models(
             seen.add(model_id)
             result.choices.append(ModelChoice(model_id, kind, note))
 
-    listed = [m async for m in client.models.list()]
-    listed.sort(key=lambda m: (-(m.created or 0), m.id))
-    jobs: list[Any] = []
+    page = await client.models.list()
+    listed = sorted(
+        (
+            (model_id, int_or_none(_field(m, "created")) or 0)
+            for m in page.data or []
+            if (model_id := text_or_none(_field(m, "id")))
+        ),
+        key=lambda m: (-m[1], m[0]),
+    )
+    ids = [model_id for model_id, _created in listed]
+    jobs: list[JobInfo] = []
     try:
-        page = await client.fine_tuning.jobs.list(limit=max_jobs)
-        jobs = list(page.data)
+        jobs_page = await client.fine_tuning.jobs.list(limit=max_jobs)
+        jobs = [JobInfo.of(raw) for raw in jobs_page.data or []]
     except Exception as exc:  # the model list still works without job access
         result.warnings.append(f"jobs not listed: {describe(exc)}")
-    for job in jobs:
-        if job.fine_tuned_model:
-            add(job.fine_tuned_model, "tuned", f"job {job.id}")
-    for model in listed:
-        if model.id.startswith("ft:") and ":ckpt-step-" not in model.id:
-            add(model.id, "tuned")
+    tuned_jobs = [job for job in jobs if job.fine_tuned_model]
+    for job in tuned_jobs:
+        add(job.fine_tuned_model or "", "tuned", f"job {job.id}")
+    for model_id in ids:
+        if model_id.startswith("ft:") and ":ckpt-step-" not in model_id:
+            add(model_id, "tuned")
     checkpoint_lists = await asyncio.gather(
-        *(_checkpoints(client, job.id) for job in jobs if job.fine_tuned_model),
-        return_exceptions=True,
+        *(_checkpoints(client, job.id) for job in tuned_jobs), return_exceptions=True
     )
     for checkpoints in checkpoint_lists:
         if isinstance(checkpoints, BaseException):
             result.warnings.append(f"checkpoints not listed: {describe(checkpoints)}")
             continue
         for ckpt in checkpoints:
-            add(ckpt.fine_tuned_model_checkpoint, "checkpoint", f"step {ckpt.step_number}")
-    for model in listed:
-        if model.id.startswith("ft:") and ":ckpt-step-" in model.id:
-            add(model.id, "checkpoint")
-    base = sorted(m.id for m in listed if _is_base_chat_model(m.id))
+            if ckpt.model:
+                add(ckpt.model, "checkpoint", f"step {ckpt.step}")
+    for model_id in ids:
+        if model_id.startswith("ft:") and ":ckpt-step-" in model_id:
+            add(model_id, "checkpoint")
+    base = sorted(model_id for model_id in ids if _is_base_chat_model(model_id))
     for model_id in [*extra_base, *base]:
         add(model_id, "base", "base")
     return result
 
 
-async def _checkpoints(client: AsyncOpenAI, job_id: str) -> list[Any]:
+async def _checkpoints(client: AsyncOpenAI, job_id: str) -> list[CheckpointInfo]:
     page = await client.fine_tuning.jobs.checkpoints.list(job_id, limit=10)
-    return sorted(page.data, key=lambda c: -c.step_number)
+    found = [CheckpointInfo.of(raw) for raw in page.data or []]
+    return sorted(found, key=lambda c: -(c.step or 0))

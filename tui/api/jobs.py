@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import csv
 import hashlib
 import io
@@ -112,10 +113,29 @@ class UploadResult:
     reused: bool
 
 
+UPLOAD_IN_PARTS_FROM = 32 * 1024 * 1024
+"""Files this large go through the Uploads API (parts, then complete) where the server has it."""
+PART_SIZE = 8 * 1024 * 1024  # the API takes parts of up to 64 MB
+Progress = Callable[[int, int], None]
+"""Called with (bytes sent, total bytes) as an upload advances."""
+
+
 async def upload(
-    client: AsyncOpenAI, store: Store, profile: str, data: bytes, filename: str
+    client: AsyncOpenAI,
+    store: Store,
+    profile: str,
+    data: bytes,
+    filename: str,
+    *,
+    progress: Progress | None = None,
+    parts_from: int | None = None,
+    part_size: int | None = None,
 ) -> UploadResult:
-    """Upload `data` for fine-tuning unless these bytes already sit on this profile's endpoint."""
+    """Upload `data` for fine-tuning unless these bytes already sit on this profile's endpoint.
+
+    Large files go in parts through the Uploads API; a server without it (404/405) gets
+    the whole file in one request. `parts_from` and `part_size` default to the module's
+    UPLOAD_IN_PARTS_FROM and PART_SIZE."""
     openai = _openai()
     digest = sha256(data)
     known = await store.find_upload(profile, digest)
@@ -128,9 +148,50 @@ async def upload(
             if remote.status != "error" and remote.bytes == len(data):
                 return UploadResult(known.file_id, digest, True)
             await store.forget_upload(profile, digest)
-    created = await client.files.create(file=(filename, data), purpose="fine-tune")
-    await store.save_upload(Upload(profile, digest, created.id, filename, len(data)))
-    return UploadResult(created.id, digest, False)
+    file_id = None
+    if len(data) >= (parts_from if parts_from is not None else UPLOAD_IN_PARTS_FROM):
+        size = part_size if part_size is not None else PART_SIZE
+        file_id = await _upload_in_parts(client, data, filename, size, progress)
+    if file_id is None:
+        file_id = (await client.files.create(file=(filename, data), purpose="fine-tune")).id
+        if progress is not None:
+            progress(len(data), len(data))
+    await store.save_upload(Upload(profile, digest, file_id, filename, len(data)))
+    return UploadResult(file_id, digest, False)
+
+
+async def _upload_in_parts(
+    client: AsyncOpenAI, data: bytes, filename: str, part_size: int, progress: Progress | None
+) -> str | None:
+    """The file id, or None when the server has no Uploads API. A part that fails cancels
+    the upload (so nothing half-made is left) and raises."""
+    openai = _openai()
+    try:
+        started = await client.uploads.create(
+            bytes=len(data), filename=filename, mime_type="application/jsonl", purpose="fine-tune"
+        )
+    except openai.APIStatusError as exc:
+        if exc.status_code in (404, 405):
+            return None
+        raise
+    part_ids: list[str] = []
+    try:
+        for offset in range(0, len(data), part_size):
+            chunk = data[offset : offset + part_size]
+            part = await client.uploads.parts.create(started.id, data=chunk)
+            part_ids.append(part.id)
+            if progress is not None:
+                progress(offset + len(chunk), len(data))
+        done = await client.uploads.complete(
+            started.id, part_ids=part_ids, md5=hashlib.md5(data, usedforsecurity=False).hexdigest()
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await client.uploads.cancel(started.id)
+        raise
+    if done.file is None:
+        raise TunebenchError(f"the upload {started.id} completed without a file")
+    return str(done.file.id)
 
 
 async def launch(
@@ -140,10 +201,13 @@ async def launch(
     check: Preflight,
     spec: LaunchSpec,
     notify: Notify,
+    progress: Progress | None = None,
 ) -> tuple[UploadResult, FineTuningJob]:
     """Upload the checked training file (and validation file) unless already there, then
     create the job once: the launch form and `jobs create` both go through here."""
-    training = await upload(client, store, profile, check.training, check.upload_name)
+    training = await upload(
+        client, store, profile, check.training, check.upload_name, progress=progress
+    )
     notify(f"{'reusing' if training.reused else 'uploaded'} {training.file_id}; creating the job…")
     validation_id = None
     if check.validation is not None:

@@ -85,6 +85,20 @@ def _say(text: str) -> None:
     print(one_line(text), file=sys.stderr, flush=True)
 
 
+def upload_progress(sent: int, total: int) -> None:
+    """A text progress bar on stderr: redrawn in place on a terminal, one line a step else."""
+    width = 30
+    filled = width * sent // total if total else width
+    line = (
+        f"uploading [{'#' * filled}{'.' * (width - filled)}] "
+        f"{sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB"
+    )
+    if sys.stderr.isatty():
+        print(f"\r{line}", end="" if sent < total else "\n", file=sys.stderr, flush=True)
+    else:
+        _say(line)
+
+
 async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from tui.api import jobs
     from tui.api.client import endpoint_for
@@ -142,7 +156,9 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     )
     name, client = endpoint.name, endpoint.async_client()
     async with client:
-        _training, job = await jobs.launch(client, shared_store(), name, check, spec, notify=_say)
+        _training, job = await jobs.launch(
+            client, shared_store(), name, check, spec, notify=_say, progress=upload_progress
+        )
     print(job.id)
     return EXIT_OK
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
 
 from tui.api.options import (
     AUTO,
@@ -43,6 +43,8 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         height: auto; max-height: 12; border-top: solid $primary-darken-2; padding: 0 1;
     }
     LaunchScreen #launch-message { height: auto; padding: 0 1; color: $warning; }
+    LaunchScreen #launch-progress { display: none; padding: 0 1; }
+    LaunchScreen #launch-progress.-uploading { display: block; }
     LaunchScreen #launch-buttons { height: 1; align-horizontal: right; }
     LaunchScreen Button { margin-left: 1; }
     """
@@ -144,6 +146,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
                 )
             yield Static("pre-flight: checking…", id="preflight")
             yield Static("", id="launch-message")
+            yield ProgressBar(id="launch-progress", show_eta=False)
             with Horizontal(id="launch-buttons"):
                 yield Button(compact=True, label="Check (Ctrl+R)", id="check")
                 yield Button(
@@ -345,13 +348,19 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         message = self.query_one("#launch-message", Static)
         profile_name = self._value("f-profile")
         check = self.check
+        bar = self.query_one("#launch-progress", ProgressBar)
+
+        def shown(sent: int, total: int) -> None:
+            bar.add_class("-uploading")
+            bar.update(total=total, progress=sent)
+
         try:
             endpoint = endpoint_for(app.loaded, profile_name)
             name = endpoint.name
             async with endpoint.async_client() as client:
                 message.update("uploading…")
                 training, job = await api.launch(
-                    client, shared_store(), name, check, spec, notify=message.update
+                    client, shared_store(), name, check, spec, notify=message.update, progress=shown
                 )
         except Exception as exc:
             text = app.report_error(exc, inline=message)
