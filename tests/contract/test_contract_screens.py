@@ -230,5 +230,5 @@ async def test_more_jobs_that_repeat_the_page_stop_with_one_line(config: Path) -
             assert screen.query_one("#jobs-table", DataTable).row_count == 3
             assert not screen.has_more
             assert "the server sent the same jobs again" in text(screen, "#jobs-message")
-            assert text(screen, "#jobs-detail").startswith("ftjob-0 · no tuned model yet")
+            assert text(screen, "#jobs-detail") == "ftjob-0  (y copies it)\nno tuned model yet"
             assert app.crash is None

@@ -148,7 +148,7 @@ class JobsScreen(MainScreen):
         job = next((j for j in self.jobs if j.id == job_id), None)
         text = ""
         if job is not None:
-            text = f"{job.id} · {job.fine_tuned_model or 'no tuned model yet'} (y: copy the id)"
+            text = f"{job.id}  (y copies it)\n{job.fine_tuned_model or 'no tuned model yet'}"
         self.query_one("#jobs-detail", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
