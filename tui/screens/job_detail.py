@@ -99,7 +99,7 @@ class JobDetailScreen(MainScreen):
     JobDetailScreen #job-chart { width: 1fr; }
     JobDetailScreen #job-events-side { width: 42%; border-left: vkey $panel; }
     JobDetailScreen #job-checkpoint-detail { height: auto; padding: 0 1; color: $text-muted; }
-    JobDetailScreen #job-notice { height: auto; padding: 0 1; color: $text-warning; }
+    JobDetailScreen #job-notice { height: auto; padding: 0 1; color: $text-warning; display: none; }
     """
 
     BINDINGS = [  # noqa: RUF012
@@ -204,7 +204,9 @@ class JobDetailScreen(MainScreen):
         """One line for what the server did that the screen had to work around."""
         if notice is not None:
             self.notice = notice
-            self.query_one("#job-notice", Static).update(notice)
+            line = self.query_one("#job-notice", Static)
+            line.update(notice)
+            line.display = True
 
     def _apply_events(self, events: list[Any]) -> None:
         """One batch: one log write and one chart refresh."""
