@@ -172,8 +172,11 @@ def test_cancel_stops_the_trainer_within_ten_seconds(serve: ServeThread, tmp_pat
 
 
 def test_pause_saves_a_checkpoint_and_resume_goes_on_from_it(
-    serve: ServeThread, tmp_path: Path
+    serve: ServeThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The trainer waits after step 1 until the pause arrives: under load the tiny model could
+    # otherwise finish all 20 steps before the pause request reached it.
+    monkeypatch.setenv("TUNEBENCH_TRAIN_FAULT", "hold-for-pause")
     client = sdk(serve)
     training = upload(client, tmp_path, "train.jsonl", chat_lines())
     job = client.fine_tuning.jobs.create(

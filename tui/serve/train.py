@@ -14,12 +14,17 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 MARK = "TUNEBENCH "
-FAULT_ENV = "TUNEBENCH_TRAIN_FAULT"  # `oom`: fail the first step as out of memory (tests)
+# Faults for tests: `oom` fails the first step as out of memory; `hold-for-pause` keeps the
+# trainer at the end of its first step until a pause is asked (at most HOLD_SECONDS), so a
+# pause test cannot lose the race against a tiny model that trains in a second.
+FAULT_ENV = "TUNEBENCH_TRAIN_FAULT"
+HOLD_SECONDS = 120.0
 
 
 def emit(kind: str, **data: Any) -> None:
@@ -41,6 +46,15 @@ def _pause_asked(control_file: Path) -> bool:
         dist.broadcast_object_list(flag, src=0)
         asked = bool(flag[0])
     return asked
+
+
+def _hold_until_paused(control_file: Path) -> None:
+    """The `hold-for-pause` test fault: wait, bounded, until the server asks for a pause."""
+    deadline = time.monotonic() + HOLD_SECONDS
+    while time.monotonic() < deadline and not (
+        control_file.exists() and control_file.read_text().strip() == "pause"
+    ):
+        time.sleep(0.05)
 
 
 def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
@@ -74,6 +88,8 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
                 raise torch.OutOfMemoryError(f"CUDA out of memory ({FAULT_ENV}=oom)")
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if os.environ.get(FAULT_ENV) == "hold-for-pause" and state.global_step == 1:
+                _hold_until_paused(control_file)
             if _pause_asked(control_file):
                 self.paused = True
                 control.should_save = True
