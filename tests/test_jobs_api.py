@@ -50,6 +50,32 @@ async def test_second_upload_of_the_same_bytes_uploads_nothing(emu: Emulator) ->
     assert len(emu.store.files) == 2
 
 
+async def test_a_large_file_goes_up_in_parts_to_the_emulator_and_trains(emu: Emulator) -> None:
+    """The client's Uploads API path against the emulator's (not only the spec stub): the
+    parts arrive in order, the file holds the exact bytes, and a job trains on it."""
+    data = chat_jsonl(100)
+    seen: list[tuple[int, int]] = []
+    async with client_for(emu) as client:
+        result = await jobs.upload(
+            client,
+            Store(),
+            "emu",
+            data,
+            "big.jsonl",
+            progress=lambda sent, total: seen.append((sent, total)),
+            parts_from=1024,
+            part_size=1024,
+        )
+        assert (await client.files.content(result.file_id)).content == data
+        assert (await client.files.retrieve(result.file_id)).filename == "big.jsonl"
+        job = await client.fine_tuning.jobs.create(
+            model="gpt-4o-mini-2024-07-18", training_file=result.file_id
+        )
+        job = await await_job(client, job.id, timeout=60.0)
+    assert len(seen) == -(-len(data) // 1024) and seen[-1] == (len(data), len(data))
+    assert job.status == "succeeded"
+
+
 async def test_upload_again_when_the_remote_file_is_gone(emu: Emulator) -> None:
     store = Store()
     async with client_for(emu) as client:
