@@ -58,7 +58,7 @@ def test_insert_delete_move_and_duplicates() -> None:
     doc = checked(b"\n".join(line(f"u{i}") for i in range(10)) + b"\n")
     doc.insert(10, [line("u1")])
     assert doc.duplicates == 1
-    assert any(code == "duplicate_example" for _, (code, _, _) in doc.dataset_findings())
+    assert any(f.code == "duplicate_example" for _, f in doc.dataset_findings())
     assert doc.matching("code:duplicate_example") == [10]
     doc.move(10, 0)
     assert doc.entries[0].text == line("u1")
@@ -186,7 +186,7 @@ def test_the_editor_counts_examples_as_the_validator_does() -> None:
         doc.checked = True  # as the screen marks it when the first check is done
         report = validate_bytes(data, filename=name)
         assert doc.counts.examples == report.n_examples, name
-        too_few = [f for _, f in doc.dataset_findings() if f[0] == "invalid_n_examples"]
+        too_few = [f for _, f in doc.dataset_findings() if f.code == "invalid_n_examples"]
         assert bool(too_few) == any(p.code == "invalid_n_examples" for p in report.problems)
     doc = checked(jsonl)
     assert doc.counts.examples == 11  # ten examples and `[1, 2]` (a data_type error)

@@ -32,7 +32,12 @@ _EXAMPLES: list[object] = [
     {"input": {"messages": [USER]}, "preferred_output": [ASSIST]},
 ]
 CHAT = b"\n".join(
-    [*LINES_BYTES[:-1], *PROBLEM_LINES, *(json.dumps(e).encode() for e in _EXAMPLES), PROBLEM_LINES[0]]
+    [
+        *LINES_BYTES[:-1],
+        *PROBLEM_LINES,
+        *(json.dumps(e).encode() for e in _EXAMPLES),
+        PROBLEM_LINES[0],
+    ]
 )
 DPO = b"\n".join(
     json.dumps(e).encode()

@@ -2,7 +2,7 @@
 
 Codes follow the OpenAI Cookbook data-prep script's counters where it has one, without its
 known defects (`weight`, tool calls, the `tool` role, `tools`, content-part lists are valid).
-Each finding is (code, severity, message); the message names the JSON path.
+Each finding is a `Finding` (code, severity, message); the message names the JSON path.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from tui.core.problems import ERROR, WARNING, Severity
-
-Finding = tuple[str, Severity, str]
+from tui.core.problems import ERROR, WARNING, Finding
 
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS = {
@@ -55,12 +53,12 @@ def _type_name(value: Any) -> str:
 def check_chat(obj: Any) -> list[Finding]:
     """Findings for one supervised (chat) example."""
     if not isinstance(obj, dict):
-        return [("data_type", ERROR, f"the line is {_type_name(obj)}, not a JSON object")]
+        return [Finding("data_type", ERROR, f"the line is {_type_name(obj)}, not a JSON object")]
     out: list[Finding] = []
     for key in obj:
         if key not in CHAT_KEYS:
             out.append(
-                (
+                Finding(
                     "unrecognized_key",
                     WARNING,
                     f"{key}: not a field of a chat example (allowed: "
@@ -73,14 +71,14 @@ def check_chat(obj: Any) -> list[Finding]:
         what = "missing" if messages is None else f"{_type_name(messages)}, not a list"
         if isinstance(messages, list):
             what = "an empty list"
-        out.append(("missing_messages_list", ERROR, f"messages: {what}"))
+        out.append(Finding("missing_messages_list", ERROR, f"messages: {what}"))
         return out
     _check_messages(messages, "messages", out, images_allowed=True)
     _check_call_targets(obj, list(_indexed(messages, "messages")), out)
     roles = [m.get("role") for m in messages if isinstance(m, dict)]
     if "assistant" not in roles:
         out.append(
-            (
+            Finding(
                 "example_missing_assistant_message",
                 ERROR,
                 "messages: no assistant message, so there is nothing to train on",
@@ -92,48 +90,52 @@ def check_chat(obj: Any) -> list[Finding]:
         if isinstance(m, dict) and m.get("role") == "assistant"
     ):
         out.append(
-            (
+            Finding(
                 "no_trained_assistant_message",
                 WARNING,
                 "messages: every assistant message has weight 0, so nothing is trained",
             )
         )
     if "system" not in roles:
-        out.append(("missing_system_message", WARNING, "messages: no system message"))
+        out.append(Finding("missing_system_message", WARNING, "messages: no system message"))
     if "user" not in roles:
-        out.append(("missing_user_message", WARNING, "messages: no user message"))
+        out.append(Finding("missing_user_message", WARNING, "messages: no user message"))
     return out
 
 
 def check_dpo(obj: Any) -> list[Finding]:
     """Findings for one preference (DPO) example."""
     if not isinstance(obj, dict):
-        return [("data_type", ERROR, f"the line is {_type_name(obj)}, not a JSON object")]
+        return [Finding("data_type", ERROR, f"the line is {_type_name(obj)}, not a JSON object")]
     out: list[Finding] = []
     for old, new in (
         ("preferred_completion", "preferred_output"),
         ("non_preferred_completion", "non_preferred_output"),
     ):
         if old in obj and new not in obj:
-            out.append(("dpo_missing_key", ERROR, f"{old}: the API expects {new}"))
+            out.append(Finding("dpo_missing_key", ERROR, f"{old}: the API expects {new}"))
     for key in obj:
         if key not in DPO_KEYS and key not in ("preferred_completion", "non_preferred_completion"):
-            out.append(("unrecognized_key", WARNING, f"{key}: not a field of a DPO example"))
+            out.append(Finding("unrecognized_key", WARNING, f"{key}: not a field of a DPO example"))
     inp = obj.get("input")
     if not isinstance(inp, dict):
         what = "missing" if inp is None else f"{_type_name(inp)}, not an object"
-        out.append(("dpo_missing_key", ERROR, f"input: {what}"))
+        out.append(Finding("dpo_missing_key", ERROR, f"input: {what}"))
     else:
         for key in inp:
             if key not in DPO_INPUT_KEYS:
                 out.append(
-                    ("unrecognized_key", WARNING, f"input.{key}: not a field of a DPO input")
+                    Finding("unrecognized_key", WARNING, f"input.{key}: not a field of a DPO input")
                 )
         _check_tools(inp, "input.", out)
         messages = inp.get("messages")
         if not isinstance(messages, list) or not messages:
             out.append(
-                ("missing_messages_list", ERROR, "input.messages: missing or not a non-empty list")
+                Finding(
+                    "missing_messages_list",
+                    ERROR,
+                    "input.messages: missing or not a non-empty list",
+                )
             )
         else:
             _check_messages(messages, "input.messages", out, images_allowed=False)
@@ -141,29 +143,35 @@ def check_dpo(obj: Any) -> list[Finding]:
             roles = [m.get("role") for m in messages if isinstance(m, dict)]
             if "assistant" in roles:
                 out.append(
-                    (
+                    Finding(
                         "dpo_multi_turn",
                         WARNING,
                         "input.messages: has an assistant turn; DPO takes single-turn examples",
                     )
                 )
             if "user" not in roles:
-                out.append(("missing_user_message", WARNING, "input.messages: no user message"))
+                out.append(
+                    Finding("missing_user_message", WARNING, "input.messages: no user message")
+                )
     outputs = []
     for key in ("preferred_output", "non_preferred_output"):
         value = obj.get(key)
         if value is None:
             if key.replace("output", "completion") not in obj:
-                out.append(("dpo_missing_key", ERROR, f"{key}: missing"))
+                out.append(Finding("dpo_missing_key", ERROR, f"{key}: missing"))
             continue
         if not isinstance(value, list) or len(value) != 1:
             out.append(
-                ("dpo_invalid_output", ERROR, f"{key}: must be a list of one assistant message")
+                Finding(
+                    "dpo_invalid_output", ERROR, f"{key}: must be a list of one assistant message"
+                )
             )
             continue
         message = value[0]
         if not isinstance(message, dict) or message.get("role") != "assistant":
-            out.append(("dpo_invalid_output", ERROR, f"{key}[0]: must be an assistant message"))
+            out.append(
+                Finding("dpo_invalid_output", ERROR, f"{key}[0]: must be an assistant message")
+            )
             continue
         _check_message(message, f"{key}[0]", out, images_allowed=False)
         if isinstance(inp, dict):
@@ -171,7 +179,7 @@ def check_dpo(obj: Any) -> list[Finding]:
         outputs.append(message.get("content"))
     if len(outputs) == 2 and outputs[0] == outputs[1]:
         out.append(
-            (
+            Finding(
                 "dpo_identical_outputs",
                 WARNING,
                 "preferred_output and non_preferred_output are identical: nothing to learn",
@@ -184,22 +192,24 @@ def _check_tools(obj: dict[str, Any], prefix: str, out: list[Finding]) -> None:
     tools = obj.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
-            out.append(("invalid_tools", ERROR, f"{prefix}tools: must be a list"))
+            out.append(Finding("invalid_tools", ERROR, f"{prefix}tools: must be a list"))
         else:
             for i, tool in enumerate(tools):
                 path = f"{prefix}tools[{i}]"
                 if not isinstance(tool, dict) or tool.get("type") != "function":
                     out.append(
-                        ("invalid_tools", ERROR, f'{path}: must be {{"type": "function", ...}}')
+                        Finding(
+                            "invalid_tools", ERROR, f'{path}: must be {{"type": "function", ...}}'
+                        )
                     )
                     continue
                 function = tool.get("function")
                 if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-                    out.append(("invalid_tools", ERROR, f"{path}.function.name: missing"))
+                    out.append(Finding("invalid_tools", ERROR, f"{path}.function.name: missing"))
     parallel = obj.get("parallel_tool_calls")
     if parallel is not None and not isinstance(parallel, bool):
         out.append(
-            (
+            Finding(
                 "invalid_parallel_tool_calls",
                 ERROR,
                 f"{prefix}parallel_tool_calls: must be true or false",
@@ -207,7 +217,7 @@ def _check_tools(obj: dict[str, Any], prefix: str, out: list[Finding]) -> None:
         )
     functions = obj.get("functions")
     if functions is not None and (not isinstance(functions, list) or not functions):
-        out.append(("invalid_tools", ERROR, f"{prefix}functions: must be a non-empty list"))
+        out.append(Finding("invalid_tools", ERROR, f"{prefix}functions: must be a non-empty list"))
 
 
 def _check_messages(
@@ -218,7 +228,7 @@ def _check_messages(
     for i, message in enumerate(messages):
         here = f"{path}[{i}]"
         if not isinstance(message, dict):
-            out.append(("data_type", ERROR, f"{here}: {_type_name(message)}, not an object"))
+            out.append(Finding("data_type", ERROR, f"{here}: {_type_name(message)}, not an object"))
             continue
         images += _check_message(message, here, out, images_allowed=images_allowed)
         role = message.get("role")
@@ -230,7 +240,7 @@ def _check_messages(
             call_id = message.get("tool_call_id")
             if isinstance(call_id, str) and call_id not in call_ids:
                 out.append(
-                    (
+                    Finding(
                         "tool_message_without_call",
                         ERROR,
                         f"{here}.tool_call_id: {call_id!r} answers no tool call of an "
@@ -239,7 +249,7 @@ def _check_messages(
                 )
     if images > MAX_IMAGES_PER_EXAMPLE:
         out.append(
-            (
+            Finding(
                 "too_many_images",
                 ERROR,
                 f"{path}: {images} images; at most {MAX_IMAGES_PER_EXAMPLE} per example",
@@ -253,10 +263,10 @@ def _check_message(
     """Check one message; returns the number of images it carries."""
     role = message.get("role")
     if "role" not in message:
-        out.append(("message_missing_key", ERROR, f'{here}: missing key "role"'))
+        out.append(Finding("message_missing_key", ERROR, f'{here}: missing key "role"'))
     elif role not in ROLES:
         out.append(
-            (
+            Finding(
                 "unrecognized_role",
                 ERROR,
                 f"{here}.role: {role!r} is not one of {', '.join(ROLES)}",
@@ -267,7 +277,7 @@ def _check_message(
         for key in message:
             if key not in allowed and key != "weight":
                 out.append(
-                    (
+                    Finding(
                         "message_unrecognized_key",
                         ERROR,
                         f"{here}.{key}: not allowed in a {role} message",
@@ -276,21 +286,23 @@ def _check_message(
     images = _check_content(message, role, here, out, images_allowed=images_allowed)
     name = message.get("name")
     if name is not None and not isinstance(name, str):
-        out.append(("invalid_name", ERROR, f"{here}.name: must be a string"))
+        out.append(Finding("invalid_name", ERROR, f"{here}.name: must be a string"))
     if role == "function" and not isinstance(name, str):
-        out.append(("message_missing_key", ERROR, f'{here}: missing key "name"'))
+        out.append(Finding("message_missing_key", ERROR, f'{here}: missing key "name"'))
     if "weight" in message:
         weight = message["weight"]
         if role != "assistant":
             message_text = f"{here}.weight: only assistant messages take a weight"
-            out.append(("weight_not_on_assistant", ERROR, message_text))
+            out.append(Finding("weight_not_on_assistant", ERROR, message_text))
         elif type(weight) is not int or weight not in (0, 1):
-            out.append(("invalid_weight", ERROR, f"{here}.weight: must be 0 or 1, not {weight!r}"))
+            out.append(
+                Finding("invalid_weight", ERROR, f"{here}.weight: must be 0 or 1, not {weight!r}")
+            )
     if role == "assistant":
         _check_calls(message, here, out)
         if message.get("weight") != 0 and _ends_with_newline(message.get("content")):
             out.append(
-                (
+                Finding(
                     "trailing_newline",
                     WARNING,
                     f"{here}.content: ends with a line break, which is trained in: "
@@ -298,7 +310,7 @@ def _check_message(
                 )
             )
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        out.append(("message_missing_key", ERROR, f'{here}: missing key "tool_call_id"'))
+        out.append(Finding("message_missing_key", ERROR, f'{here}: missing key "tool_call_id"'))
     return images
 
 
@@ -308,20 +320,20 @@ def _check_content(
     has_call = bool(message.get("tool_calls")) or bool(message.get("function_call"))
     if "content" not in message:
         if not (role == "assistant" and has_call):
-            out.append(("message_missing_key", ERROR, f'{here}: missing key "content"'))
+            out.append(Finding("message_missing_key", ERROR, f'{here}: missing key "content"'))
         return 0
     content = message["content"]
     if isinstance(content, str):
         if not content.strip() and not has_call:
-            out.append(("missing_content", ERROR, f"{here}.content: empty"))
+            out.append(Finding("missing_content", ERROR, f"{here}.content: empty"))
         return 0
     if content is None:
         if not (has_call or role == "function"):
-            out.append(("missing_content", ERROR, f"{here}.content: null"))
+            out.append(Finding("missing_content", ERROR, f"{here}.content: null"))
         return 0
     if not isinstance(content, list):
         out.append(
-            (
+            Finding(
                 "missing_content",
                 ERROR,
                 f"{here}.content: {_type_name(content)}; must be a string or a list of parts",
@@ -329,7 +341,7 @@ def _check_content(
         )
         return 0
     if not content:
-        out.append(("missing_content", ERROR, f"{here}.content: an empty list"))
+        out.append(Finding("missing_content", ERROR, f"{here}.content: an empty list"))
         return 0
     allowed = PART_TYPES.get(role, frozenset()) if isinstance(role, str) else frozenset()
     images = 0
@@ -337,13 +349,15 @@ def _check_content(
         where = f"{here}.content[{j}]"
         kind = part.get("type") if isinstance(part, dict) else None
         if not isinstance(part, dict) or not isinstance(kind, str):
-            out.append(("invalid_content_part", ERROR, f"{where}: must be an object with a type"))
+            out.append(
+                Finding("invalid_content_part", ERROR, f"{where}: must be an object with a type")
+            )
             continue
         if kind == "image_url":
             images += 1
             if role != "user":
                 out.append(
-                    (
+                    Finding(
                         "image_outside_user_message",
                         ERROR,
                         f"{where}: images are allowed in user messages only, not {role}",
@@ -351,15 +365,19 @@ def _check_content(
                 )
                 continue
             if not images_allowed:
-                out.append(("dpo_not_text_only", ERROR, f"{where}: DPO examples are text only"))
+                out.append(
+                    Finding("dpo_not_text_only", ERROR, f"{where}: DPO examples are text only")
+                )
                 continue
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else None
             if not isinstance(url, str) or not url:
-                out.append(("invalid_content_part", ERROR, f"{where}.image_url.url: missing"))
+                out.append(
+                    Finding("invalid_content_part", ERROR, f"{where}.image_url.url: missing")
+                )
             elif not url.startswith(("https://", "http://", "data:image/")):
                 out.append(
-                    (
+                    Finding(
                         "invalid_content_part",
                         ERROR,
                         f"{where}.image_url.url: must be an https URL or a data:image/ URL",
@@ -368,7 +386,7 @@ def _check_content(
             continue
         if kind not in allowed:
             out.append(
-                (
+                Finding(
                     "invalid_content_part",
                     ERROR,
                     f"{where}.type: {kind!r} parts are not allowed in a {role} message",
@@ -377,7 +395,7 @@ def _check_content(
             continue
         field = "refusal" if kind == "refusal" else "text"
         if not isinstance(part.get(field), str):
-            out.append(("invalid_content_part", ERROR, f"{where}.{field}: must be a string"))
+            out.append(Finding("invalid_content_part", ERROR, f"{where}.{field}: must be a string"))
     return images
 
 
@@ -385,7 +403,7 @@ def _check_calls(message: dict[str, Any], here: str, out: list[Finding]) -> None
     calls = message.get("tool_calls")
     if calls is not None:
         if not isinstance(calls, list):
-            out.append(("invalid_tool_calls", ERROR, f"{here}.tool_calls: must be a list"))
+            out.append(Finding("invalid_tool_calls", ERROR, f"{here}.tool_calls: must be a list"))
         else:
             for k, call in enumerate(calls):
                 where = f"{here}.tool_calls[{k}]"
@@ -397,7 +415,7 @@ def _check_calls(message: dict[str, Any], here: str, out: list[Finding]) -> None
                     or not isinstance(function, dict)
                 ):
                     out.append(
-                        (
+                        Finding(
                             "invalid_tool_calls",
                             ERROR,
                             f'{where}: needs "id", "type": "function" and "function"',
@@ -408,7 +426,7 @@ def _check_calls(message: dict[str, Any], here: str, out: list[Finding]) -> None
                     function.get("arguments"), str
                 ):
                     out.append(
-                        (
+                        Finding(
                             "invalid_tool_calls",
                             ERROR,
                             f"{where}.function: needs string name and arguments",
@@ -421,7 +439,7 @@ def _check_calls(message: dict[str, Any], here: str, out: list[Finding]) -> None
         or not isinstance(call.get("arguments"), str)
     ):
         message_text = f"{here}.function_call: needs string name and arguments"
-        out.append(("invalid_function_call", ERROR, message_text))
+        out.append(Finding("invalid_function_call", ERROR, message_text))
 
 
 def _ends_with_newline(content: Any) -> bool:
@@ -480,7 +498,7 @@ def _check_call_targets(
             if name not in declared:
                 known = ", ".join(sorted(declared)) if declared else "none"
                 out.append(
-                    (
+                    Finding(
                         "undeclared_function",
                         WARNING,
                         f"{where}.name: {name!r} is not a function this example declares "
@@ -489,7 +507,7 @@ def _check_call_targets(
                 )
             problem = _arguments_problem(arguments)
             if problem:
-                out.append(("invalid_arguments", WARNING, f"{where}.arguments: {problem}"))
+                out.append(Finding("invalid_arguments", WARNING, f"{where}.arguments: {problem}"))
 
 
 def _arguments_problem(arguments: str) -> str | None:

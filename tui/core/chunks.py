@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from tui.core import formats
-from tui.core.problems import ERROR, Problem
+from tui.core.problems import ERROR, Finding, Problem
 
 CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -87,4 +87,4 @@ def _skip_line(
     if blank:
         return None, rest, eof
     code, message = formats.line_too_long(size)
-    return Problem(line, code, ERROR, message), rest, eof
+    return Finding(code, ERROR, message).at(line), rest, eof

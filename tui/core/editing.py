@@ -29,10 +29,8 @@ from tui.core.formats import (
     to_jsonl_line,
 )
 from tui.core.pairs_lines import NEEDS_JSONL, header_system
-from tui.core.problems import ERROR, WARNING, Problem, Severity
-from tui.core.validate import MIN_EXAMPLES, check_record
-
-Finding = tuple[str, Severity, str]  # (code, severity, message)
+from tui.core.problems import ERROR, WARNING, Finding, Problem
+from tui.core.validate import MIN_EXAMPLES, record_findings, too_few_examples
 
 TOO_MANY_TOKENS = "too_many_tokens"
 
@@ -81,7 +79,7 @@ def check_entry(entry: Entry, fmt: str) -> tuple[str, tuple[Finding, ...]]:
         return "blank", ()
     if entry.source_error is not None:
         code, message = entry.source_error
-        return "invalid", ((code, ERROR, message),)
+        return "invalid", (Finding(code, ERROR, message),)
     obj, error = parse_json_line(entry.text)
     if error is not None:
         rec = Record(0, entry.text, entry.eol, "invalid", error=error)
@@ -89,8 +87,7 @@ def check_entry(entry: Entry, fmt: str) -> tuple[str, tuple[Finding, ...]]:
     else:
         rec = Record(0, entry.text, entry.eol, "example", obj=obj)
         kind = "example"
-    problems = check_record(rec, fmt)
-    return kind, tuple((p.code, p.severity, p.message) for p in problems)
+    return kind, tuple(record_findings(rec, fmt))
 
 
 def encode_example(obj: Any) -> bytes:
@@ -308,7 +305,7 @@ class Document:
         return b"".join(
             e.text + b"\n"
             for e in self.entries
-            if e.kind == "example" and not any(f[1] == ERROR for f in e.findings)
+            if e.kind == "example" and not any(f.is_error for f in e.findings)
         )
 
     @property
@@ -360,20 +357,15 @@ class Document:
         """Whole-file findings from running totals: O(1)."""
         out: list[tuple[int, Finding]] = []
         if self.checked and self.counts.examples < MIN_EXAMPLES:
-            n = self.counts.examples
-            message = f"the file has {n} example(s), but must have at least {MIN_EXAMPLES}"
-            out.append((-1, ("invalid_n_examples", ERROR, message)))
+            out.append((-1, too_few_examples(self.counts.examples)))
         if self.duplicates:
             message = f"{self.duplicates} example(s) repeat an earlier example exactly"
-            out.append((-1, ("duplicate_example", WARNING, message)))
+            out.append((-1, Finding("duplicate_example", WARNING, message)))
         return out
 
     def problems(self) -> list[Problem]:
         """Every problem with its line in the saved file (0: the whole file)."""
-        return [
-            Problem(self.line_of(i) if i >= 0 else 0, *finding)
-            for i, finding in self.problem_rows()
-        ]
+        return [finding.at(self.line_of(i) if i >= 0 else 0) for i, finding in self.problem_rows()]
 
     def line_of(self, index: int) -> int:
         """The 1-based line of the saved file where entry `index` starts (the numbers
@@ -391,8 +383,8 @@ class Document:
     def codes(self) -> dict[str, int]:
         """Problem code -> number of findings, most frequent first."""
         tally: dict[str, int] = {}
-        for _, (code, _, _) in self.problem_rows():
-            tally[code] = tally.get(code, 0) + 1
+        for _, finding in self.problem_rows():
+            tally[finding.code] = tally.get(finding.code, 0) + 1
         return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def matching(self, query: str) -> list[int]:
@@ -402,7 +394,9 @@ class Document:
             code = query[5:].strip()
             if code == "duplicate_example":
                 return self._repeats()
-            return [i for i, e in enumerate(self.entries) if any(f[0] == code for f in e.findings)]
+            return [
+                i for i, e in enumerate(self.entries) if any(f.code == code for f in e.findings)
+            ]
         needle = query.lower().encode("utf-8")
         escaped = to_jsonl_line(query.lower())[1:-1].encode("utf-8")
         return [
@@ -463,7 +457,7 @@ class Document:
         for entry in self.entries:
             self._count(entry, -1)
             entry.tokens = None
-            entry.findings = tuple(f for f in entry.findings if f[0] != TOO_MANY_TOKENS)
+            entry.findings = tuple(f for f in entry.findings if f.code != TOO_MANY_TOKENS)
             self._count(entry, +1)
         self._tokens_total = self._tokens_known = self._billed = 0
         self._rows = None
@@ -709,9 +703,9 @@ class Document:
         if entry.kind in ("blank", "comment"):
             return
         counts = self.counts
-        if entry.kind == "example" and not any(f[0] in UNREADABLE for f in entry.findings):
+        if entry.kind == "example" and not any(f.code in UNREADABLE for f in entry.findings):
             counts.examples += sign  # as the validator and the API count: lines that parse
-        errors = sum(1 for f in entry.findings if f[1] == ERROR)
+        errors = sum(1 for f in entry.findings if f.is_error)
         counts.errors += sign * errors
         counts.warnings += sign * (len(entry.findings) - errors)
         if errors:
@@ -721,7 +715,7 @@ class Document:
             self._tokens_known += sign
             limit = self.token_limit
             self._billed += sign * (entry.tokens if limit is None else min(entry.tokens, limit))
-        if any(f[0] == NEEDS_JSONL for f in entry.findings):
+        if any(f.code == NEEDS_JSONL for f in entry.findings):
             self.needs_jsonl += sign
         if entry.kind != "example":
             return  # duplicates are of examples, as validate counts them
@@ -744,13 +738,13 @@ def _with_token_finding(
     findings: tuple[Finding, ...], tokens: int, limit: int | None
 ) -> tuple[Finding, ...]:
     """`findings` with too_many_tokens present exactly when `tokens` is over `limit`."""
-    kept = tuple(f for f in findings if f[0] != TOO_MANY_TOKENS)
+    kept = tuple(f for f in findings if f.code != TOO_MANY_TOKENS)
     if limit is not None and tokens > limit:
         message = (
             f"messages: {tokens:,} tokens; only the first {limit:,} are trained on, "
             "the rest is truncated"
         )
-        kept += ((TOO_MANY_TOKENS, WARNING, message),)
+        kept += (Finding(TOO_MANY_TOKENS, WARNING, message),)
     return kept
 
 

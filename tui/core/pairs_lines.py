@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tui.core.formats import SYSTEM_PREFIX, read_pairs, to_jsonl_line
-from tui.core.problems import ERROR
+from tui.core.problems import ERROR, Finding
 
 if TYPE_CHECKING:
-    from tui.core.editing import Entry, Finding, Pair
+    from tui.core.editing import Entry, Pair
 
 NEEDS_JSONL = "needs_jsonl"
 
@@ -69,7 +69,7 @@ def pairs_entry(line: bytes, eol: bytes, sep: str, context: str | None) -> Entry
 
 
 def needs_jsonl(why: str) -> Finding:
-    return (
+    return Finding(
         NEEDS_JSONL,
         ERROR,
         f"a pairs line holds one input and one output, but {why}; "

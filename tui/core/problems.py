@@ -1,4 +1,5 @@
-"""The one shape every check reports: a problem pinned to a line of the file."""
+"""The records every check reports: a finding of one example, and a problem (a finding
+pinned to a line of the file)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,29 @@ WARNING: Severity = "warning"  # accepted, but it would hurt training or be trun
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding. `line` is 1-based (0 when it concerns the whole file)."""
+class Finding:
+    """What is wrong with one example. The message starts with the JSON path it is about
+    (`messages[1].role: ...`). An editor keeps findings per example without a line: the
+    example's line moves as lines above it are inserted or deleted."""
 
-    line: int
     code: str
     severity: Severity
     message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def at(self, line: int) -> Problem:
+        """This finding pinned to a line of the file (0: the whole file)."""
+        return Problem(self.code, self.severity, self.message, line)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem(Finding):
+    """A finding pinned to a line of the file: 1-based, 0 when it concerns the whole file."""
+
+    line: int
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -24,7 +24,7 @@ from tui.core.formats import (
     to_jsonl_line,
 )
 from tui.core.models import BaseModel
-from tui.core.problems import ERROR, WARNING, Problem
+from tui.core.problems import ERROR, WARNING, Finding, Problem
 from tui.core.tokens import EXAMPLE_OVERHEAD, MESSAGE_OVERHEAD, TokenCounter, example_tokens
 
 DIGEST_BYTES = 16  # blake2b digest of an example, for duplicates
@@ -57,27 +57,30 @@ class Scan:
         self.exact = self.exact and other.exact
 
 
-def check_record(rec: Record, fmt: str) -> list[Problem]:
-    """Problems of one record alone (no token or dataset checks): pure, cheap."""
+def record_findings(rec: Record, fmt: str) -> list[Finding]:
+    """Findings of one record alone (no token or dataset checks): pure, cheap."""
     if rec.kind == "invalid":
         code, message = rec.error or ("invalid_line", "cannot be read")
-        return [Problem(rec.line, code, ERROR, message)]
+        return [Finding(code, ERROR, message)]
     if rec.kind != "example":
         return []
     if fmt == "dpo":
-        findings = check_dpo(rec.obj)
-    elif fmt == "chat" and is_dpo(rec.obj):
-        findings = [
-            (
+        return check_dpo(rec.obj)
+    if fmt == "chat" and is_dpo(rec.obj):
+        return [
+            Finding(
                 "mixed_formats",
                 ERROR,
                 "a DPO example (input / preferred_output) in a chat file; "
                 "a file holds one kind of example",
             )
         ]
-    else:
-        findings = check_chat(rec.obj)
-    return [Problem(rec.line, code, severity, message) for code, severity, message in findings]
+    return check_chat(rec.obj)
+
+
+def check_record(rec: Record, fmt: str) -> list[Problem]:
+    """Problems of one record alone, pinned to its line."""
+    return [finding.at(rec.line) for finding in record_findings(rec, fmt)]
 
 
 def token_problem(
@@ -91,14 +94,13 @@ def token_problem(
 
 def _too_many_tokens(line: int, tokens: int, model: BaseModel, *, exact: bool) -> Problem:
     limit = model.example_token_limit
-    return Problem(
-        line,
+    return Finding(
         "too_many_tokens",
         WARNING,
         f"messages: {'' if exact else 'about '}{tokens:,} tokens; "
         f"{model.name} trains on the first {limit:,}, "
         "the rest is truncated",
-    )
+    ).at(line)
 
 
 _SIMPLE_ROLES = {"system": 1, "user": 2, "assistant": 4}

@@ -31,8 +31,15 @@ from tui.core.formats import (
 )
 from tui.core.models import DEFAULT_MODEL, BaseModel, find_model, resolve_model
 from tui.core.pool import scan_chunks
-from tui.core.problems import ERROR, WARNING, Problem
-from tui.core.scan import DIGEST_BYTES, Scan, check_record, scan_records, token_problem
+from tui.core.problems import ERROR, WARNING, Finding, Problem
+from tui.core.scan import (
+    DIGEST_BYTES,
+    Scan,
+    check_record,
+    record_findings,
+    scan_records,
+    token_problem,
+)
 
 # The head read before anything else: binary input is refused from it, and the format is
 # told from it (a file longer than this is not tried as one JSON value).
@@ -46,7 +53,9 @@ __all__ = [
     "ValidationReport",
     "check_record",
     "dataset_problems",
+    "record_findings",
     "token_problem",
+    "too_few_examples",
     "validate_bytes",
     "validate_records",
     "validate_stream",
@@ -80,11 +89,18 @@ class ValidationReport:
 
 
 def bom_problem() -> Problem:
-    return Problem(
-        1,
+    return Finding(
         "byte_order_mark",
         WARNING,
         "the file starts with a UTF-8 byte order mark; the API may reject it (export writes none)",
+    ).at(1)
+
+
+def too_few_examples(n_examples: int) -> Finding:
+    return Finding(
+        "invalid_n_examples",
+        ERROR,
+        f"the file has {n_examples} example(s), but must have at least {MIN_EXAMPLES}",
     )
 
 
@@ -92,14 +108,7 @@ def dataset_problems(n_examples: int) -> list[Problem]:
     """Whole-file problems (line 0): too few examples."""
     if n_examples >= MIN_EXAMPLES:
         return []
-    return [
-        Problem(
-            0,
-            "invalid_n_examples",
-            ERROR,
-            f"the file has {n_examples} example(s), but must have at least {MIN_EXAMPLES}",
-        )
-    ]
+    return [too_few_examples(n_examples).at(0)]
 
 
 def validate_bytes(
@@ -165,7 +174,7 @@ def validate_stream(
             check_usable(data)
             has_bom, records = read_records(data, fmt, sep=sep, system=system)
     except UnusableInput as exc:
-        problems.append(Problem(0, "unusable_file", ERROR, str(exc)))
+        problems.append(Finding("unusable_file", ERROR, str(exc)).at(0))
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
     if fmt not in JSONL_FORMATS:
         if has_bom:
@@ -185,7 +194,7 @@ def validate_stream(
             tally.add(item)
     if blank_head and not tally.counts and len(tally.problems) == has_bom:
         empty = "the file is empty"  # as check_usable says of a whole file
-        problems.append(Problem(0, "unusable_file", ERROR, empty))
+        problems.append(Finding("unusable_file", ERROR, empty).at(0))
         return ValidationReport(fmt, base.name, 0, problems, fatal=empty)
     tally.problems[:0] = problems
     return tally.report(fmt, base, epochs)
@@ -210,12 +219,11 @@ def _model_or_default(model: str | None, problems: list[Problem]) -> BaseModel:
         base = resolve_model(None)
         if model is not None:
             problems.append(
-                Problem(
-                    0,
+                Finding(
                     "unknown_model",
                     WARNING,
                     f"{model!r} is not a fine-tunable base model; counting as {DEFAULT_MODEL}",
-                )
+                ).at(0)
             )
     return base
 
@@ -274,9 +282,8 @@ class Tally:
             line = self._lines[index]
             seen = first_line.setdefault(bytes(self._digests[start : start + DIGEST_BYTES]), line)
             if seen != line:
-                found.append(
-                    Problem(line, "duplicate_example", WARNING, f"the same example as line {seen}")
-                )
+                message = f"the same example as line {seen}"
+                found.append(Finding("duplicate_example", WARNING, message).at(line))
         return found
 
     def report(self, fmt: str, base: BaseModel, epochs: int | None) -> ValidationReport:

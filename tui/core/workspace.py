@@ -50,14 +50,13 @@ class Stats:
 def stats_of(doc: Document, model: BaseModel, epochs: int | None = None) -> Stats:
     """O(1): every figure is a running total the edits keep (see editing.Document)."""
     from tui.core.estimate import default_epochs
-    from tui.core.problems import ERROR, WARNING
 
     c = doc.counts
     whole = doc.dataset_findings()
-    errors = c.errors + sum(1 for _, f in whole if f[1] == ERROR)
+    errors = c.errors + sum(1 for _, f in whole if f.is_error)
     # validate reports each repeated example on its own line; the panel shows one row.
     warnings = c.warnings + doc.duplicates
-    warnings += sum(1 for _, f in whole if f[1] == WARNING and f[0] != "duplicate_example")
+    warnings += sum(1 for _, f in whole if not f.is_error and f.code != "duplicate_example")
     if not doc.tokens_ready:
         return Stats(c.examples, errors, warnings, None, None, None, None)
     n_epochs = epochs if epochs is not None else default_epochs(c.examples)

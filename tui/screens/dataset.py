@@ -398,7 +398,7 @@ class DatasetScreen(DatasetView):
                 texts = [
                     e.text
                     for e in self.doc.entries
-                    if e.kind == "example" and not any(f[1] == "error" for f in e.findings)
+                    if e.kind == "example" and not any(f.is_error for f in e.findings)
                 ]
                 self._split(texts, value[0], value[1], train, valid)
 

@@ -478,12 +478,12 @@ class DatasetView(MainScreen):
         self._open_problem(event.row)
 
     def _open_problem(self, row: int) -> None:
-        index, (code, _severity, message) = self.query_one(ProblemsPanel).row(row)
+        index, finding = self.query_one(ProblemsPanel).row(row)
         if self.doc is None:
             return
         if index < 0:  # a whole-file problem: show the examples it is about, if any
-            if code == "duplicate_example":
-                self.filter_by_code(code)
+            if finding.code == "duplicate_example":
+                self.filter_by_code(finding.code)
                 self.query_one(ExamplesList).focus()
             return
         examples = self.query_one(ExamplesList)
@@ -491,7 +491,7 @@ class DatasetView(MainScreen):
             self._apply_filter("")
         self.select(index)
         self._show_pane("edit")
-        self.query_one(PairEditor).focus_field(*self._field_of(index, message))
+        self.query_one(PairEditor).focus_field(*self._field_of(index, finding.message))
 
     def _field_of(self, index: int, message: str) -> tuple[str, int | None]:
         """The editor field a problem message points at: (role, message index)."""

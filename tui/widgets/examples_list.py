@@ -6,7 +6,6 @@ from rich.text import Text
 from textual.binding import Binding
 
 from tui.core.editing import Document, Entry, first_words
-from tui.core.problems import ERROR
 from tui.widgets.virtual_list import VirtualList
 
 _LABEL_CACHE_LIMIT = 4096
@@ -78,7 +77,7 @@ class ExamplesList(VirtualList):
         entry = entries[index]
         digits = max(4, len(str(len(entries))))
         number = f"{self.document.line_of(index):>{digits}} "  # the line of the file
-        if any(f[1] == ERROR for f in entry.findings):
+        if any(f.is_error for f in entry.findings):
             marker = Text("✗ ", style="bold red")
         elif entry.findings:
             marker = Text("! ", style="bold yellow")

@@ -6,7 +6,6 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.core.editing import Entry
-from tui.core.problems import ERROR
 from tui.core.spans import finding_span, json_spans
 
 # A very long line is shown cut: rendering 10 MB of text per keystroke would freeze the UI.
@@ -46,18 +45,18 @@ class JsonlPreview(Static):
         text.append("\n")
         body = Text(shown)
         spans = json_spans(entry.parse(), line) if len(line) <= MAX_PREVIEW_CHARS else {}
-        for _code, severity, message in entry.findings:
-            span = finding_span(message, spans)
+        for finding in entry.findings:
+            span = finding_span(finding.message, spans)
             if span is not None:
-                colour = "on dark_red" if severity == ERROR else "on grey30"
+                colour = "on dark_red" if finding.is_error else "on grey30"
                 body.stylize(f"bold {colour}", *span)
         text.append_text(body)
         if len(line) > MAX_PREVIEW_CHARS:
             text.append(f"… ({len(line) - MAX_PREVIEW_CHARS:,} more characters)", style="dim")
-        for code, severity, message in entry.findings:
-            style = "bold red" if severity == ERROR else "bold yellow"
-            text.append(f"\n{'✗' if severity == ERROR else '!'} {code}", style=style)
-            text.append(f": {message}")
+        for finding in entry.findings:
+            style = "bold red" if finding.is_error else "bold yellow"
+            text.append(f"\n{'✗' if finding.is_error else '!'} {finding.code}", style=style)
+            text.append(f": {finding.message}")
         if not entry.findings and entry.kind == "example":
             text.append("\n✓ no problems", style="green")
         self.plain_text = text.plain

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from tui.core.editing import Document, Finding
-from tui.core.problems import ERROR
+from tui.core.editing import Document
+from tui.core.problems import Finding
 from tui.widgets.virtual_list import VirtualList
 
 
@@ -28,7 +28,7 @@ class ProblemsPanel(VirtualList):
 
     def action_filter_code(self) -> None:
         if self._rows:
-            self.post_message(self.FilterByCode(self._rows[self.cursor][1][0]))
+            self.post_message(self.FilterByCode(self._rows[self.cursor][1].code))
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -58,13 +58,13 @@ class ProblemsPanel(VirtualList):
         return self._rows[row]
 
     def render_row(self, row: int, width: int) -> Text:
-        index, (code, severity, message) = self._rows[row]
+        index, finding = self._rows[row]
         line = "file" if index < 0 or self.document is None else str(self.document.line_of(index))
         text = Text(f"{line:>6} ", style="dim")
-        if severity == ERROR:
+        if finding.is_error:
             text.append("error   ", style="bold red")
         else:
             text.append("warning ", style="bold yellow")
-        text.append(code, style="bold")
-        text.append(f"  {message}")
+        text.append(finding.code, style="bold")
+        text.append(f"  {finding.message}")
         return text
