@@ -1,9 +1,11 @@
 """The edit model never lies: after any sequence of edits, undo, redo, inserts, deletes,
 saves and reopens, what the Dataset screen shows (stats, problem lines) is what
-`tunebench validate` reports for the bytes Ctrl+S would write, in pairs and chat files."""
+`tunebench validate` reports for the bytes Ctrl+S would write, in pairs, CSV and chat files."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -34,6 +36,23 @@ pairs_lines = st.one_of(
     st.tuples(texts, texts).map(lambda p: f"{p[0]}; {p[1]}"),
     texts,  # no separator: a broken line
     st.just("# a comment"),
+    st.just(""),
+)
+
+
+def csv_row(cells: tuple[str, ...], quote_all: bool) -> str:
+    out = io.StringIO()
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    csv.writer(out, quoting=quoting, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+csv_rows = st.one_of(
+    st.tuples(st.sampled_from(["1", "x"]), texts, texts, st.booleans()).map(
+        lambda r: csv_row(r[:3], r[3])
+    ),
+    st.tuples(texts, st.sampled_from(['a "b", c', "d,e"])).map(lambda r: csv_row(("7", *r), False)),
+    texts,  # one cell: the wrong number of fields
     st.just(""),
 )
 
@@ -76,17 +95,20 @@ def validate(doc: Document) -> Any:
 
 
 class WorkspaceMachine(RuleBasedStateMachine):
-    """Random edits on a random pairs or chat file."""
+    """Random edits on a random pairs, CSV or chat file."""
 
     @initialize(
-        fmt=st.sampled_from(["pairs", "chat"]),
+        fmt=st.sampled_from(["pairs", "chat", "csv"]),
         header=st.booleans(),
         data=st.data(),
     )
     def open_file(self, fmt: str, header: bool, data: st.DataObject) -> None:
-        lines = data.draw(st.lists(pairs_lines if fmt == "pairs" else chat_lines, max_size=14))
+        kinds = {"pairs": pairs_lines, "chat": chat_lines, "csv": csv_rows}
+        lines = data.draw(st.lists(kinds[fmt], max_size=14))
         if fmt == "pairs" and header:
             lines.insert(0, f"# system: {SYSTEM}")
+        if fmt == "csv":  # header: a file that quotes every cell, or only where needed
+            lines.insert(0, csv_row(("id", "input", "output"), header))
         body = "\n".join(lines) + data.draw(st.sampled_from(["\n", ""]))
         self.fmt = fmt
         self.original = body.encode("utf-8")
@@ -98,28 +120,39 @@ class WorkspaceMachine(RuleBasedStateMachine):
         return [
             i
             for i, e in enumerate(self.doc.entries)
-            if e.kind != "comment" or not e.saved.lower().startswith(b"# system")
+            if e.kind != "comment"
+            or (self.fmt == "pairs" and not e.saved.lower().startswith(b"# system"))
         ]
 
     @precondition(lambda self: bool(self.doc.entries))
     @rule(data=st.data(), user=texts, assistant=texts)
     def edit_pair(self, data: st.DataObject, user: str, assistant: str) -> None:
-        """What the pair form posts: the example with the system prompt the line gets."""
-        index = data.draw(st.sampled_from(self._editable() or [0]))
-        system = self.doc.entries[index].context if self.fmt == "pairs" else SYSTEM
+        """What the pair form posts: the example with the system prompt the line gets (in
+        a CSV file without a system column, sometimes one it cannot hold)."""
+        choices = self._editable()
+        if not choices:
+            return
+        index = data.draw(st.sampled_from(choices))
+        system = {"pairs": self.doc.entries[index].context, "chat": SYSTEM}.get(
+            self.fmt, data.draw(st.sampled_from([None, None, SYSTEM]))
+        )
         text = encode_example(pair_example(Pair(system, user, assistant)))
         self.doc.replace(index, text, key=(index, "user"))
 
     @precondition(lambda self: bool(self.doc.entries))
-    @rule(data=st.data(), line=st.one_of(pairs_lines, chat_lines))
+    @rule(data=st.data(), line=st.one_of(pairs_lines, chat_lines, csv_rows))
     def edit_raw(self, data: st.DataObject, line: str) -> None:
-        """The raw editor: a pairs line in a pairs file, a JSONL line in a chat file."""
-        index = data.draw(st.sampled_from(self._editable() or [0]))
-        self.doc.replace(index, line.encode(), source_line=self.fmt == "pairs")
+        """The raw editor: a pairs line in a pairs file, a row in a CSV file, a JSONL line
+        in a chat file."""
+        choices = self._editable()
+        if not choices:
+            return
+        index = data.draw(st.sampled_from(choices))
+        self.doc.replace(index, line.encode(), source_line=self.fmt != "chat")
 
     @rule(data=st.data())
     def insert_new(self, data: st.DataObject) -> None:
-        index = data.draw(st.integers(0, len(self.doc.entries)))
+        index = data.draw(st.integers(self.fmt == "csv", len(self.doc.entries)))
         self.doc.insert(index, [self.doc.new_example_text(index)])
 
     @precondition(lambda self: bool(self.doc.entries))

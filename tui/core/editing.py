@@ -19,13 +19,17 @@ from operator import is_not
 from typing import Any
 
 from tui.core.formats import (
+    BOM,
     JSONL_FORMATS,
     SYSTEM_PREFIX,
+    TABLE_DELIMITERS,
     Record,
+    TableLayout,
     is_dpo,
     parse_json_line,
     read_records,
     split_lines,
+    table_layout,
     to_jsonl_line,
 )
 from tui.core.pairs_lines import NEEDS_JSONL, header_system
@@ -165,6 +169,7 @@ class Document:
     tokens_ready: bool = False  # True once every example has been counted once
     sep: str = ";"  # pairs files: the separator between input and output
     top_context: str | None = None  # pairs files: the system prompt before any `# system:`
+    table: TableLayout | None = None  # CSV/TSV files: the header and quoting rows are written in
 
     def __post_init__(self) -> None:
         self._undo: list[Op] = []
@@ -203,6 +208,20 @@ class Document:
         text, blank and comment lines are dropped.
         """
         entries: list[Entry] = []
+        if fmt in TABLE_DELIMITERS and data in (b"", BOM):
+            # An empty CSV/TSV file: no header yet; the first example brings one (insert).
+            delimiter = TABLE_DELIMITERS[fmt]
+            header = delimiter.join(("input", "output")).encode()
+            return cls(
+                [],
+                has_bom=bool(data),
+                default_system=system,
+                source_format=fmt,
+                checked=False,
+                sep=sep,
+                top_context=system or None,
+                table=table_layout(header, delimiter),
+            )
         if fmt in JSONL_FORMATS:
             # Lines are split, not parsed: parsing and checking run later, in a worker.
             has_bom, lines = split_lines(data)
@@ -222,11 +241,15 @@ class Document:
                 elif rec.kind == "invalid":
                     entry = Entry(raw, rec.eol, "invalid", origin=n, source_error=rec.error)
                     entry.source, entry.context = raw, context
-                else:
-                    entry = Entry(raw, rec.eol, rec.kind, origin=n, source=raw, context=context)
+                else:  # a blank CSV row (`,,`) holds no example text either
+                    text = b"" if rec.kind == "blank" else raw
+                    entry = Entry(text, rec.eol, rec.kind, origin=n, source=raw, context=context)
                     if rec.kind == "comment" and fmt == "pairs":
                         context = header_system(raw, context)
                 entries.append(entry)
+            table = None
+            if fmt in TABLE_DELIMITERS and entries:
+                table = table_layout(entries[0].saved, TABLE_DELIMITERS[fmt])
             doc = cls(
                 entries,
                 fmt="chat",
@@ -235,6 +258,7 @@ class Document:
                 checked=False,
                 sep=sep,
                 top_context=system or None,
+                table=table,
             )
         doc.default_system = system or doc.guess_default_system()
         return doc
@@ -489,15 +513,36 @@ class Document:
         *,
         context: str | None = None,
         source_line: bool = False,
+        like: bytes | None = None,
     ) -> Entry:
         """A checked entry for `text`: a chat/DPO JSONL line, or with `source_line` a line in
-        the file's own format (pairs). In a pairs file the example is written as a pairs
-        line and read back as `validate` reads it; what a pairs line cannot hold is marked
-        needs_jsonl."""
+        the file's own format (a pairs line, a CSV row). In a pairs or CSV file the example
+        is written as a line (row) of the file and read back as `validate` reads it; what
+        the format cannot hold is marked needs_jsonl. like: the row being replaced (CSV:
+        its other cells are kept)."""
         from tui.core.pairs_lines import needs_jsonl, pairs_entry, render_pair
 
         why = ""
-        if self.source_format == "pairs":
+        holder = "a pairs line"
+        if self.table is not None:
+            from tui.core.table_rows import render_row, table_entry
+
+            holder = f"a {self.source_format.upper()} row"
+            if source_line:
+                entry = table_entry(text, eol, self.table, context)
+            else:
+                obj, error = parse_json_line(text)
+                row, why = (
+                    (None, "it is not valid JSON")
+                    if error
+                    else render_row(obj, self.table, like, context)
+                )
+                entry = (
+                    table_entry(row, eol, self.table, context)
+                    if row is not None
+                    else Entry(text, eol, context=context)
+                )
+        elif self.source_format == "pairs":
             if source_line:
                 entry = pairs_entry(text, eol, self.sep, context)
             else:
@@ -510,14 +555,24 @@ class Document:
                     if line is not None
                     else Entry(text, eol, context=context)
                 )
-        elif self.source_format not in JSONL_FORMATS:
-            entry, why = Entry(text, eol), "a CSV row is not rewritten in place yet"
         else:
             entry = Entry(text, eol)
         entry.kind, entry.findings = check_entry(entry, self.fmt)
         if why:
-            entry.findings += (needs_jsonl(why),)
+            entry.findings += (needs_jsonl(why, holder),)
         return entry
+
+    def draft_pair(self, entry: Entry) -> Pair | None:
+        """A broken line of a pairs or CSV file as a pair to fix in the form, else None."""
+        if self.table is not None:
+            from tui.core.table_rows import row_draft
+
+            return row_draft(entry, self.table)
+        if self.source_format == "pairs":
+            from tui.core.pairs_lines import pair_draft
+
+            return pair_draft(entry, self.sep)
+        return None
 
     def context_at(self, index: int) -> str | None:
         """Pairs files: the system prompt a line inserted at `index` gets from the file."""
@@ -548,7 +603,9 @@ class Document:
         old = self.entries[index]
         if text == (old.saved if source_line else old.text):
             return old
-        new = self.make_entry(text, old.eol, context=old.context, source_line=source_line)
+        new = self.make_entry(
+            text, old.eol, context=old.context, source_line=source_line, like=old.source
+        )
         if new.text == old.text and new.source == old.source:
             return old  # e.g. a space typed at the end of a pairs text: the same line
         if self.source_format == "pairs" and self.system_after(old) != self.system_after(new):
@@ -599,7 +656,12 @@ class Document:
 
     def insert(self, index: int, texts: Sequence[bytes]) -> None:
         context = self.context_at(index)
-        new = [self.make_entry(t, context=context) for t in texts]
+        # New lines end as the file's first line does (a CSV from Excel: CRLF).
+        eol = (self.entries[0].eol if self.entries else b"") or b"\n"
+        new = [self.make_entry(t, eol, context=context) for t in texts]
+        if self.table is not None and not self.entries and new:  # an empty CSV: its header
+            header = self.table.header
+            new.insert(0, Entry(header, eol, "comment", source=header, context=context))
         last = self.entries[-1] if self.entries else None
         if index == len(self.entries) and last is not None and not last.eol and new:
             # The file ends without a newline: keep it so, after the new last line.

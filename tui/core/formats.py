@@ -21,6 +21,7 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 Kind = Literal["example", "invalid", "blank", "comment"]
 FORMATS = ("chat", "dpo", "pairs", "csv", "tsv")
 JSONL_FORMATS = ("chat", "dpo")
+TABLE_DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
 @dataclass(slots=True)
@@ -464,3 +465,95 @@ def check_head(head: bytes) -> None:
         raise UnusableInput("the file is UTF-16 text; save it as UTF-8")
     if looks_binary(head):
         raise UnusableInput("the file is binary (it contains NUL bytes), not a text file")
+
+
+# ---------------------------------------------------------------------------- CSV / TSV rows
+
+
+@dataclass(frozen=True, slots=True)
+class TableLayout:
+    """What writing a row back into a CSV/TSV file needs: its columns and quoting style.
+
+    quote_all: every cell of the header is quoted (a writer that quotes all cells); else
+    only cells that need it are quoted (csv's QUOTE_MINIMAL, what most tools write).
+    """
+
+    header: bytes  # the header row as the file holds it (no line ending)
+    delimiter: str
+    columns: dict[str, int]  # "user", "assistant" and maybe "system" -> cell index
+    width: int
+    quote_all: bool
+
+
+def table_layout(header: bytes, delimiter: str) -> TableLayout:
+    """The layout of a CSV/TSV file from its header row. Raises UnusableInput."""
+    text = header.decode("utf-8")
+    cells = next(csv.reader([text], delimiter=delimiter, strict=True), [])
+    raw = raw_cells(text, delimiter)
+    quote_all = raw is not None and bool(raw) and all(c.startswith('"') for c in raw)
+    return TableLayout(header, delimiter, _columns(cells), len(cells), quote_all)
+
+
+def raw_cells(row: str, delimiter: str) -> list[str] | None:
+    """The cells of one CSV row as the file spells them (quotes included), or None for a
+    row that is not plainly `cell,cell` (text after a closing quote, an open quote)."""
+    cells: list[str] = []
+    pos, end = 0, len(row)
+    while True:
+        if row.startswith('"', pos):
+            close = pos + 1
+            while True:
+                close = row.find('"', close)
+                if close == -1:
+                    return None
+                if row.startswith('"', close + 1):
+                    close += 2  # a doubled quote inside the cell
+                    continue
+                break
+            stop = close + 1
+            if stop < end and row[stop] != delimiter:
+                return None
+        else:
+            stop = row.find(delimiter, pos)
+            stop = end if stop == -1 else stop
+        cells.append(row[pos:stop])
+        if stop >= end:
+            return cells
+        pos = stop + 1
+
+
+def encode_row(cells: dict[int, str], layout: TableLayout, like: bytes | None = None) -> bytes:
+    """A CSV/TSV row (no line ending) holding `cells` (column index -> text).
+
+    The other cells are those of `like` (the row being replaced) exactly as it spells them,
+    else empty; a written cell is quoted if the file quotes every cell or the text needs it.
+    """
+    delimiter = layout.delimiter
+    old = raw_cells(like.decode("utf-8"), delimiter) if like is not None else None
+    if old is None and like is not None:  # an odd row: its values, spelled anew
+        old = [_quote_cell(cell, layout) for cell in row_cells(like, delimiter)]
+    row = list(old or [])
+    row += [_quote_cell("", layout)] * (layout.width - len(row))
+    for index, text in cells.items():
+        if _cell_value(row[index], delimiter).strip() != text.strip():
+            row[index] = _quote_cell(text, layout)
+    return delimiter.join(row).encode("utf-8")
+
+
+def _cell_value(raw: str, delimiter: str) -> str:
+    return (row_cells(raw.encode("utf-8"), delimiter) or [""])[0]
+
+
+def row_cells(row: bytes, delimiter: str) -> list[str]:
+    """The values of one CSV/TSV row (lenient: a malformed row gives what csv makes of it)."""
+    try:
+        return next(csv.reader([row.decode("utf-8", "replace")], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
+def _quote_cell(text: str, layout: TableLayout) -> str:
+    needs = any(c in text for c in (layout.delimiter, '"', "\n", "\r"))
+    if needs or layout.quote_all:
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -68,11 +68,12 @@ def pairs_entry(line: bytes, eol: bytes, sep: str, context: str | None) -> Entry
     return Entry(text, eol, "example", source=line, context=context)
 
 
-def needs_jsonl(why: str) -> Finding:
+def needs_jsonl(why: str, holder: str = "a pairs line") -> Finding:
+    """The finding of an edit the file's format cannot hold (holder: "a CSV row"...)."""
     return Finding(
         NEEDS_JSONL,
         ERROR,
-        f"a pairs line holds one input and one output, but {why}; "
+        f"{holder} holds one input and one output, but {why}; "
         "Ctrl+S offers to save the dataset as JSONL",
     )
 

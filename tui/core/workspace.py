@@ -144,7 +144,7 @@ class Workspace:
         """
         from tui.core.atomic import remove_dead_temps
         from tui.core.filestamp import is_read_only, stamp_of
-        from tui.core.formats import check_usable, detect_format
+        from tui.core.formats import BOM, check_usable, detect_format
         from tui.core.recovery import claim, find_recovery, source_digest
 
         system = self.configured_system
@@ -155,7 +155,8 @@ class Workspace:
             return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
         data = path.read_bytes()
         remove_dead_temps(path)  # of saves killed mid-way
-        check_usable(data)
+        if data not in (b"", BOM):  # an empty file is a dataset of no examples yet
+            check_usable(data)
         fmt = detect_format(data, path.name)
         doc = Document.from_bytes(data, fmt, sep=self.separator, system=system)
         sha = source_digest(data)
@@ -229,8 +230,8 @@ class Workspace:
         if doc is None:
             self._pending.append(messages)
             return None
-        index = len(doc)
-        doc.insert(index, [encode_example({"messages": messages})])
+        doc.insert(len(doc), [encode_example({"messages": messages})])
+        index = len(doc) - 1  # the last line (an empty CSV got its header before it)
         self.changed(ADDED, index)
         return index
 

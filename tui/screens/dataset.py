@@ -156,7 +156,8 @@ class DatasetScreen(DatasetView):
         self.app.push_screen(
             ChoiceModal(
                 f"{name} cannot hold {count} example(s)",
-                f"A {self.workspace.format} file holds one input and one output per line; "
+                f"A {self.workspace.format} file holds one input and one output per "
+                f"{'row' if self.workspace.format in ('csv', 'tsv') else 'line'}; "
                 f"{count} example(s) need more (see the needs_jsonl problems). "
                 f"Save the dataset as a JSONL file instead? {name} stays as it is.",
                 [("cancel", "Keep editing"), ("jsonl", "Save as JSONL…")],

@@ -19,7 +19,7 @@ from textual.widgets import Input, Static
 
 from tui.appref import tunebench_app
 from tui.core.editing import Document, Entry
-from tui.core.formats import UnusableInput
+from tui.core.formats import JSONL_FORMATS, UnusableInput
 from tui.core.models import BaseModel
 from tui.core.workspace import ADDED, OPENED, Opened, Workspace
 from tui.errors import UsageError
@@ -28,7 +28,7 @@ from tui.screens.base import MainScreen
 from tui.screens.dataset_modals import ChoiceModal
 from tui.widgets.examples_list import ExamplesList
 from tui.widgets.jsonl_preview import JsonlPreview
-from tui.widgets.pair_editor import PairEditor
+from tui.widgets.pair_editor import SOURCE_LINE, PairEditor
 from tui.widgets.problems_panel import ProblemsPanel
 from tui.widgets.stats_line import StatsLine, stats_text
 from tui.widgets.virtual_list import VirtualList
@@ -192,6 +192,8 @@ class DatasetView(MainScreen):
                 f"tunebench (process {opened.other_instance}): saving here overwrites its "
                 "saves, and the other way round."
             )
+        if opened.path is not None and not opened.doc.entries:
+            notices.append(f"{opened.path.name} is empty: Ctrl+N adds the first example.")
         if opened.path is None:
             notices.append(
                 "New dataset: Enter edits the first pair, Ctrl+N adds one. "
@@ -211,7 +213,8 @@ class DatasetView(MainScreen):
             kinds = (e.kind for e in doc.entries[:1000])
             select = next((i for i, kind in enumerate(kinds) if kind != "comment"), 0)
         self._shown = doc
-        self.query_one(PairEditor).pairs_sep = doc.sep if doc.source_format == "pairs" else None
+        own_lines = doc.source_format not in JSONL_FORMATS
+        self.query_one(PairEditor).lines_of = doc if own_lines else None
         self.query_one(ExamplesList).show(doc)
         self.query_one(Input).value = ""
         self.query_one(Input).remove_class("-active")
@@ -515,7 +518,7 @@ class DatasetView(MainScreen):
             return
         index = self.current
         entry = doc.replace(
-            index, event.text, key=(index, event.field), source_line=event.field == "pairs-line"
+            index, event.text, key=(index, event.field), source_line=event.field == SOURCE_LINE
         )
         editor = self.query_one(PairEditor)
         typed_on = event.field != "messages" and editor.current_text() != event.text
@@ -611,7 +614,7 @@ class DatasetView(MainScreen):
             return
         index = len(self.doc)  # at the end, as the key's label and the help say
         self.doc.insert(index, [self.doc.new_example_text(index)])
-        self._after_op(index)
+        self._after_op(len(self.doc) - 1)  # (an empty CSV got its header before it)
         self._show_pane("edit")
         self.query_one(PairEditor).focus_field("user")
 

@@ -17,6 +17,7 @@ from textual.widgets import Checkbox, Input, Static, TextArea
 
 from tui.core.editing import (
     ROLES_CYCLE,
+    Document,
     Entry,
     Pair,
     PlainMessage,
@@ -26,7 +27,8 @@ from tui.core.editing import (
     messages_example,
     pair_example,
 )
-from tui.core.pairs_lines import pair_draft
+
+SOURCE_LINE = "source-line"  # the field of an edit to the line (row) as the file holds it
 
 
 def _trimmed(pair: Pair) -> Pair:
@@ -104,10 +106,10 @@ class PairEditor(Vertical):
         self.mode = "pair"  # "pair", "messages" or "raw"
         self.default_system = ""
         self._focus_after_mount: int | None = None
-        # A pairs file (its separator), else None: a broken line opens as a pair to fix,
-        # the raw view is the pairs line, and spaces at either end of a text are not
+        # A pairs or CSV file, else None: a broken line opens as a pair to fix, the raw
+        # view is the line (row) of the file, and spaces at either end of a text are not
         # edits (the format trims them).
-        self.pairs_sep: str | None = None
+        self.lines_of: Document | None = None
         self._fresh = False  # the entry being loaded is another example than the one shown
 
     @property
@@ -153,8 +155,8 @@ class PairEditor(Vertical):
         self.disabled = entry is None
         obj = entry.parse() if entry is not None else None
         pair = None if force_raw or entry is None else as_pair(obj)
-        if pair is None and not force_raw and entry is not None and self.pairs_sep is not None:
-            pair = pair_draft(entry, self.pairs_sep)
+        if pair is None and not force_raw and entry is not None and self.lines_of is not None:
+            pair = self.lines_of.draft_pair(entry)
         messages = None if force_raw or entry is None or pair else as_messages(obj)
         self._pair, self._messages = pair, messages
         self.mode = "pair" if pair or entry is None else "messages" if messages else "raw"
@@ -164,10 +166,19 @@ class PairEditor(Vertical):
             self._note("")
             return
         raw_area = self.query_one("#raw", TextArea)
-        if self.mode == "raw" and self.pairs_sep is not None and entry.source is not None:
+        if self.mode == "raw" and self.lines_of is not None and entry.source is not None:
             self._set_text("#raw", entry.source.decode("utf-8", "replace"))
-            raw_area.border_title = "The line in the pairs file"
-            self._note(f"input{self.pairs_sep} output, one pair a line · Ctrl+R: form")
+            header = self.lines_of.table is not None and entry.kind == "comment"
+            self.disabled = header  # the columns every row is read by: not edited here
+            if header:
+                raw_area.border_title = "The header row"
+                self._note("The file's columns; edit them in another program")
+            elif self.lines_of.table is not None:
+                raw_area.border_title = f"The row in the {self.lines_of.source_format} file"
+                self._note("One example a row, under the file's header · Ctrl+R: form")
+            else:
+                raw_area.border_title = "The line in the pairs file"
+                self._note(f"input{self.lines_of.sep} output, one pair a line · Ctrl+R: form")
             return
         raw_area.border_title = "Raw JSONL line"
         if self.mode == "raw":
@@ -189,7 +200,9 @@ class PairEditor(Vertical):
         with box.prevent(Checkbox.Changed):
             box.value = pair.weight != 0
         self._update_system_title(pair.system)
-        raw = "the line in the pairs file" if self.pairs_sep is not None else "raw JSON"
+        raw = "raw JSON"
+        if self.lines_of is not None:
+            raw = "the row in the file" if self.lines_of.table else "the line in the pairs file"
         self._note(f"Ctrl+R: {raw} · Tab: next field")
 
     def _typed_since_shown(self, entry: Entry | None) -> bool:
@@ -287,18 +300,18 @@ class PairEditor(Vertical):
 
     @property
     def _trims(self) -> bool:
-        return self.pairs_sep is not None and self.mode == "pair"
+        return self.lines_of is not None and self.mode == "pair"
 
     @property
     def edits_source_line(self) -> bool:
-        """The raw view shows the line in the pairs file (not a JSONL line)."""
-        return self.mode == "raw" and self.pairs_sep is not None
+        """The raw view shows the line (row) in the pairs or CSV file (not a JSONL line)."""
+        return self.mode == "raw" and self.lines_of is not None
 
     def _edited(self, field: str) -> None:
         text = self.current_text()
         if self.edits_source_line:
             if text is not None and self.entry is not None and text != self.entry.saved:
-                self.post_message(self.Edited(text, "pairs-line"))
+                self.post_message(self.Edited(text, SOURCE_LINE))
             return
         if text is None or self.entry is None or text == self.entry.text:
             return
