@@ -14,6 +14,7 @@ from tui.core.editing import (
     pair_example,
     set_system_for_all,
 )
+from tui.core.problems import Finding
 from tui.core.recovery import (
     claim,
     find_recovery,
@@ -58,10 +59,14 @@ def test_insert_delete_move_and_duplicates() -> None:
     doc = checked(b"\n".join(line(f"u{i}") for i in range(10)) + b"\n")
     doc.insert(10, [line("u1")])
     assert doc.duplicates == 1
-    assert any(f.code == "duplicate_example" for _, f in doc.dataset_findings())
+    repeat = Finding("duplicate_example", "warning", "the same example as line 2")
+    assert doc.duplicate_rows() == [(10, repeat)]  # on its own line, as validate says
     assert doc.matching("code:duplicate_example") == [10]
     doc.move(10, 0)
     assert doc.entries[0].text == line("u1")
+    assert doc.duplicate_rows() == [
+        (2, Finding(repeat.code, repeat.severity, "the same example as line 1"))
+    ]
     doc.delete(0)
     assert doc.duplicates == 0 and len(doc) == 10
     doc.undo()

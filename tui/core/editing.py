@@ -11,6 +11,7 @@ dataset.
 from __future__ import annotations
 
 import bisect
+import heapq
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -182,6 +183,9 @@ class Document:
         self.counts = Counts()
         self._dups: dict[bytes, int] = {}
         self.duplicates = 0
+        # (index, duplicate_example) for each example repeating an earlier one, as validate
+        # lists them; None: to be listed again (a repeat came or went, or lines moved).
+        self._dup_rows: list[tuple[int, Finding]] | None = None
         self._rows: list[tuple[int, Finding]] | None = None
         self._row_index: list[int] = []
         self.problems_version = 0  # bumps when any entry's findings change
@@ -375,16 +379,48 @@ class Document:
                     rows.append((i, finding))
             self._rows = rows
             self._row_index = [i for i, _ in rows]
-        return self.dataset_findings() + self._rows
+        dups = self.duplicate_rows()
+        if not dups:
+            return self.dataset_findings() + self._rows
+        # At one line, the example's own findings come first, as validate sorts them.
+        merged = heapq.merge(self._rows, dups, key=lambda row: row[0])
+        return self.dataset_findings() + list(merged)
+
+    def duplicate_rows(self) -> list[tuple[int, Finding]]:
+        """duplicate_example on each example that repeats an earlier one, naming the line
+        of the first, as `validate` reports them. O(dataset), only after a repeat came or
+        went or lines moved: typing in an example that repeats none costs nothing here."""
+        if self._dup_rows is None:
+            rows: list[tuple[int, Finding]] = []
+            if self.duplicates:
+                first: dict[bytes, int] = {}
+                repeated = self._dups
+                for i, entry in enumerate(self.entries):
+                    if entry.kind != "example":
+                        continue
+                    key = entry.text.strip()
+                    if repeated.get(key, 0) < 2:
+                        continue
+                    seen = first.setdefault(key, i)
+                    if seen != i:
+                        message = f"the same example as line {self.line_of(seen)}"
+                        rows.append((i, Finding("duplicate_example", WARNING, message)))
+            self._dup_rows = rows
+        return self._dup_rows
+
+    def duplicate_of(self, index: int) -> Finding | None:
+        """The duplicate_example finding of entry `index`, if it repeats an earlier one."""
+        if not self.duplicates:
+            return None
+        rows = self.duplicate_rows()
+        at = bisect.bisect_left(rows, index, key=lambda row: row[0])
+        return rows[at][1] if at < len(rows) and rows[at][0] == index else None
 
     def dataset_findings(self) -> list[tuple[int, Finding]]:
         """Whole-file findings from running totals: O(1)."""
         out: list[tuple[int, Finding]] = []
         if self.checked and self.counts.examples < MIN_EXAMPLES:
             out.append((-1, too_few_examples(self.counts.examples)))
-        if self.duplicates:
-            message = f"{self.duplicates} example(s) repeat an earlier example exactly"
-            out.append((-1, Finding("duplicate_example", WARNING, message)))
         return out
 
     def problems(self) -> list[Problem]:
@@ -417,7 +453,7 @@ class Document:
         if query.startswith("code:"):
             code = query[5:].strip()
             if code == "duplicate_example":
-                return self._repeats()
+                return [i for i, _ in self.duplicate_rows()]
             return [
                 i for i, e in enumerate(self.entries) if any(f.code == code for f in e.findings)
             ]
@@ -428,19 +464,6 @@ class Document:
             for i, e in enumerate(self.entries)
             if needle in e.text.lower() or escaped in e.text.lower()
         ]
-
-    def _repeats(self) -> list[int]:
-        """Indices of examples that repeat an earlier one exactly."""
-        seen: set[bytes] = set()
-        out = []
-        for i, entry in enumerate(self.entries):
-            if entry.kind == "blank":
-                continue
-            key = entry.text.strip()
-            if key in seen:
-                out.append(i)
-            seen.add(key)
-        return out
 
     @property
     def tokens_total(self) -> int:
@@ -722,6 +745,7 @@ class Document:
         self.problems_version += 1
         self._rows = None
         self._line_starts = None
+        self._dup_rows = None
         self._differ = None
         if isinstance(op, Insert):
             self.entries[op.index : op.index] = op.entries
@@ -762,6 +786,7 @@ class Document:
         if b"\n" in entry.saved:
             self._multiline += sign
             self._line_starts = None
+            self._dup_rows = None  # the lines they name may have moved
         if entry.kind in ("blank", "comment"):
             return
         counts = self.counts
@@ -787,6 +812,8 @@ class Document:
             self._dups[key] = seen + 1
             if seen:
                 self.duplicates += 1
+                self._dup_rows = None
+                self.problems_version += 1
         else:
             if seen <= 1:
                 self._dups.pop(key, None)
@@ -794,6 +821,8 @@ class Document:
                 self._dups[key] = seen - 1
             if seen > 1:
                 self.duplicates -= 1
+                self._dup_rows = None
+                self.problems_version += 1
 
 
 def _with_token_finding(

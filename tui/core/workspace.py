@@ -54,9 +54,8 @@ def stats_of(doc: Document, model: BaseModel, epochs: int | None = None) -> Stat
     c = doc.counts
     whole = doc.dataset_findings()
     errors = c.errors + sum(1 for _, f in whole if f.is_error)
-    # validate reports each repeated example on its own line; the panel shows one row.
-    warnings = c.warnings + doc.duplicates
-    warnings += sum(1 for _, f in whole if not f.is_error and f.code != "duplicate_example")
+    # Each example repeating an earlier one is a warning of its own, as validate says.
+    warnings = c.warnings + doc.duplicates + sum(1 for _, f in whole if not f.is_error)
     if not doc.tokens_ready:
         return Stats(c.examples, errors, warnings, None, None, None, None)
     n_epochs = epochs if epochs is not None else default_epochs(c.examples)

@@ -288,7 +288,7 @@ class DatasetView(MainScreen):
         for entry, text, tokens in chunk:
             doc.set_tokens(entry, text, tokens, limit)
             if entry is current:
-                self.query_one(JsonlPreview).show(entry, doc.line_of(self.current))
+                self._preview(doc, entry, self.current)
 
     def _tokens_ready(self, doc: Document) -> None:
         doc.tokens_ready = True
@@ -429,8 +429,15 @@ class DatasetView(MainScreen):
             self.query_one(PairEditor).load(
                 entry, default_system=self.doc.default_system, force_raw=force_raw, other=other
             )
-        doc = self.doc
-        self.query_one(JsonlPreview).show(entry, doc.line_of(self.current) if doc else 0)
+        if self.doc is not None:
+            self._preview(self.doc, entry, self.current)
+        else:
+            self.query_one(JsonlPreview).show(entry, 0)
+
+    def _preview(self, doc: Document, entry: Entry | None, index: int) -> None:
+        """The preview of entry `index`, with what the whole file says of it (a repeat)."""
+        repeat = doc.duplicate_of(index) if entry is not None else None
+        self.query_one(JsonlPreview).show(entry, doc.line_of(index), (repeat,) if repeat else ())
 
     @on(VirtualList.Highlighted, "#examples")
     def _example_highlighted(self, event: VirtualList.Highlighted) -> None:
@@ -529,7 +536,7 @@ class DatasetView(MainScreen):
             editor.adopt(entry, event.field)
         else:
             editor.load(entry, default_system=doc.default_system, force_raw=editor.raw_mode)
-        self.query_one(JsonlPreview).show(entry, doc.line_of(index))
+        self._preview(doc, entry, index)
         self._changed(entry, row_only=True)
 
     def _changed(self, entry: Entry | None = None, *, row_only: bool = False) -> None:

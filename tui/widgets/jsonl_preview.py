@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.core.editing import Entry
+from tui.core.problems import Finding
 from tui.core.spans import finding_span, json_spans
 
 # A very long line is shown cut: rendering 10 MB of text per keystroke would freeze the UI.
@@ -31,8 +32,9 @@ class JsonlPreview(Static):
         self.update(text, layout=lines != self._lines)
         self._lines = lines
 
-    def show(self, entry: Entry | None, line_number: int) -> None:
-        """Show `entry`, which starts at line `line_number` of the file."""
+    def show(self, entry: Entry | None, line_number: int, more: tuple[Finding, ...] = ()) -> None:
+        """Show `entry`, which starts at line `line_number` of the file; `more`: findings
+        of the whole file about it (it repeats an earlier example)."""
         if entry is None:
             self.plain_text = ""
             self._render_text(Text("No example selected. Ctrl+N adds one.", style="dim"))
@@ -53,11 +55,11 @@ class JsonlPreview(Static):
         text.append_text(body)
         if len(line) > MAX_PREVIEW_CHARS:
             text.append(f"… ({len(line) - MAX_PREVIEW_CHARS:,} more characters)", style="dim")
-        for finding in entry.findings:
+        for finding in entry.findings + more:
             style = "bold red" if finding.is_error else "bold yellow"
             text.append(f"\n{'✗' if finding.is_error else '!'} {finding.code}", style=style)
             text.append(f": {finding.message}")
-        if not entry.findings and entry.kind == "example":
+        if not entry.findings and not more and entry.kind == "example":
             text.append("\n✓ no problems", style="green")
         self.plain_text = text.plain
         self._render_text(text)
