@@ -47,6 +47,17 @@ _RUNS = tuple(
 
 
 @cache
+def axis_label(value: float, width: int = AXIS_WIDTH - 1) -> str:
+    """A y-axis label in exactly `width` columns: 3 significant digits if they fit (a
+    negative bound such as -0.0713 did not, and pushed its row's axis one column right),
+    else fewer, else a one-digit mantissa (wider only past 1e±100: never a wrong value)."""
+    for digits in (3, 2, 1):
+        text = f"{value:.{digits}g}"
+        if len(text) <= width:
+            return text.rjust(width)
+    return f"{value:.0e}".rjust(width)
+
+
 def _style(definition: str) -> Style:
     return Style.parse(definition)
 
@@ -246,7 +257,7 @@ class LossChart(Widget, can_focus=True):
         for row in range(height):
             label = labels.get(row)
             shown = (10**label if self.log_scale else label) if label is not None else None
-            axis = f"{shown:>{AXIS_WIDTH - 1}.3g}┤" if shown is not None else " " * 6 + "│"
+            axis = f"{axis_label(shown)}┤" if shown is not None else " " * (AXIS_WIDTH - 1) + "│"
             segments = [Segment(axis, dim)]
             bits_row, colour_row = cells[row], colour[row]
             col = 0
