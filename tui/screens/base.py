@@ -6,11 +6,12 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tui.appref import tunebench_app
 from tui.widgets.app_header import AppHeader
+from tui.widgets.key_footer import KeyFooter
 
 
 class ReportsWorkerErrors:
@@ -24,7 +25,6 @@ class ReportsWorkerErrors:
 
 
 MIN_WIDTH, MIN_HEIGHT = 60, 20  # below this the screens cannot show what they are for
-CRAMPED_WIDTH = 70  # below this the footer drops the palette key (Ctrl+P still works)
 
 
 class MainScreen(ReportsWorkerErrors, Screen[None]):
@@ -34,13 +34,12 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         yield Static(f"enlarge the terminal to {MIN_WIDTH}x{MIN_HEIGHT}", id="too-small")
         yield AppHeader()
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(events.Resize)
     def _fit_terminal(self, event: events.Resize) -> None:
         width, height = event.size
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
-        self.set_class(width < CRAMPED_WIDTH, "-cramped")
 
     def compose_body(self) -> ComposeResult:
         yield from ()

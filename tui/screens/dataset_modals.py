@@ -6,8 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+
+from tui.widgets.key_footer import KeyFooter
 
 # The dialog look (centred, bordered, title/hint/error lines, buttons on the right) is in
 # app.tcss once, for every screen with the "dialog" class; a dialog adds only its own rules.
@@ -49,7 +51,7 @@ class PathModal(_SubmitOrCancel, ModalScreen[str | None]):
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(self._button, id="ok", variant="primary")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def _submit(self) -> None:
         value = self.query_one("#path", Input).value.strip()
@@ -88,7 +90,7 @@ class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply to all", id="ok", variant="primary")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def action_apply(self) -> None:
         self._submit()
@@ -121,7 +123,7 @@ class SplitModal(_SubmitOrCancel, ModalScreen[tuple[float, int] | None]):
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Split", id="ok", variant="primary")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def _submit(self) -> None:
         error = self.query_one("#error", Static)
@@ -164,7 +166,7 @@ class ChoiceModal(ModalScreen[str | None]):
                     yield Button(
                         label, id=f"choice-{answer}", variant="primary" if last else "default"
                     )
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(f"#choice-{self._focus}", Button).focus()
@@ -191,7 +193,7 @@ class ModelModal(ModalScreen[str | None]):
             yield Static("Base model for tokens and cost", classes="modal-title")
             yield OptionList(*[Option(label, id=name) for name, label in self._models])
             yield Static("Enter: choose · Esc: cancel", classes="modal-hint")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tui.api.arm import ArmDeployments, DeploymentBook
@@ -112,7 +113,7 @@ class DeployScreen(ModalScreen[str | None]):
             with Horizontal(id="d-buttons"):
                 yield Button("Deploy (Ctrl+S)", id="deploy", variant="primary")
                 yield Button("Close (Esc)", id="close")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(Select.Changed, "#d-sku")
     def _sku_note(self, event: Select.Changed) -> None:
@@ -211,7 +212,7 @@ class DeploymentsScreen(ModalScreen[None]):
             yield table
             yield Static("", id="dep-detail")
             yield Static("loading…", id="dep-message")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._fill_table()

@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from tui.widgets.key_footer import KeyFooter
 
 
 def screen_keys(screen: Screen) -> list[tuple[str, str]]:
@@ -69,4 +71,4 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(key, description)
             yield table
             yield Static("Ctrl+P: every action · Esc: close", id="help-hint")
-        yield Footer(compact=True)
+        yield KeyFooter()

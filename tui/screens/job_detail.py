@@ -16,13 +16,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, RichLog, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, RichLog, Static, TabbedContent, TabPane
 
 from tui.api.job_info import CheckpointInfo, JobInfo, int_or_none
 from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
 from tui.screens.base import MainScreen
 from tui.screens.jobs import api_client, status_text, utc
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.loss_chart import LossChart
 
 WIDE = 140  # columns from which events sit beside the chart
@@ -78,7 +79,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from tui.api.options import (
     AUTO,
@@ -24,6 +24,7 @@ from tui.appref import tunebench_app
 from tui.core.models import MODELS
 from tui.errors import UsageError, describe
 from tui.screens.base import ReportsWorkerErrors
+from tui.widgets.key_footer import KeyFooter
 
 
 class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
@@ -157,7 +158,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
                     disabled=True,
                 )
                 yield Button(compact=True, label="Cancel (Esc)", id="cancel")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_training_type()

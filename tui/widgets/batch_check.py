@@ -12,11 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tui.api import batch
 from tui.appref import tunebench_app
 from tui.screens.base import ReportsWorkerErrors
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -112,7 +113,7 @@ class BatchCheckScreen(ReportsWorkerErrors, ModalScreen[None]):
             table.add_column("got", key="got")
             yield table
             yield Static("", id="batch-diff")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         target = "#batch-path" if not self._path else "#batch-limit"

@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
+
+from tui.widgets.key_footer import KeyFooter
 
 Message = dict[str, Any]
 CONTEXT_LINES = 8  # messages shown above the reply; longer conversations are elided
@@ -69,7 +71,7 @@ class SaveExampleScreen(ModalScreen[list[Message] | None]):
             editor.border_title = "assistant (edit the answer to train)"
             yield editor
             yield Static(self._hint(), classes="hint", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def _context_text(self) -> str:
         lines = []
