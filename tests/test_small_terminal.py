@@ -44,6 +44,11 @@ async def test_at_60x20_the_input_output_and_problems_count_are_visible(tmp_path
         assert visible(pilot, screen.query_one("#user", TextArea))
         assert visible(pilot, screen.query_one("#assistant", TextArea))
         assert "2 errors" in str(screen.query_one("#stats").render())  # role, and too few
+        # The system prompt field has no border (no title) here: a label names it.
+        label, field = screen.query_one("#system-label", Static), screen.query_one("#system")
+        assert label.display and str(label.render()) == "System:"
+        assert label.region.y == field.region.y and label.region.right <= field.region.x
+        assert field.region.bottom <= app.size.height and field.value == SYSTEM
         # The footer's palette key would overlap the last keys at this width: it is left out.
         assert not any(key.display for key in screen.query(".-command-palette"))
 

@@ -63,6 +63,7 @@ class DatasetScreen(DatasetView):
     DatasetScreen.-short #preview-box { max-height: 3; }
     DatasetScreen.-short #editor-note { display: none; }
     DatasetScreen.-short PairEditor #system { border: none; height: 1; padding: 0 1; }
+    DatasetScreen.-short PairEditor #system-label { display: block; padding: 0 0 0 1; }
     DatasetScreen.-short PairEditor TextArea { min-height: 3; }
     DatasetScreen #notice { display: none; height: auto; background: $warning 30%; padding: 0 1; }
     DatasetScreen #notice.-active { display: block; }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Static, TextArea
 
@@ -71,7 +71,9 @@ class MessageArea(EditorArea):
 class PairEditor(Vertical):
     DEFAULT_CSS = """
     PairEditor { height: 1fr; }
-    PairEditor Input { border: tall $border-blurred; height: 3; }
+    PairEditor Input { border: tall $border-blurred; height: 3; width: 1fr; }
+    PairEditor #system-row { height: auto; }
+    PairEditor #system-label { display: none; width: auto; text-style: bold; }
     PairEditor TextArea { height: 1fr; min-height: 3; border: tall $border-blurred; }
     PairEditor TextArea:focus, PairEditor Input:focus { border: tall $border; }
     PairEditor #raw { height: 1fr; }
@@ -119,9 +121,12 @@ class PairEditor(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-note")
         with Vertical(id="pair-fields"):
-            system = Input(id="system", placeholder="no system prompt")
-            system.border_title = "System"
-            yield system
+            with Horizontal(id="system-row"):
+                # The label a short screen shows, where the field has no border to title.
+                yield Static("System:", id="system-label")
+                system = Input(id="system", placeholder="no system prompt")
+                system.border_title = "System"
+                yield system
             user = EditorArea(id="user", soft_wrap=True, tab_behavior="focus")
             user.border_title = "User"
             yield user
