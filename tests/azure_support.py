@@ -10,6 +10,7 @@ import openai
 from emulator_support import jsonl, learnable_pairs, wait_job
 
 from tui.emulator import EmulatorThread
+from tui.emulator.arm import Deployment
 
 KEY = "azure-key-0123456789abcdef"
 ARM_TOKEN = "arm-token-fedcba9876543210"
@@ -45,6 +46,12 @@ def write_azure_config(home: Path, root: str, extra_profiles: str = "") -> dict[
     )
     path.chmod(0o600)
     return {"AZ_KEY": KEY, "ARM_TOKEN": ARM_TOKEN}
+
+
+def deployments_of(emu: EmulatorThread) -> dict[str, Deployment]:
+    """The emulator's deployments in the account the azure profile names (sub-1/rg-1/acct)."""
+    assert emu.emulator.azure is not None
+    return emu.emulator.azure.arm.account("sub-1", "rg-1", "acct")
 
 
 def classic_client(emu: EmulatorThread, **kwargs: Any) -> openai.AzureOpenAI:

@@ -73,3 +73,23 @@ def test_developer_tier_lifetime_is_24_hours() -> None:
     assert dev.time_left(created + timedelta(minutes=1)) == "23 h 59 min left"
     standard = Deployment("s", "m", "Standard", 1, "Succeeded", created)
     assert standard.expires_at is None and standard.lifetime_text(created) == ""
+
+
+async def test_two_accounts_do_not_see_each_others_deployments(emu: Emulator) -> None:
+    one = ArmDeployments(emu.root_url, "sub-1", "rg-1", "acct-one", token)
+    other = ArmDeployments(emu.root_url, "sub-1", "rg-1", "acct-two", token)
+    elsewhere = ArmDeployments(emu.root_url, "sub-2", "rg-1", "acct-one", token)
+    async with one, other, elsewhere:
+        await one.create("gpt-4.1-mini-2025-04-14", "shared-name", "Standard", 1)
+        await other.create("gpt-4.1-nano-2025-04-14", "shared-name", "Standard", 1)
+        await other.create("gpt-4.1-nano-2025-04-14", "only-two", "Standard", 1)
+        assert [d.name for d in await one.list()] == ["shared-name"]
+        assert sorted(d.name for d in await other.list()) == ["only-two", "shared-name"]
+        assert await elsewhere.list() == []  # same account name, another subscription
+        assert await one.get("only-two") is None
+        mine = await one.get("shared-name")
+        assert mine is not None and mine.model == "gpt-4.1-mini-2025-04-14"
+        assert await one.delete("only-two") is False  # not this account's: ARM's 204
+        assert await one.delete("shared-name") is True
+        theirs = await other.get("shared-name")
+        assert theirs is not None and theirs.model == "gpt-4.1-nano-2025-04-14"

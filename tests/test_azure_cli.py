@@ -4,13 +4,23 @@ and the one-line errors (missing api-version, wrong key, unknown model, undeploy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azure_support import ARM_TOKEN, KEY, azure_profile, write_azure_config
+from azure_support import (
+    ARM_TOKEN,
+    KEY,
+    azure_profile,
+    classic_client,
+    deployments_of,
+    train,
+    write_azure_config,
+)
 from emulator_support import FAST
 
+from tui.api.arm import default_name
 from tui.emulator import EmulatorThread, demo_dataset_path
 
 
@@ -47,6 +57,7 @@ def test_train_deploy_chat_list_delete(run_cli, azure: EmulatorThread, env: dict
     watched = run_cli("jobs", "watch", job_id, **env)
     assert watched.returncode == 0, watched
     model = azure.emulator.store.jobs[job_id].data["fine_tuned_model"]
+    assert re.fullmatch(r"gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}", model)  # Azure's naming
     assert f"succeeded: {model}" in watched.stderr
 
     undeployed = run_cli("chat", "--model", model, "Ja, mieć, kot", **env)
@@ -95,6 +106,28 @@ def test_deploy_refusals_are_one_line_before_any_request(
     assert unknown.returncode == 2
     assert one_line(unknown.stderr).startswith("gpt-4.1-mini-2025-04-14.ft-nope: no such model")
     assert azure.emulator.azure is not None and azure.emulator.azure.arm.tokens == []
+    unknown_checkpoint = f"gpt-4.1-mini-2025-04-14.ft-{'0' * 32}:ckpt-step-9"
+    refused = run_cli("deploy", unknown_checkpoint, "--name", "x1", **env)
+    assert refused.returncode == 2
+    assert one_line(refused.stderr).startswith(f"{unknown_checkpoint}: no such model")
+
+
+def test_a_checkpoint_deploys_by_its_azure_name(
+    run_cli, azure: EmulatorThread, env: dict[str, str]
+) -> None:
+    with classic_client(azure) as client:
+        job = train(client)
+        [*_, oldest] = client.fine_tuning.jobs.checkpoints.list(job.id).data
+    checkpoint = oldest.fine_tuned_model_checkpoint
+    assert checkpoint == f"{job.fine_tuned_model}:ckpt-step-{oldest.step_number}"
+    name = default_name(checkpoint)  # what the deploy dialog proposes
+    hex8 = checkpoint.split(".ft-")[1][:8]
+    assert name == f"gpt-4.1-mini-ft-{hex8}-step-{oldest.step_number}"
+    deployed = run_cli("deploy", checkpoint, "--name", name, **env)
+    assert deployed.returncode == 0, deployed
+    assert deployed.stdout.strip() == name
+    [(_name, deployment)] = deployments_of(azure).items()
+    assert deployment.model["name"] == checkpoint
 
 
 def test_missing_api_version_and_wrong_key_are_one_line(

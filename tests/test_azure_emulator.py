@@ -5,6 +5,7 @@ Azure's error shapes, and chat by deployment name."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -169,3 +170,25 @@ def test_arm_refuses_unknown_models_bad_versions_and_missing_tokens(
     assert status == 200 and [d["name"] for d in listed["value"]] == ["base-dev"]
     assert http(azure, "DELETE", f"{ARM}/deployments/base-dev?api-version=2024-10-01")[0] == 200
     assert http(azure, "GET", f"{ARM}/deployments?api-version=2024-10-21")[1] == {"value": []}
+
+
+def test_tuned_models_and_checkpoints_are_named_as_azure_names_them(
+    azure: EmulatorThread,
+) -> None:
+    """`BASE.ft-<32 hex>`; earlier checkpoints `BASE.ft-<32 hex>:ckpt-step-N`, the final
+    epoch's checkpoint is the model itself (Microsoft Learn's fine-tuning tutorial)."""
+    with classic(azure) as client:
+        job = train(client)
+        model = str(job.fine_tuned_model)
+        assert re.fullmatch(r"gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}", model), model
+        checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id).data
+        names = [c.fine_tuned_model_checkpoint for c in checkpoints]  # newest first
+        assert names[0] == model
+        steps = [c.step_number for c in checkpoints[1:]]
+        assert names[1:] == [f"{model}:ckpt-step-{step}" for step in steps] and steps
+        listed = {m.id for m in client.models.list()}
+        assert set(names) <= listed
+        assert client.models.retrieve(names[-1]).id == names[-1]
+        further = client.fine_tuning.jobs.create(model=model, training_file=job.training_file)
+        assert further.model == "gpt-4.1-mini-2025-04-14"  # trains on the same base
+        client.fine_tuning.jobs.cancel(further.id)

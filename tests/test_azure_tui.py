@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure_support import KEY, tuned_model, write_azure_config
+from azure_support import KEY, deployments_of, tuned_model, write_azure_config
 from dataset_support import settle
 from emulator_support import FAST
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
+from tui.api.arm import default_name
 from tui.app import TunebenchApp
 from tui.config import load_config
 from tui.emulator import EmulatorThread
@@ -60,8 +61,7 @@ async def wait_for(pilot: Pilot[Any], condition: Any, what: str, rounds: int = 5
 
 
 def freeze_deployments(azure: EmulatorThread) -> None:
-    assert azure.emulator.azure is not None
-    for deployment in azure.emulator.azure.arm.deployments.values():
+    for deployment in deployments_of(azure).values():
         deployment.created = FROZEN
 
 
@@ -76,14 +76,14 @@ async def test_deploy_list_talk_and_delete_by_keys(azure: EmulatorThread, config
         await pilot.press("d")
         assert isinstance(app.screen, DeployScreen)
         dialog = app.screen
-        assert dialog.query_one("#d-name", Input).value == model.split(":")[-1]
+        assert dialog.query_one("#d-name", Input).value == default_name(model)
+        assert model.startswith("gpt-4.1-mini-2025-04-14.ft-")  # Azure's naming
         await pilot.press("tab", "enter", "down", "down", "enter")  # type: developer
         assert dialog.query_one("#d-sku", Select).value == "developer"
         assert "Removed after 24 hours" in str(dialog.query_one("#d-note", Static).render())
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the deployment")
-        assert azure.emulator.azure is not None
-        [(name, deployment)] = azure.emulator.azure.arm.deployments.items()
+        [(name, deployment)] = deployments_of(azure).items()
         assert deployment.model["name"] == model and deployment.sku["name"] == "DeveloperTier"
         assert deployment.state() == "Succeeded"
         freeze_deployments(azure)
@@ -108,7 +108,7 @@ async def test_deploy_list_talk_and_delete_by_keys(azure: EmulatorThread, config
         await pilot.pause()
         assert playground.history[-1] == {"role": "assistant", "content": "Kot śpi w domu."}
 
-        azure.emulator.azure.arm.deployments.clear()  # gone behind the app's back
+        deployments_of(azure).clear()  # gone behind the app's back
         playground.picker.choose(model)  # the bare tuned model, not deployed
         playground.query_one("#prompt", Input).value = "Ja, mieć, kot"
         app.deployments.replace([])
@@ -135,11 +135,10 @@ async def test_delete_asks_first_then_removes(azure: EmulatorThread, config: Non
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # no: nothing happens
-        assert azure.emulator.azure is not None
-        assert "to-delete" in azure.emulator.azure.arm.deployments
+        assert "to-delete" in deployments_of(azure)
         await pilot.press("x", "y")
         await wait_for(pilot, lambda: table.row_count == 0, "the row to go")
-        assert "to-delete" not in azure.emulator.azure.arm.deployments
+        assert "to-delete" not in deployments_of(azure)
         assert "deleted to-delete" in str(screen.query_one("#dep-message", Static).render())
 
 
@@ -160,8 +159,6 @@ def test_deploy_dialog_snapshot(snap_compare, isolated_home: Path, size: tuple[i
 def test_deployments_list_snapshot(
     snap_compare, azure: EmulatorThread, config: None, size: tuple[int, int]
 ) -> None:
-    assert azure.emulator.azure is not None
-    arm = azure.emulator.azure.arm
     from tui.emulator.arm import Deployment
 
     for name, sku, model in (
@@ -169,7 +166,7 @@ def test_deployments_list_snapshot(
         ("grammar", "Standard", "ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"),
         ("base-mini", "GlobalStandard", "gpt-4.1-mini-2025-04-14"),
     ):
-        arm.deployments[name] = Deployment(
+        deployments_of(azure)[name] = Deployment(
             f"/x/{name}", name, {"name": sku, "capacity": 1},
             {"format": "OpenAI", "name": model, "version": "1"},
             created=FROZEN, ready_at=time.monotonic() - 1,
@@ -203,5 +200,8 @@ async def test_launch_form_sends_the_training_type(azure: EmulatorThread, config
         training_type.value = "developer"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job", 1500)
+        # the job screen mounted and loaded before the app closes (an exit mid-mount races
+        # Textual's tabs under load)
+        await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None, "loaded", 1500)
         [job] = azure.emulator.store.jobs.values()
         assert job.data["trainingType"] == "developer"

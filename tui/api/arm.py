@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from tui.core.models import tuned_name
 from tui.errors import AzureManagementError, UsageError
 
 ARM_API_VERSION = "2024-10-21"
@@ -251,14 +252,15 @@ class ArmDeployments:
 
 def default_name(model: str) -> str:
     """A deployment name for a tuned model: its suffix and id (`grammar-AbCd1234`), a
-    checkpoint's step (`grammar-AbCd1234-step-207`), or Azure's `gpt-4.1-mini-ft-1a2b3c4d`."""
+    checkpoint's step (`grammar-AbCd1234-step-207`), or Azure's `gpt-4.1-mini-ft-1a2b3c4d`
+    (`gpt-4.1-mini-ft-1a2b3c4d-step-90` for a checkpoint)."""
+    tuned = tuned_name(model)
     if model.startswith("ft:"):
         parts = [p for p in model.split(":")[3:] if p]
         raw = "-".join(p.replace("ckpt-step-", "step-") for p in parts) or model
-    elif ".ft-" in model:
-        base, _, rest = model.partition(".ft-")
-        family = SNAPSHOT_DATE.sub("", base)
-        raw = f"{family}-ft-{rest[:8]}"
+    elif tuned is not None:
+        family = SNAPSHOT_DATE.sub("", tuned.base)
+        raw = f"{family}-{tuned.label}" + (f"-step-{tuned.step}" if tuned.step else "")
     else:
         raw = model
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip("-._")[:64]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.api.job_info import CheckpointInfo, JobInfo, int_or_none, text_or_none
+from tui.core.models import is_checkpoint, is_tuned
 from tui.errors import describe, retry_after
 
 if TYPE_CHECKING:
@@ -255,7 +256,11 @@ class ModelList:
 
 
 def _is_base_chat_model(model_id: str) -> bool:
-    return model_id.startswith("gpt-") and not any(w in model_id for w in _NOT_CHAT)
+    return (
+        model_id.startswith("gpt-")
+        and not is_tuned(model_id)
+        and not any(w in model_id for w in _NOT_CHAT)
+    )
 
 
 async def list_models(
@@ -263,9 +268,10 @@ async def list_models(
 ) -> ModelList:
     """Tuned models (newest first), their checkpoints, then base models.
 
-    Tuned models come from `/models` (`ft:` ids) and the jobs' `fine_tuned_model`; each
-    succeeded job's checkpoints are listed too. Listing jobs may be refused (a profile
-    without fine-tuning access): that becomes a warning, the rest still shows.
+    Tuned models come from `/models` (`ft:…` or Azure's `….ft-…` ids) and the jobs'
+    `fine_tuned_model`; each succeeded job's checkpoints are listed too. Listing jobs may be
+    refused (a profile without fine-tuning access): that becomes a warning, the rest still
+    shows.
     """
     result = ModelList()
     seen: set[str] = set()
@@ -295,7 +301,7 @@ async def list_models(
     for job in tuned_jobs:
         add(job.fine_tuned_model or "", "tuned", f"job {job.id}")
     for model_id in ids:
-        if model_id.startswith("ft:") and ":ckpt-step-" not in model_id:
+        if is_tuned(model_id) and not is_checkpoint(model_id):
             add(model_id, "tuned")
     checkpoint_lists = await asyncio.gather(
         *(_checkpoints(client, job.id) for job in tuned_jobs), return_exceptions=True
@@ -308,7 +314,7 @@ async def list_models(
             if ckpt.model:
                 add(ckpt.model, "checkpoint", f"step {ckpt.step}")
     for model_id in ids:
-        if model_id.startswith("ft:") and ":ckpt-step-" in model_id:
+        if is_checkpoint(model_id):
             add(model_id, "checkpoint")
     base = sorted(model_id for model_id in ids if _is_base_chat_model(model_id))
     for model_id in [*extra_base, *base]:

@@ -14,7 +14,7 @@ from typing import Any
 from tui.core.dataset import Dataset
 from tui.core.estimate import Estimate, estimate
 from tui.core.formats import UnusableInput, to_jsonl_line
-from tui.core.models import resolve_model
+from tui.core.models import is_tuned, resolve_model
 from tui.core.split import split_indices
 from tui.core.validate import ValidationReport
 from tui.errors import UsageError
@@ -124,7 +124,7 @@ def preflight(
     method = "dpo" if dataset.fmt == "dpo" else "supervised"
     examples = [r.obj for r in dataset.records if r.kind == "example"]
     # A tuned model can be trained further: keep its name; the base gives tokenizer and price.
-    name = model.strip() if local or model.strip().startswith("ft:") else base.name
+    name = model.strip() if local or is_tuned(model) else base.name
     result = Preflight(
         path, name, method, dataset.export_jsonl(), report, None if local else report.estimate
     )

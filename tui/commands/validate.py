@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         metavar="M",
-        help="base model or ft: name (default: defaults.model in the config, gpt-4.1-mini)",
+        help="base model or tuned model name (default: defaults.model in the config, gpt-4.1-mini)",
     )
     parser.add_argument(
         "--epochs", metavar="N", type=positive_int, help="training epochs (default: auto)"

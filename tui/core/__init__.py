@@ -6,7 +6,7 @@
             ValidationReport, Problem
 - checks:   check_chat / check_dpo on one parsed example (pure)
 - tokens:   get_encoding (offline, hash-checked), TokenCounter, example_tokens
-- models:   MODELS, resolve_model / find_model / base_name (ft: names -> base)
+- models:   MODELS, resolve_model / find_model / base_name / tuned_name (tuned names -> base)
 - estimate: default_epochs, estimate, token_stats
 - atomic:   write_atomic
 """

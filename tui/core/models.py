@@ -7,6 +7,7 @@ per 1M training tokens: no official table was found; each carries its source, an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tui.errors import UsageError
@@ -176,19 +177,61 @@ for _model in MODELS:
 
 
 class UnknownModel(UsageError):
-    """A model name that is not a fine-tunable base model (or an `ft:` name of one)."""
+    """A model name that is not a fine-tunable base model (or a tuned model of one)."""
+
+
+# Azure OpenAI names a tuned model `BASE.ft-<32 hex>` and an earlier checkpoint of it
+# `BASE.ft-<32 hex>:ckpt-step-N` (Microsoft Learn, Azure OpenAI fine-tuning tutorial).
+_AZURE_TUNED = re.compile(r"^(?P<base>.+?)\.ft-(?P<id>[0-9A-Za-z]+)(?::ckpt-step-(?P<step>\d+))?$")
+CHECKPOINT_MARK = ":ckpt-step-"
+
+
+@dataclass(frozen=True, slots=True)
+class TunedName:
+    """The parts of a tuned model's id, in either naming: OpenAI's
+    `ft:BASE:ORG:SUFFIX:ID[:ckpt-step-N]` or Azure's `BASE.ft-HEX[:ckpt-step-N]`."""
+
+    base: str
+    label: str  # what tells it apart: `suffix:ID` (OpenAI), `ft-HEX8` (Azure)
+    step: str | None  # the checkpoint's step, None for the final model
+
+
+def tuned_name(model: str) -> TunedName | None:
+    """The parts of a tuned model id, or None for a base model or any other name."""
+    name = model.strip()
+    if name.startswith("ft:"):
+        parts = name.split(":")
+        if not parts[1]:
+            return None
+        step = parts[5].removeprefix("ckpt-step-") if len(parts) > 5 else None
+        label = ":".join(p for p in parts[3:5] if p) or ":".join(parts[2:3]) or parts[1]
+        return TunedName(parts[1], label, step)
+    found = _AZURE_TUNED.match(name)
+    if found is None:
+        return None
+    return TunedName(found["base"], f"ft-{found['id'][:8]}", found["step"])
+
+
+def is_tuned(model: str) -> bool:
+    """A tuned model or one of its checkpoints, in OpenAI's or Azure's naming."""
+    return tuned_name(model) is not None
+
+
+def is_checkpoint(model: str) -> bool:
+    """A tuned model's checkpoint (`...:ckpt-step-N`), in either naming."""
+    found = tuned_name(model)
+    return found is not None and found.step is not None
 
 
 def base_name(model: str) -> str:
-    """`ft:gpt-4.1-2025-04-14:org:suffix:id` -> `gpt-4.1-2025-04-14`; other names unchanged."""
-    name = model.strip()
-    if name.startswith("ft:"):
-        name = name[3:].split(":", 1)[0]
-    return name
+    """`ft:gpt-4.1-2025-04-14:org:suffix:id` or `gpt-4.1-2025-04-14.ft-0123…` ->
+    `gpt-4.1-2025-04-14`; other names unchanged."""
+    found = tuned_name(model)
+    return found.base if found is not None else model.strip()
 
 
 def find_model(model: str) -> BaseModel | None:
-    """The base model of a snapshot, alias or `ft:` name, or None if unknown."""
+    """The base model of a snapshot, alias or tuned model name, or None if unknown."""
     return _BY_NAME.get(base_name(model))
 
 

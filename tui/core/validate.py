@@ -153,7 +153,7 @@ def validate_stream(
 
     JSONL is read chunk by chunk and no parsed example is kept: memory stays bounded by the
     per-example token counts and duplicate digests. Pairs text and CSV/TSV are read whole.
-    model: a base model snapshot, alias or `ft:` name (default gpt-4o-mini); an unknown name
+    model: a base model snapshot, alias or tuned model name (default gpt-4o-mini); an unknown name
     is reported as a warning and the default model's tokenizer and limits are used.
     fmt: "chat", "dpo", "pairs", "csv" or "tsv"; detected from filename and content if None.
     workers: from the second chunk on, scan chunks in this many processes (forked; use 1

@@ -5,6 +5,10 @@
 docs use, any non-empty bearer token, and ARM's error shape `{"error": {"code", "message"}}`.
 A new deployment is `Creating` for a few seconds (divided by the emulator's speed), then
 `Succeeded`; from then on the data plane answers chat under its name.
+
+Deployments belong to one account (subscription, resource group, account name), as in ARM:
+one account's list, GET and DELETE never see another's. The emulator has one data plane,
+which answers chat for the ready deployments of every account.
 """
 
 from __future__ import annotations
@@ -64,22 +68,39 @@ class Deployment:
         }
 
 
+AccountKey = tuple[str, str, str]  # subscription, resource group, account (ARM: case-blind)
+
+
+def account_key(request: web.Request) -> AccountKey:
+    info = request.match_info
+    return (info["sub"], info["rg"], info["account"])
+
+
 class ArmDeployments:
     """Deployments per account; `model_exists` says which model names may be deployed."""
 
     def __init__(self, speed: float, model_exists: Callable[[str], bool]) -> None:
         self.speed = speed
         self.model_exists = model_exists
-        self.deployments: dict[str, Deployment] = {}
+        self.accounts: dict[AccountKey, dict[str, Deployment]] = {}
         self.tokens: list[str] = []  # bearer tokens seen, newest last (tests check them)
 
     def serving(self) -> dict[str, str]:
-        """Deployment name → model name, for the deployments that are ready."""
+        """Deployment name → model name, for the ready deployments of every account."""
         return {
             name: str(d.model["name"])
-            for name, d in self.deployments.items()
+            for deployments in self.accounts.values()
+            for name, d in deployments.items()
             if d.state() == "Succeeded"
         }
+
+    def account(self, sub: str, rg: str, account: str) -> dict[str, Deployment]:
+        """One account's deployments by name (made empty on first use)."""
+        return self.accounts.setdefault((sub.lower(), rg.lower(), account.lower()), {})
+
+    def _of(self, request: web.Request) -> dict[str, Deployment]:
+        """The deployments of the account the request's path names."""
+        return self.account(*account_key(request))
 
     def install(self, app: web.Application) -> None:
         app.router.add_get(PREFIX, self.list)
@@ -114,16 +135,16 @@ class ArmDeployments:
         return None
 
     async def list(self, request: web.Request) -> web.Response:
-        return web.json_response({"value": [d.body() for d in self.deployments.values()]})
+        return web.json_response({"value": [d.body() for d in self._of(request).values()]})
 
     async def get(self, request: web.Request) -> web.Response:
-        deployment = self.deployments.get(request.match_info["name"])
+        deployment = self._of(request).get(request.match_info["name"])
         if deployment is None:
             return self._not_found(request.match_info["name"])
         return web.json_response(deployment.body())
 
     async def delete(self, request: web.Request) -> web.Response:
-        if self.deployments.pop(request.match_info["name"], None) is None:
+        if self._of(request).pop(request.match_info["name"], None) is None:
             return web.Response(status=204)
         return web.Response(status=200)
 
@@ -170,7 +191,8 @@ class ArmDeployments:
                 f"The model 'Format:{model.get('format', 'OpenAI')},Name:{model_name},"
                 f"Version:{model.get('version', '1')}' of account deployment is not supported.",
             )
-        existed = name in self.deployments
+        deployments = self._of(request)
+        existed = name in deployments
         deployment = Deployment(
             resource_id=request.path,
             name=name,
@@ -182,7 +204,7 @@ class ArmDeployments:
             },
             ready_at=time.monotonic() + PROVISION_SECONDS / self.speed,
         )
-        self.deployments[name] = deployment
+        deployments[name] = deployment
         return web.json_response(deployment.body(), status=200 if existed else 201)
 
     def _not_found(self, name: str) -> web.Response:

@@ -6,6 +6,8 @@
 - the key as an `api-key` header or `Authorization: Bearer` (Entra tokens come that way too);
   with `--api-key` a wrong or missing key is Azure's 401;
 - `trainingType` (standard, globalstandard, developer) on job create, echoed on the job;
+- tuned models named as Azure names them: `BASE.ft-<32 hex>`, earlier checkpoints
+  `BASE.ft-<32 hex>:ckpt-step-N` (the final epoch's checkpoint is the model itself);
 - chat `model` is a deployment name (ready deployments from the ARM surface, see `arm`);
   base model names are accepted as if deployed under their own name;
 - the ARM deployments surface at the server's root.
@@ -16,6 +18,7 @@ The OpenAI routes stay the handlers: this module only adds prefixed copies and a
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -66,6 +69,7 @@ class AzureFront:
 
     def __init__(self, emulator: EmulatorApp, *, api_key: str | None, speed: float) -> None:
         self.emulator = emulator
+        emulator.runner.config = replace(emulator.runner.config, azure_names=True)
         self.api_key = api_key
         self.arm = ArmDeployments(speed, self._deployable)
         self.credentials: list[str] = []  # data-plane keys/tokens seen, newest last (tests)

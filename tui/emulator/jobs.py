@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tui.core.models import base_name
 from tui.emulator.errors import ApiError, check_int_range, invalid, missing
 from tui.emulator.store import ORG, Ids, Job, Store, now, resolve_base
 
@@ -138,7 +139,7 @@ def _base_model(store: Store, model: object) -> str:
     if not isinstance(model, str) or not model:
         raise missing("model")
     tuned = store.models.get(model)
-    name = model.split(":")[1] if tuned is not None else model
+    name = base_name(model) if tuned is not None else model
     base = resolve_base(name)
     if base is None:
         raise ApiError(

@@ -28,6 +28,7 @@ CSV_HEADER = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accurac
 class RunConfig:
     speed: float
     base64_results: bool = False
+    azure_names: bool = False  # `BASE.ft-HEX` tuned models, as Azure OpenAI names them
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
@@ -172,8 +173,7 @@ class JobRunner:
             learning_rate_multiplier=hyper["learning_rate_multiplier"],
             seed=data["seed"],
         )
-        suffix = data["user_provided_suffix"] or ""
-        model_id = f"ft:{data['model']}:{ORG_SLUG}:{suffix}:{job.ids.token(8)}"
+        model_id = self._model_id(job)
         total = trainer.total_steps
         fail_step = max(1, total // 2)
         rows = [CSV_HEADER]
@@ -189,7 +189,10 @@ class JobRunner:
             )
             rows.append(_csv_row(metrics) + "\n")
             if result.epoch_end and result.epoch > trainer.n_epochs - 3:
-                self._checkpoint(job, f"{model_id}:ckpt-step-{result.step}", metrics)
+                # Azure: "the final epoch will be represented by your fine-tuned model"
+                final = self.config.azure_names and trainer.done
+                name = model_id if final else f"{model_id}:ckpt-step-{result.step}"
+                self._checkpoint(job, name, metrics)
             if result.step == fail_step and self.faults.take("fail-job") is not None:
                 _fail(
                     job,
@@ -202,6 +205,15 @@ class JobRunner:
                 )
                 return
         self._succeed(job, model_id, "".join(rows).encode(), hyper["n_epochs"])
+
+    def _model_id(self, job: Job) -> str:
+        """OpenAI's `ft:BASE:ORG:SUFFIX:ID`, or Azure's `BASE.ft-<32 hex>` (Azure ignores
+        the suffix in the name)."""
+        data = job.data
+        if self.config.azure_names:
+            return f"{data['model']}.ft-{job.ids.hex(32)}"
+        suffix = data["user_provided_suffix"] or ""
+        return f"ft:{data['model']}:{ORG_SLUG}:{suffix}:{job.ids.token(8)}"
 
     def _checkpoint(self, job: Job, model: str, metrics: dict[str, float]) -> None:
         step = int(metrics["step"])

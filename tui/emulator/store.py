@@ -57,6 +57,10 @@ class Ids:
     def new(self, prefix: str, n: int = 24) -> str:
         return prefix + self.token(n)
 
+    def hex(self, n: int = 32) -> str:
+        """`n` lowercase hex digits, the shape of Azure OpenAI's ids."""
+        return f"{self._rng.getrandbits(4 * n):0{n}x}"
+
 
 @dataclass
 class StoredFile:

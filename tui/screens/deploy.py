@@ -61,7 +61,9 @@ async def deployment_choices(app: TunebenchApp) -> tuple[list[ModelChoice], str]
 
 def not_deployed(app: TunebenchApp, model: str) -> str | None:
     """Azure: why `model` cannot answer yet (a tuned model without a ready deployment)."""
-    if not is_azure(app) or not (model.startswith("ft:") or ".ft-" in model):
+    from tui.core.models import is_tuned
+
+    if not is_azure(app) or not is_tuned(model):
         return None
     if app.deployments.named(model) is not None:
         return None

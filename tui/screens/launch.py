@@ -21,7 +21,7 @@ from tui.api.options import (
     parse_validation,
 )
 from tui.appref import tunebench_app
-from tui.core.models import MODELS
+from tui.core.models import MODELS, is_checkpoint, is_tuned
 from tui.errors import UsageError, describe
 from tui.screens.base import ReportsWorkerErrors
 from tui.widgets.key_footer import KeyFooter
@@ -300,7 +300,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         app = tunebench_app(self)
         if app.settings.profiles[app.profile_name].kind == "local":
             # A `tunebench serve` trains the open models it was started with, and only those.
-            bases = sorted(m for m in offered if not m.startswith("ft:"))
+            bases = sorted(m for m in offered if not is_tuned(m))
             options = [(f"{m} (local)", m) for m in bases]
             if bases and current not in bases:
                 current = bases[0]
@@ -310,7 +310,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
             note = "" if m.name in offered else ", not listed by this endpoint"
             options.append((f"{m.name} (shuts down {m.shutdown_date or '—'}{note})", m.name))
         for model_id in sorted(offered):
-            if model_id.startswith("ft:") and ":ckpt-step-" not in model_id:
+            if is_tuned(model_id) and not is_checkpoint(model_id):
                 options.append((f"{model_id} (train further)", model_id))
         select.set_options(options)
         if current in [value for _, value in options]:

@@ -9,22 +9,22 @@ from textual.message import Message
 from textual.widgets import Select
 
 from tui.api.chat import ModelChoice
+from tui.core.models import tuned_name
 
 KIND_MARK = {"deployment": "▶", "tuned": "★", "checkpoint": "◆", "base": "○"}
 
 
 def option_label(choice: ModelChoice) -> Text:
-    """Distinct part first: `★ demo:dShFGCnK (gpt-4.1-mini-…)`, `◆ demo:dShFGCnK step 207`."""
-    parts = choice.id.split(":")
+    """Distinct part first: `★ demo:dShFGCnK (gpt-4.1-mini-…)`, `◆ demo:dShFGCnK step 207`;
+    Azure's `BASE.ft-HEX` ids as `★ ft-0e208cf3 (gpt-4o-mini-…)`."""
+    tuned = tuned_name(choice.id)
     if choice.kind == "deployment":  # Azure: the name chat calls, then what it serves
         text = f"{choice.id}\u00a0({choice.note})"
-    elif choice.id.startswith("ft:") and len(parts) >= 5:
-        name = ":".join(p for p in parts[3:5] if p)
+    elif tuned is not None and (choice.id.count(":") >= 4 or not choice.id.startswith("ft:")):
         if choice.kind == "checkpoint":
-            step = parts[5].removeprefix("ckpt-step-") if len(parts) > 5 else "?"
-            text = f"{name} step {step}"
+            text = f"{tuned.label} step {tuned.step or '?'}"
         else:
-            text = f"{name}\u00a0({parts[1]})"  # no break: the overlay wraps at spaces
+            text = f"{tuned.label}\u00a0({tuned.base})"  # no break: the overlay wraps at spaces
     else:
         text = choice.id
     return Text(f"{KIND_MARK[choice.kind]} {text}", no_wrap=True, overflow="ellipsis")
@@ -38,10 +38,9 @@ def tail(model: str, width: int) -> str:
 def default_partner(model: str, choices: Sequence[ModelChoice]) -> str | None:
     """What to compare `model` with: a tuned model's base model, else the next other model."""
     ids = [c.id for c in choices]
-    if model.startswith("ft:"):
-        base = model.split(":")[1]
-        if base in ids:
-            return base
+    tuned = tuned_name(model)
+    if tuned is not None and tuned.base in ids:
+        return tuned.base
     return next((i for i in ids if i != model), None)
 
 
