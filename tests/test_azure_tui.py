@@ -205,3 +205,42 @@ async def test_launch_form_sends_the_training_type(azure: EmulatorThread, config
         await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None, "loaded", 1500)
         [job] = azure.emulator.store.jobs.values()
         assert job.data["trainingType"] == "developer"
+
+
+async def test_deploy_dialog_and_deployments_keys_follow_the_keymap(
+    azure: EmulatorThread, config: None, isolated_home: Path
+) -> None:
+    """`keys:` rebinds the dialog's deploy key and the list's delete and reload keys."""
+    model = tuned_model(azure)
+    path = isolated_home / "config" / "tunebench" / "config.yaml"
+    with path.open("a", encoding="utf-8") as config_file:
+        config_file.write(
+            "keys:\n  deploy.go: ctrl+g\n  deployments.delete: ctrl+d\n"
+            "  deployments.reload: ctrl+r\n"
+        )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(DeployScreen(model))
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # the old key does nothing now
+        await pilot.pause()
+        assert deployments_of(azure) == {}
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DeployScreen), "deployed")
+        [name] = deployments_of(azure)
+
+        app.action_show_deployments()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DeploymentsScreen)
+        table = screen.query_one("#dep-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the list")
+        await pilot.press("x")  # rebound: no question
+        assert app.screen is screen
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.screen is screen and name in deployments_of(azure)
+        deployments_of(azure).clear()  # gone behind the app's back: a reload shows it
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: table.row_count == 0, "the reload")

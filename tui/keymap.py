@@ -12,6 +12,7 @@ def binding_ids() -> frozenset[str]:
     """Every binding id of the app, its screens and their widgets."""
     from tui.app import TunebenchApp
     from tui.screens.dataset import DatasetScreen
+    from tui.screens.deploy import DeploymentsScreen, DeployScreen
     from tui.screens.job_detail import JobDetailScreen
     from tui.screens.jobs import JobsScreen
     from tui.screens.launch import LaunchScreen
@@ -21,6 +22,8 @@ def binding_ids() -> frozenset[str]:
     classes = (
         TunebenchApp,
         DatasetScreen,
+        DeployScreen,
+        DeploymentsScreen,
         JobsScreen,
         JobDetailScreen,
         LaunchScreen,
