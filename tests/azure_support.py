@@ -61,11 +61,13 @@ def classic_client(emu: EmulatorThread, **kwargs: Any) -> openai.AzureOpenAI:
 
 
 def train(client: openai.OpenAI, training_type: str = "standard") -> Any:
-    """Upload the learnable pairs, train with Azure's trainingType, wait until it ends."""
+    """Upload the learnable pairs, wait for Azure's import, train with Azure's trainingType,
+    wait until the job ends."""
     uploaded = client.files.create(
         file=("pairs.jsonl", jsonl(learnable_pairs())), purpose="fine-tune"
     )
-    assert uploaded.status == "processed"
+    assert uploaded.status == "pending"
+    assert import_states(client, uploaded.id) == ["running", "processed"]
     job = client.fine_tuning.jobs.create(
         model="gpt-4.1-mini-2025-04-14",
         training_file=uploaded.id,
@@ -73,6 +75,16 @@ def train(client: openai.OpenAI, training_type: str = "standard") -> Any:
     )
     assert job.model_extra and job.model_extra["trainingType"] == training_type
     return wait_job(client, job.id)
+
+
+def import_states(client: openai.OpenAI, file_id: str) -> list[str]:
+    """The states a file goes through, polled until its import ends (bounded)."""
+    states: list[str] = []
+    for _ in range(10):
+        states.append(str(client.files.retrieve(file_id).status))
+        if states[-1] in ("processed", "error"):
+            return states
+    raise AssertionError(f"{file_id} never finished importing: {states}")
 
 
 def tuned_model(emu: EmulatorThread) -> str:

@@ -53,6 +53,9 @@ def test_train_deploy_chat_list_delete(run_cli, azure: EmulatorThread, env: dict
     )  # fmt: skip
     assert created.returncode == 0, created
     job_id = created.stdout.strip()
+    job_data = azure.emulator.store.jobs[job_id].data
+    for state in ("pending", "running", "processed"):  # imported before the job was made
+        assert f"{job_data['training_file']} is {state}" in created.stderr, created.stderr
     assert azure.emulator.store.jobs[job_id].data["trainingType"] == "globalstandard"
     watched = run_cli("jobs", "watch", job_id, **env)
     assert watched.returncode == 0, watched
@@ -158,3 +161,23 @@ def test_training_type_is_refused_for_non_azure_profiles(
     assert one_line(result.stderr) == (
         "--training-type: profile 'bare' is kind openai; training types are Azure's"
     )
+
+
+def test_a_file_azure_cannot_import_is_one_line_and_no_job(
+    run_cli, azure: EmulatorThread, env: dict[str, str]
+) -> None:
+    demo = str(demo_dataset_path())
+    azure.inject("import-error", 1)
+    refused = run_cli("jobs", "create", demo, "--model", "gpt-4.1-mini-2025-04-14", **env)
+    assert refused.returncode == 2, refused
+    upload = next(iter(azure.emulator.store.files))  # the training file, refused first
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line == (
+        f"{Path(demo).with_suffix('.jsonl').name}: the service could not import it ({upload}): "
+        "The file could not be imported: an internal error occurred (injected by the emulator)."
+    )
+    assert "Traceback" not in refused.stderr and azure.emulator.store.jobs == {}
+    again = run_cli("jobs", "create", demo, "--model", "gpt-4.1-mini-2025-04-14", **env)
+    assert again.returncode == 0, again  # the refused upload is not reused: a fresh one
+    [job] = azure.emulator.store.jobs.values()
+    assert job.data["training_file"] != upload

@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 import pytest
-from azure_support import ARM, KEY, classic_client, train
+from azure_support import ARM, KEY, classic_client, import_states, train
 from emulator_support import FAST, jsonl, learnable_pairs
 
 from tui.emulator import EmulatorThread
@@ -192,3 +192,46 @@ def test_tuned_models_and_checkpoints_are_named_as_azure_names_them(
         further = client.fine_tuning.jobs.create(model=model, training_file=job.training_file)
         assert further.model == "gpt-4.1-mini-2025-04-14"  # trains on the same base
         client.fine_tuning.jobs.cancel(further.id)
+
+
+def test_files_import_before_a_job_may_use_them(azure: EmulatorThread) -> None:
+    """pending → running → processed (or error with status_details); a job on a file
+    that is not processed is refused, as Azure refuses it."""
+    with v1(azure) as client:
+        good = client.files.create(
+            file=("pairs.jsonl", jsonl(learnable_pairs())), purpose="fine-tune"
+        )
+        assert good.status == "pending"
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=good.id)
+        assert caught.value.body["code"] == "invalidPayload"
+        assert f"'{good.id}' is in 'pending' state" in caught.value.body["message"]
+        listed = {f.id: f.status for f in client.files.list()}
+        assert listed[good.id] == "pending"  # listing does not move it on
+        assert import_states(client, good.id) == ["running", "processed"]
+        job = client.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=good.id)
+        client.fine_tuning.jobs.cancel(job.id)
+
+        bad = client.files.create(
+            file=("broken.jsonl", b'{"messages": [}\nnot json at all\n'), purpose="fine-tune"
+        )
+        assert bad.status == "pending"
+        assert import_states(client, bad.id) == ["running", "error"]
+        details = client.files.retrieve(bad.id).status_details
+        assert details and details.startswith("The file could not be imported: Line 1")
+        with pytest.raises(openai.BadRequestError, match="is in 'error' state"):
+            client.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=bad.id)
+
+
+def test_a_model_azure_cannot_tune_is_refused_in_azures_words(azure: EmulatorThread) -> None:
+    with v1(azure) as client:
+        uploaded = client.files.create(
+            file=("pairs.jsonl", jsonl(learnable_pairs())), purpose="fine-tune"
+        )
+        import_states(client, uploaded.id)
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.fine_tuning.jobs.create(model="gpt-4-0613", training_file=uploaded.id)
+    assert caught.value.body == {
+        "code": "invalidPayload",
+        "message": "The specified base model does not support fine-tuning.",
+    }

@@ -244,3 +244,28 @@ async def test_deploy_dialog_and_deployments_keys_follow_the_keymap(
         deployments_of(azure).clear()  # gone behind the app's back: a reload shows it
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: table.row_count == 0, "the reload")
+
+
+async def test_launch_waits_for_the_import_and_says_when_azure_refuses_the_file(
+    azure: EmulatorThread, config: None
+) -> None:
+    from tui.emulator import demo_dataset_path
+    from tui.screens.launch import LaunchScreen
+
+    azure.inject("import-error", 1)
+    app = AzureApp(load_config(), profile_name="azure", dataset_path=demo_dataset_path())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "n")
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen)
+        await wait_for(pilot, lambda: launch.check is not None, "the pre-flight")
+        await pilot.press("ctrl+s")
+        message = launch.query_one("#launch-message", Static)
+        await wait_for(pilot, lambda: "could not import" in str(message.render()), "refusal", 1500)
+        assert azure.emulator.store.jobs == {}  # no job on a file Azure refused
+        assert "The file could not be imported" in str(message.render())
+        await pilot.press("ctrl+s")  # again: a fresh upload, imported, then the job
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job", 1500)
+        await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None, "loaded", 1500)
+        [job] = azure.emulator.store.jobs.values()
+        assert azure.emulator.store.files[job.data["training_file"]].meta["status"] == "processed"

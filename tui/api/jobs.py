@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.api.file_import import ImportFailed, wait_until_processed
 from tui.api.job_info import (
     CheckpointInfo,
     JobInfo,
@@ -42,6 +43,7 @@ from tui.errors import TunebenchError, retry_after_seconds
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+    from openai.types import FileObject
     from openai.types.fine_tuning import FineTuningJob
 
     from tui.api.preflight import Preflight
@@ -111,6 +113,8 @@ class UploadResult:
     file_id: str
     sha256: str
     reused: bool
+    status: str | None = None  # as last seen: Azure imports a file (pending, running) first
+    status_details: str | None = None
 
 
 UPLOAD_IN_PARTS_FROM = 32 * 1024 * 1024
@@ -146,24 +150,24 @@ async def upload(
             await store.forget_upload(profile, digest)
         else:
             if remote.status != "error" and remote.bytes == len(data):
-                return UploadResult(known.file_id, digest, True)
+                return UploadResult(known.file_id, digest, True, remote.status)
             await store.forget_upload(profile, digest)
-    file_id = None
+    uploaded = None
     if len(data) >= (parts_from if parts_from is not None else UPLOAD_IN_PARTS_FROM):
         size = part_size if part_size is not None else PART_SIZE
-        file_id = await _upload_in_parts(client, data, filename, size, progress)
-    if file_id is None:
-        file_id = (await client.files.create(file=(filename, data), purpose="fine-tune")).id
+        uploaded = await _upload_in_parts(client, data, filename, size, progress)
+    if uploaded is None:
+        uploaded = await client.files.create(file=(filename, data), purpose="fine-tune")
         if progress is not None:
             progress(len(data), len(data))
-    await store.save_upload(Upload(profile, digest, file_id, filename, len(data)))
-    return UploadResult(file_id, digest, False)
+    await store.save_upload(Upload(profile, digest, uploaded.id, filename, len(data)))
+    return UploadResult(uploaded.id, digest, False, uploaded.status, uploaded.status_details)
 
 
 async def _upload_in_parts(
     client: AsyncOpenAI, data: bytes, filename: str, part_size: int, progress: Progress | None
-) -> str | None:
-    """The file id, or None when the server has no Uploads API. A part that fails cancels
+) -> FileObject | None:
+    """The file, or None when the server has no Uploads API. A part that fails cancels
     the upload (so nothing half-made is left) and raises."""
     openai = _openai()
     try:
@@ -191,7 +195,7 @@ async def _upload_in_parts(
         raise
     if done.file is None:
         raise TunebenchError(f"the upload {started.id} completed without a file")
-    return str(done.file.id)
+    return done.file
 
 
 async def launch(
@@ -202,17 +206,23 @@ async def launch(
     spec: LaunchSpec,
     notify: Notify,
     progress: Progress | None = None,
+    poll_interval: float = 1.0,
 ) -> tuple[UploadResult, FineTuningJob]:
-    """Upload the checked training file (and validation file) unless already there, then
-    create the job once: the launch form and `jobs create` both go through here."""
+    """Upload the checked training file (and validation file) unless already there, wait
+    until the service has imported them (Azure), then create the job once: the launch form
+    and `jobs create` both go through here."""
     training = await upload(
         client, store, profile, check.training, check.upload_name, progress=progress
     )
-    notify(f"{'reusing' if training.reused else 'uploaded'} {training.file_id}; creating the job…")
+    notify(f"{'reusing' if training.reused else 'uploaded'} {training.file_id}")
+    await _imported(client, store, profile, training, check.upload_name, notify, poll_interval)
     validation_id = None
     if check.validation is not None:
         name = check.validation_name or "validation.jsonl"
-        validation_id = (await upload(client, store, profile, check.validation, name)).file_id
+        validation = await upload(client, store, profile, check.validation, name)
+        await _imported(client, store, profile, validation, name, notify, poll_interval)
+        validation_id = validation.file_id
+    notify(f"{training.file_id} is ready; creating the job…")
     job = await create_job(
         client,
         store,
@@ -223,6 +233,32 @@ async def launch(
         notify=notify,
     )
     return training, job
+
+
+async def _imported(
+    client: AsyncOpenAI,
+    store: Store,
+    profile: str,
+    uploaded: UploadResult,
+    filename: str,
+    notify: Notify,
+    interval: float,
+) -> None:
+    """Wait for the service's import of an upload; a refused file is forgotten, so the next
+    launch uploads it again."""
+    try:
+        await wait_until_processed(
+            client,
+            uploaded.file_id,
+            uploaded.status,
+            uploaded.status_details,
+            filename=filename,
+            notify=notify,
+            interval=interval,
+        )
+    except ImportFailed:
+        await store.forget_upload(profile, uploaded.sha256)
+        raise
 
 
 # --- create -------------------------------------------------------------------------------

@@ -157,7 +157,14 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     name, client = endpoint.name, endpoint.async_client()
     async with client:
         _training, job = await jobs.launch(
-            client, shared_store(), name, check, spec, notify=_say, progress=upload_progress
+            client,
+            shared_store(),
+            name,
+            check,
+            spec,
+            notify=_say,
+            progress=upload_progress,
+            poll_interval=settings.ui.poll_interval,
         )
     print(job.id)
     return EXIT_OK

@@ -6,6 +6,9 @@
 - the key as an `api-key` header or `Authorization: Bearer` (Entra tokens come that way too);
   with `--api-key` a wrong or missing key is Azure's 401;
 - `trainingType` (standard, globalstandard, developer) on job create, echoed on the job;
+- fine-tuning files imported before use: `pending` → `running` → `processed` (or `error`
+  with `status_details`), one state per GET of the file; a job on a file that is not
+  `processed` is refused (see `azure_files`);
 - tuned models named as Azure names them: `BASE.ft-<32 hex>`, earlier checkpoints
   `BASE.ft-<32 hex>:ckpt-step-N` (the final epoch's checkpoint is the model itself);
 - chat `model` is a deployment name (ready deployments from the ARM surface, see `arm`);
@@ -18,12 +21,14 @@ The OpenAI routes stay the handlers: this module only adds prefixed copies and a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from tui.emulator.arm import ArmDeployments
+from tui.emulator.azure_files import FileImports
 from tui.emulator.store import resolve_base
 
 if TYPE_CHECKING:
@@ -41,6 +46,8 @@ API_VERSIONS = (
 )
 TRAINING_TYPES = ("standard", "globalstandard", "developer")
 CHAT_SUFFIX = "/chat/completions"
+FILE = re.compile(r"^/openai/(?:v1/)?files/(?P<file_id>[^/]+)$")
+NEW_FILE = re.compile(r"^/openai/(?:v1/)?(?:files|uploads/[^/]+/complete)$")
 UNAUTHORIZED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
     "a valid key for an active subscription and use a correct regional API endpoint for your "
@@ -50,6 +57,9 @@ NO_DEPLOYMENT = (
     "The API deployment for this resource does not exist. If you created the deployment "
     "within the last 5 minutes, please wait a moment and try again."
 )
+
+
+NOT_TUNABLE = "The specified base model does not support fine-tuning."
 
 
 def describe_urls(root: str) -> str:
@@ -72,6 +82,7 @@ class AzureFront:
         emulator.runner.config = replace(emulator.runner.config, azure_names=True)
         self.api_key = api_key
         self.arm = ArmDeployments(speed, self._deployable)
+        self.files = FileImports(emulator.store, emulator.faults)
         self.credentials: list[str] = []  # data-plane keys/tokens seen, newest last (tests)
 
     def _deployable(self, model: str) -> bool:
@@ -124,7 +135,28 @@ class AzureFront:
                 return refused
         if request.method == "POST" and path.endswith("/fine_tuning/jobs"):
             return await self._create_job(inner, handler)
+        file_path = FILE.match(path)
+        if request.method == "GET" and file_path is not None:
+            self.files.polled(file_path["file_id"])
+        if request.method == "POST" and NEW_FILE.match(path):
+            return await self._import(await handler(inner))
         return await handler(inner)
+
+    async def _import(self, response: web.StreamResponse) -> web.StreamResponse:
+        """An upload (or a completed multi-part upload) answered with its file `pending`."""
+        if response.status != 200 or not isinstance(response, web.Response) or not response.body:
+            return response
+        body: dict[str, Any] = json.loads(bytes(response.body))  # type: ignore[arg-type]
+        meta = body.get("file") if body.get("object") == "upload" else body
+        if not isinstance(meta, dict):
+            return response
+        await self.files.started(meta)
+        stored = self.emulator.store.files.get(str(meta.get("id")))
+        if stored is None:
+            return response
+        if meta is body:
+            return web.json_response(stored.meta)
+        return web.json_response({**body, "file": stored.meta})
 
     def _credential(self, request: web.Request) -> str | None:
         key = request.headers.get("api-key", "").strip()
@@ -165,10 +197,19 @@ class AzureFront:
                 f"The specified trainingType '{training_type}' is not supported. Supported "
                 f"values: {', '.join(TRAINING_TYPES)}.",
             )
+        if isinstance(body, dict):
+            for param in ("training_file", "validation_file"):
+                refused = self.files.not_ready(body.get(param)) if body.get(param) else None
+                if refused is not None:
+                    return refused
         response = await handler(request)
-        if response.status != 200 or not isinstance(response, web.Response) or not response.body:
+        if not isinstance(response, web.Response) or not response.body:
             return response
         created: dict[str, Any] = json.loads(bytes(response.body))  # type: ignore[arg-type]
+        if (created.get("error") or {}).get("code") == "model_not_available":
+            return azure_error(400, "invalidPayload", NOT_TUNABLE)  # Azure's words for it
+        if response.status != 200:
+            return response
         job = self.emulator.store.jobs.get(str(created.get("id")))
         if job is None:
             return response

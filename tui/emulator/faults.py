@@ -36,6 +36,10 @@ FAULT_KINDS: dict[str, tuple[str, str]] = {
         "deny-create[:N]",
         "next N job creations get 403, as after OpenAI's fine-tuning wind-down",
     ),
+    "import-error": (
+        "import-error[:N]",
+        "--azure: next N fine-tuning uploads end their import in status error",
+    ),
 }
 KINDS = tuple(FAULT_KINDS)
 UNLIMITED = -1

@@ -361,7 +361,14 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
             async with endpoint.async_client() as client:
                 message.update("uploading…")
                 training, job = await api.launch(
-                    client, shared_store(), name, check, spec, notify=message.update, progress=shown
+                    client,
+                    shared_store(),
+                    name,
+                    check,
+                    spec,
+                    notify=message.update,
+                    progress=shown,
+                    poll_interval=app.settings.ui.poll_interval,
                 )
         except Exception as exc:
             text = app.report_error(exc, inline=message)
