@@ -24,6 +24,8 @@ from tui.emulator import EmulatorThread
 from tui.screens.deploy import DeploymentsScreen, DeployScreen
 from tui.screens.job_detail import ConfirmScreen, JobDetailScreen
 from tui.screens.playground import PlaygroundScreen
+from tui.widgets.batch_check import BatchCheckScreen
+from tui.widgets.compare_view import CompareView
 
 FROZEN = 1_790_000_000  # 2026-09-21 14:13:20 UTC
 SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
@@ -269,3 +271,76 @@ async def test_launch_waits_for_the_import_and_says_when_azure_refuses_the_file(
         await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None, "loaded", 1500)
         [job] = azure.emulator.store.jobs.values()
         assert azure.emulator.store.files[job.data["training_file"]].meta["status"] == "processed"
+
+
+async def open_azure_playground(app: AzureApp, pilot: Pilot[Any]) -> PlaygroundScreen:
+    await pilot.press("3")
+    await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen), "Playground")
+    screen = app.screen
+    assert isinstance(screen, PlaygroundScreen)
+    await wait_for(pilot, lambda: app.deployments.loaded, "the deployments listed")
+    await app.workers.wait_for_complete()
+    return screen
+
+
+def chat_calls(azure: EmulatorThread) -> int:
+    """Data-plane requests so far (each carries the key)."""
+    assert azure.emulator.azure is not None
+    return len(azure.emulator.azure.credentials)
+
+
+async def test_compare_checks_every_model_is_deployed_before_sending(
+    azure: EmulatorThread, config: None
+) -> None:
+    model = tuned_model(azure)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        playground = await open_azure_playground(app, pilot)
+        playground.picker.choose("gpt-4.1-mini-2025-04-14")  # a base model answers as is
+        await pilot.press("ctrl+o")  # compare
+        view = playground.query_one(CompareView)
+        view.pickers[0].choose(model)  # the second pane: a tuned model, not deployed
+        await pilot.pause()
+        prompt = playground.query_one("#prompt", Input)
+        prompt.value = "kot, spać, dom, numer 0"
+        before = chat_calls(azure)
+        await pilot.press("ctrl+j")
+        status = str(playground.query_one("#pg-status", Static).render())
+        assert f"{model} is not deployed" in status
+        assert "Deploy it first: d on its job" in status
+        assert prompt.value == "kot, spać, dom, numer 0"  # kept for after deploying
+        await app.workers.wait_for_complete()
+        assert chat_calls(azure) == before  # nothing was sent: no 404 half-way
+        assert not view.busy and view.panes[0].body.text == ""
+
+
+async def test_batch_check_wants_a_deployment_then_runs_through_it(
+    azure: EmulatorThread, config: None
+) -> None:
+    from tui.api.client import arm_deployments, endpoint_for
+
+    model = tuned_model(azure)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        playground = await open_azure_playground(app, pilot)
+        playground.picker.choose(model)
+        await pilot.pause()
+        await pilot.press("ctrl+b")
+        assert not isinstance(app.screen, BatchCheckScreen)
+        status = str(playground.query_one("#pg-status", Static).render())
+        assert f"{model} is not deployed" in status and "Deploy it first" in status
+
+        async with arm_deployments(endpoint_for(load_config(), "azure")) as arm:
+            await arm.create(model, "grammar", "Standard", 1)
+            deployed = await arm.wait("grammar", interval=0.01, timeout=30)
+        app.deployments.upsert(deployed)
+        await pilot.press("ctrl+b")  # the tuned model is called through its deployment
+        screen = app.screen
+        assert isinstance(screen, BatchCheckScreen) and screen.model == "grammar"
+        from tui.emulator import demo_dataset_path
+
+        screen.query_one("#batch-path", Input).value = str(demo_dataset_path())
+        screen.query_one("#batch-limit", Input).value = "5"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: len(screen.results) == 5, "the check", 1500)
+        assert [r.error for r in screen.results] == [None] * 5  # no 404 DeploymentNotFound

@@ -293,6 +293,19 @@ class PlaygroundScreen(MainScreen):
         ready = tunebench_app(self).deployments.serving(model) if model else None
         return ready.name if ready is not None else model
 
+    def _answering(self, models: list[str]) -> list[str] | None:
+        """The names to call `models` by (Azure: a tuned model's ready deployment), or None
+        after saying which one must be deployed first (nothing is sent then)."""
+        from tui.screens.deploy import not_deployed
+
+        names = [self._deployed_name(model) or model for model in models]
+        for name in names:
+            blocked = not_deployed(tunebench_app(self), name)
+            if blocked:
+                self.status(blocked, "error")
+                return None
+        return names
+
     def select_model(self, model: str) -> None:
         """Select `model` (from OpenInPlayground); kept until the list has loaded."""
         model = self._deployed_name(model) or model
@@ -359,25 +372,24 @@ class PlaygroundScreen(MainScreen):
         if model is None:
             self.status("pick a model first (F2)", "warning")
             return
-        from tui.screens.deploy import not_deployed
-
-        model = self._deployed_name(model) or model
-        blocked = not_deployed(tunebench_app(self), model)
-        if blocked:
-            self.status(blocked, "error")
-            return
-        options = self._options()
-        if options is None:
-            return
-        prompt_input.value = ""
         if self.compare_mode:
             models = self._compare_models()
             if len(models) < 2:
                 self.status("compare: pick a second model above the panes", "warning")
-                prompt_input.value = text
                 return
-            self.run_compare(models, text, options)
+            answering = self._answering(models)  # every pane's model, before any request
+            options = self._options() if answering is not None else None
+            if answering is None or options is None:
+                return
+            prompt_input.value = ""
+            self.run_compare(answering, text, options)
             return
+        called = self._answering([model])
+        options = self._options() if called is not None else None
+        if called is None or options is None:
+            return
+        [model] = called
+        prompt_input.value = ""
         self.history.append({"role": "user", "content": text})
         log = self.query_one(ChatLog)
         log.add("user", text)
@@ -523,6 +535,10 @@ class PlaygroundScreen(MainScreen):
         if model is None:
             self.status("pick a model first (F2)", "warning")
             return
+        called = self._answering([model])  # Azure: deployed, or "deploy it first" now
+        if called is None:
+            return
+        [model] = called
         app = tunebench_app(self)
         system = app.workspace.system_prompt or None
         self.app.push_screen(
