@@ -27,6 +27,7 @@ async def test_deploy_waits_through_creating_to_succeeded(emu: Emulator) -> None
     async with ArmDeployments(emu.root_url, "sub-1", "rg-1", "acct", token) as arm:
         created = await arm.create("gpt-4.1-mini-2025-04-14", "base", "GlobalStandard", 2)
         assert (created.name, created.sku, created.capacity) == ("base", "GlobalStandard", 2)
+        assert created.state == "Accepted"  # ARM's first answer to a new deployment
         seen: list[str] = []
         final = await arm.wait(
             "base", interval=0.001, timeout=10, on_state=lambda d, _s: seen.append(d.state)
@@ -93,3 +94,18 @@ async def test_two_accounts_do_not_see_each_others_deployments(emu: Emulator) ->
         assert await one.delete("shared-name") is True
         theirs = await other.get("shared-name")
         assert theirs is not None and theirs.model == "gpt-4.1-nano-2025-04-14"
+
+
+async def test_capacity_beyond_the_quota_is_azures_insufficient_quota_in_one_line(
+    emu: Emulator,
+) -> None:
+    async with ArmDeployments(emu.root_url, "sub-1", "rg-1", "acct", token) as arm:
+        await arm.create("gpt-4.1-mini-2025-04-14", "small", "Standard", 60)
+        with pytest.raises(AzureManagementError) as caught:
+            await arm.create("gpt-4.1-mini-2025-04-14", "big", "Standard", 50)
+    line = describe(caught.value)
+    assert line.startswith(
+        "deploy gpt-4.1-mini-2025-04-14 as big: not enough quota (400 InsufficientQuota): "
+        "This operation require 50 new capacity in quota Tokens Per Minute (thousands)"
+    )
+    assert line.endswith("; lower --capacity or request more quota") and "\n" not in line

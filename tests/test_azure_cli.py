@@ -181,3 +181,15 @@ def test_a_file_azure_cannot_import_is_one_line_and_no_job(
     assert again.returncode == 0, again  # the refused upload is not reused: a fresh one
     [job] = azure.emulator.store.jobs.values()
     assert job.data["training_file"] != upload
+
+
+def test_a_model_azure_does_not_tune_is_one_line(
+    run_cli, azure: EmulatorThread, env: dict[str, str]
+) -> None:
+    demo = str(demo_dataset_path())
+    refused = run_cli("jobs", "create", demo, "--model", "gpt-3.5-turbo-0613", **env)
+    assert refused.returncode == 1, refused
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith("this model cannot be fine-tuned here (400): pick a model and region")
+    assert "API said: The specified base model does not support fine-tuning. [request " in line
+    assert "Traceback" not in refused.stderr and azure.emulator.store.jobs == {}

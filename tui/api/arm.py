@@ -1,10 +1,12 @@
 """Model deployments through Azure Resource Manager (the control plane), over aiohttp.
 
 `PUT|GET|DELETE {arm_url}/subscriptions/{sub}/resourceGroups/{rg}/providers/
-Microsoft.CognitiveServices/accounts/{account}/deployments/{name}?api-version=2024-10-21`
-(the version Microsoft's fine-tuning deploy docs use), with a bearer token for
-https://management.azure.com. A tuned model answers only once deployed; Developer tier
-deployments end on their own after 24 hours.
+Microsoft.CognitiveServices/accounts/{account}/deployments/{name}?api-version=2024-10-01`
+(the stable Microsoft.CognitiveServices version in azure-rest-api-specs, which Microsoft
+Learn's fine-tuning tutorial calls the control plane API version), with a bearer token for
+https://management.azure.com. A new deployment is `Accepted`, then `Creating`, then
+`Succeeded` (or `Failed`, `Canceled`, `Disabled`). A tuned model answers only once
+deployed; Developer tier deployments end on their own after 24 hours.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from urllib.parse import quote
 from tui.core.models import tuned_name
 from tui.errors import AzureManagementError, UsageError
 
-ARM_API_VERSION = "2024-10-21"
+ARM_API_VERSION = "2024-10-01"
 SKUS = {"developer": "DeveloperTier", "standard": "Standard", "globalstandard": "GlobalStandard"}
 DEVELOPER_LIFETIME = timedelta(hours=24)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 SNAPSHOT_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 REQUEST_SECONDS = 60.0
-TERMINAL = ("Succeeded", "Failed", "Canceled")
+TERMINAL = ("Succeeded", "Failed", "Canceled", "Disabled")
 
 if TYPE_CHECKING:
     import aiohttp

@@ -3,8 +3,10 @@
 `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/
 {account}/deployments[/{name}]` with PUT/GET/DELETE and list, the ARM api-versions Microsoft's
 docs use, any non-empty bearer token, and ARM's error shape `{"error": {"code", "message"}}`.
-A new deployment is `Creating` for a few seconds (divided by the emulator's speed), then
-`Succeeded`; from then on the data plane answers chat under its name.
+A new deployment is answered `Accepted` (as in the 2024-10-01 spec's example), is `Creating`
+for a few seconds (divided by the emulator's speed), then `Succeeded`; from then on the data
+plane answers chat under its name. Each account has a quota of capacity units; a deployment
+beyond it is refused with ARM's `InsufficientQuota`.
 
 Deployments belong to one account (subscription, resource group, account name), as in ARM:
 one account's list, GET and DELETE never see another's. The emulator has one data plane,
@@ -22,7 +24,10 @@ from typing import Any
 
 from aiohttp import web
 
-API_VERSIONS = ("2024-10-21", "2024-10-01", "2025-06-01")
+# 2024-10-01 and 2025-06-01 are stable Microsoft.CognitiveServices versions in
+# azure-rest-api-specs; 2024-10-21 is what Microsoft Learn's fine-tuning deploy page sends.
+API_VERSIONS = ("2024-10-01", "2025-06-01", "2024-10-21")
+QUOTA = 100  # capacity units per account, the emulator's own figure
 SKUS = {
     "standard": "Standard",
     "globalstandard": "GlobalStandard",
@@ -184,6 +189,17 @@ class ArmDeployments:
                 400, "InvalidCapacity", f"The capacity {capacity!r} should be a positive integer."
             )
         model_name = str(model["name"])
+        deployments = self._of(request)
+        used = sum(int(d.sku["capacity"]) for n, d in deployments.items() if n != name)
+        if used + capacity > QUOTA:
+            return arm_error(
+                400,
+                "InsufficientQuota",
+                f"This operation require {capacity} new capacity in quota Tokens Per Minute "
+                f"(thousands) - {model_name}, which is bigger than the current available "
+                f"capacity {QUOTA - used}. The current quota usage is {used} and the quota "
+                f"limit is {QUOTA} for quota Tokens Per Minute (thousands) - {model_name}.",
+            )
         if not self.model_exists(model_name):
             return arm_error(
                 400,
@@ -191,7 +207,6 @@ class ArmDeployments:
                 f"The model 'Format:{model.get('format', 'OpenAI')},Name:{model_name},"
                 f"Version:{model.get('version', '1')}' of account deployment is not supported.",
             )
-        deployments = self._of(request)
         existed = name in deployments
         deployment = Deployment(
             resource_id=request.path,
@@ -205,7 +220,10 @@ class ArmDeployments:
             ready_at=time.monotonic() + PROVISION_SECONDS / self.speed,
         )
         deployments[name] = deployment
-        return web.json_response(deployment.body(), status=200 if existed else 201)
+        body = deployment.body()
+        if not existed:
+            body["properties"]["provisioningState"] = "Accepted"
+        return web.json_response(body, status=200 if existed else 201)
 
     def _not_found(self, name: str) -> web.Response:
         return arm_error(

@@ -34,14 +34,20 @@ from tui.emulator.store import resolve_base
 if TYPE_CHECKING:
     from tui.emulator.app import EmulatorApp, Handler
 
+# Microsoft Learn's API version lifecycle: 2024-10-21 is the latest GA (2024-06-01 the one
+# before), 2025-04-01-preview the latest preview; checkpoints need 2024-08-01-preview or later.
 API_VERSIONS = (
     "2024-10-21",
+    "2024-06-01",
     "2025-04-01-preview",
     "2025-03-01-preview",
     "2025-02-01-preview",
+    "2025-01-01-preview",
     "2024-12-01-preview",
+    "2024-10-01-preview",
+    "2024-09-01-preview",
     "2024-08-01-preview",
-    "2024-06-01",
+    "2024-07-01-preview",
     "2024-05-01-preview",
 )
 TRAINING_TYPES = ("standard", "globalstandard", "developer")
