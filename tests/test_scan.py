@@ -170,3 +170,50 @@ def test_a_line_over_the_limit_is_reported_without_being_held(
         (5, "line_too_long"),
     ]
     same(result, reference(data))
+
+
+def _chat(user: str, assistant: str, system: str = "S") -> dict[str, object]:
+    return {
+        "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": assistant},
+        ]
+    }
+
+
+# A few examples, so that lines repeat: the same example, spaced or padded differently.
+_SAME_OR_NOT = [
+    _chat("a", "b"),
+    _chat("a", "b "),
+    _chat(" a", "b"),
+    _chat("a", "b\n"),
+    {"messages": [1]},
+]
+_PADDING = st.text(alphabet=" \t\x0b\x0c\r\xa0\u2028", max_size=3)
+
+
+@st.composite
+def _padded_line(draw: st.DrawFn) -> bytes:
+    """One of _SAME_OR_NOT as JSON, spaced one of three ways, in whitespace (or not)."""
+    obj = draw(st.sampled_from(_SAME_OR_NOT))
+    separators = draw(st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")]))
+    text = json.dumps(obj, separators=separators, ensure_ascii=draw(st.booleans()))
+    return (draw(_PADDING) + text + draw(_PADDING)).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_padded_line(), min_size=1, max_size=25), st.sampled_from([b"\n", b"\r\n"]))
+def test_the_fast_and_the_record_path_find_the_same_duplicates(
+    lines: list[bytes], eol: bytes
+) -> None:
+    """validate's fast loop and its record-by-record path key a duplicate the same way
+    (the line without surrounding whitespace), so the same bytes give the same report."""
+    from tui.core.validate import validate_bytes, validate_records
+
+    data = eol.join(lines) + eol
+    fast = validate_bytes(data, "gpt-4o-mini", filename="t.jsonl")
+    _, records = read_jsonl(data)
+    slow = validate_records(records, "chat", model="gpt-4o-mini")
+    assert fast.problems == slow.problems
+    assert list(fast.token_counts) == list(slow.token_counts)

@@ -143,9 +143,16 @@ def _simple_tokens(
     return total if seen == _ALL_ROLES else None
 
 
+def line_digest(line: bytes) -> bytes:
+    """The duplicate key of a JSONL example, for the fast loop and the record path alike:
+    its line without surrounding whitespace (as the editor keys it too)."""
+    return blake2b(line.strip(), digest_size=DIGEST_BYTES).digest()
+
+
 def _digest(rec: Record, fmt: str) -> bytes:
-    key = rec.raw.strip() if fmt in ("chat", "dpo") else to_jsonl_line(rec.obj).encode()
-    return blake2b(key, digest_size=DIGEST_BYTES).digest()
+    if fmt in ("chat", "dpo"):
+        return line_digest(rec.raw)
+    return blake2b(to_jsonl_line(rec.obj).encode(), digest_size=DIGEST_BYTES).digest()
 
 
 class Scanner:
@@ -189,7 +196,7 @@ class Scanner:
                 except Exception:  # anything unusual: the full path below reports it
                     n = None
                 if n is not None:
-                    counted(number, n, True, blake2b(body, digest_size=DIGEST_BYTES).digest())
+                    counted(number, n, True, line_digest(body))
                     continue
             if unterminated and index == last:
                 self.add(jsonl_record(number, raw, b""))
