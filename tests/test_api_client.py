@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tui.api.client import Endpoint
-from tui.config import Profile
+from tui.config_schema import Profile
 from tui.errors import UsageError
 
 

@@ -9,7 +9,7 @@ from azure.core.credentials import AccessToken
 from emulator_support import FAST
 
 from tui.api.client import COGNITIVE_SERVICES_SCOPE, MANAGEMENT_SCOPE, Endpoint, arm_deployments
-from tui.config import Profile
+from tui.config_schema import Profile
 from tui.emulator import Emulator
 from tui.errors import describe
 

@@ -162,7 +162,8 @@ def test_readme_config_reference_is_generated_from_the_schema(run_cli) -> None:
 
 def test_default_config_text_is_the_defaults() -> None:
     """What `config init` writes, parsed, is exactly the built-in defaults."""
-    from tui.config import DEFAULT_CONFIG_TEXT, Config, parse_config
+    from tui.config import DEFAULT_CONFIG_TEXT, parse_config
+    from tui.config_schema import Config
 
     loaded = parse_config(DEFAULT_CONFIG_TEXT, Path("config.yaml"))
     assert loaded.config == Config()

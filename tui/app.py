@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -24,6 +25,9 @@ from tui.escape_keys import escape_then_key, keep_escape_apart
 from tui.messages import OpenInPlayground, WorkspaceChanged
 from tui.screens.base import MainScreen
 from tui.screens.dataset import DatasetScreen
+
+if TYPE_CHECKING:
+    from tui.config_schema import Config
 
 SCREEN_TITLES = {"dataset": "Dataset", "jobs": "Jobs", "playground": "Playground"}
 
@@ -76,22 +80,27 @@ class TunebenchApp(App[int]):
         keep_escape_apart()
         super().__init__()
         self.loaded = loaded
-        self.settings = loaded.config
         self.profile_name = profile_name
         self.dataset_path = dataset_path  # the file to open first; then the workspace's
         self.show_tracebacks = debug
         self.crash: BaseException | None = None
         self.clock: Callable[[], float] = time.time  # tests freeze it for snapshots
         self._startup_warnings = list(startup_warnings)
+        startup = loaded.startup  # the full config is checked when first used
         self.workspace = Workspace(
-            system_prompt=self.settings.dataset.system_prompt,
-            separator=self.settings.dataset.separator,
-            model=find_model(self.settings.defaults.model) or resolve_model(None),
+            system_prompt=startup.system_prompt,
+            separator=startup.separator,
+            model=find_model(startup.model) or resolve_model(None),
         )
         self.workspace.listen(self._workspace_changed)
         self._observers: list[MessagePump] = []
         self.deployments = DeploymentBook()  # Azure: what Jobs, Playground and the list share
         self._refresh_subtitle()
+
+    @property
+    def settings(self) -> Config:
+        """The full, typed config (checked when first used; see tui.config)."""
+        return self.loaded.config
 
     def _refresh_subtitle(self) -> None:
         path = self.workspace.path or self.dataset_path
@@ -121,7 +130,7 @@ class TunebenchApp(App[int]):
         self.exit()
 
     def on_mount(self) -> None:
-        theme = self.settings.ui.theme
+        theme = self.loaded.startup.theme
         if theme in self.available_themes:
             self.theme = theme
         else:
@@ -135,10 +144,13 @@ class TunebenchApp(App[int]):
 
     def _apply_keymap(self) -> None:
         """The config's `keys:` (binding id → keys) over the built-in keys; an unknown id is
-        reported, not silently ignored."""
+        reported, not silently ignored. Without a keymap nothing is checked: knowing every
+        binding id means importing every screen, which the first screen does not need."""
+        keys = self.loaded.startup.keys
+        if not keys:
+            return
         from tui.keymap import binding_ids
 
-        keys = self.settings.keys
         unknown = sorted(set(keys) - binding_ids())
         if unknown:
             self.notify(

@@ -1,193 +1,47 @@
-"""The YAML config file: where it lives, its schema, and errors pinned to LINE:COL.
+"""The YAML config file: where it lives, what the app reads from it at start, and loading.
 
-The file is the user's; the schema is the code's. It is created on first run with commented
-defaults (mode 0600 in a 0700 directory), read with `yaml.safe_load`, and checked against typed
-models. Any problem becomes one line `PATH:LINE:COL: what is wrong` (a UsageError, exit 2).
-API keys are read from environment variables named here; a literal key in the file is accepted
-with a warning, and refused when the file is readable by group or others.
+The file is the user's; the schema is the code's (`tui.config_schema`, pydantic). It is
+created on first run with commented defaults (mode 0600 in a 0700 directory) and read with
+`yaml.safe_load`. Any problem becomes one line `PATH:LINE:COL: what is wrong` (a UsageError,
+exit 2). API keys are read from environment variables named here; a literal key in the file
+is accepted with a warning, and refused when the file is readable by group or others.
+
+Start-up speed: a file whose every value is plainly valid (known keys, values of the exact
+types and ranges the schema accepts) is read here without pydantic, which costs about a
+third of the app's start; the full check of such a file runs when the rest of the config is
+first used, and cannot fail then. Any other file gets the full check at once, so every error
+is reported before the app starts, with the same message as ever.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from typing import TYPE_CHECKING, Any
 
 from tui.core.atomic import write_atomic
 from tui.core.models import DEFAULT_MODEL
 from tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from tui.config_schema import Config, Profile
 
 CONFIG_ENV = "TUNEBENCH_CONFIG"
 PROFILE_ENV = "TUNEBENCH_PROFILE"
 DEMO_PROFILE = "demo"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
+def is_env_name(value: str) -> bool:
+    """A valid environment variable name (for api_key_env, arm_token_env)."""
+    return bool(value) and all(c.isalnum() or c == "_" for c in value) and not value[0].isdigit()
 
 
-class Profile(_Section):
-    """One API endpoint: OpenAI, Azure OpenAI, or any OpenAI-compatible base URL."""
-
-    kind: Literal["openai", "azure", "emulator", "local"] = "openai"
-    """Which API this is: OpenAI itself, Azure OpenAI, the tunebench emulator, or a local
-    trainer (`tunebench serve`; base_url required, key optional on loopback)."""
-    base_url: str | None = None
-    """Override the API base URL (a gateway, a proxy, the emulator). None: the SDK default."""
-    api_key_env: str = "OPENAI_API_KEY"
-    """Name of the environment variable holding the key. The key itself is never written here."""
-    api_key: SecretStr | None = None
-    """A literal key. Accepted with a warning; refused if the file is readable by others."""
-    organization: str | None = None
-    """OpenAI organization id (sent as OpenAI-Organization); else $OPENAI_ORG_ID."""
-    project: str | None = None
-    """OpenAI project id (sent as OpenAI-Project); else $OPENAI_PROJECT_ID."""
-    endpoint: str | None = None
-    """Azure only: https://NAME.openai.azure.com"""
-    api_version: str | None = None
-    """Azure only: the api-version query parameter (e.g. 2025-04-01-preview),
-    or v1 for the v1 API at ENDPOINT/openai/v1/."""
-    auth: Literal["key", "entra"] = "key"
-    """Azure only: key (the api-key from api_key_env) or entra (Microsoft Entra ID
-    through azure-identity: `pip install 'tunebench[azure]'`)."""
-    subscription_id: str | None = None
-    """Azure only, for deployments: the subscription that holds the resource."""
-    resource_group: str | None = None
-    """Azure only, for deployments: the resource group of the Azure OpenAI resource."""
-    account: str | None = None
-    """Azure only, for deployments: the resource (account) name; default: from the endpoint's
-    host name."""
-    arm_url: str = "https://management.azure.com"
-    """Azure only: the Azure Resource Manager endpoint deployments are managed through."""
-    arm_token_env: str | None = None
-    """Azure only: env var holding an ARM bearer token (`az account get-access-token`); else
-    auth: entra signs in."""
-
-    @field_validator("api_key_env", "arm_token_env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if not value or not all(c.isalnum() or c == "_" for c in value) or value[0].isdigit():
-            raise ValueError(f"not an environment variable name: {value!r}")
-        return value
-
-
-class DatasetSettings(_Section):
-    system_prompt: str = ""
-    """Default system prompt for examples that have none (the seed: 'Popraw gramatykę zdania.')."""
-    separator: str = ";"
-    """Separator between input and output in pairs text files."""
-
-    @field_validator("separator")
-    @classmethod
-    def _separator(cls, value: str) -> str:
-        if not value.strip() or "\n" in value:
-            raise ValueError("the pair separator must be a visible character or string")
-        return value
-
-
-class Defaults(_Section):
-    # `base_model` is its old name, still read.
-    model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "base_model"))
-    """The one default base model: validate's tokens and cost, the app, `jobs create`."""
-    epochs: int | Literal["auto"] = "auto"
-    """Training epochs: auto (OpenAI's rule from the number of examples) or 1..50."""
-
-    @field_validator("epochs")
-    @classmethod
-    def _epochs(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and not 1 <= value <= 50:
-            raise ValueError("epochs must be 'auto' or a whole number from 1 to 50")
-        return value
-
-
-class UISettings(_Section):
-    theme: str = "textual-dark"
-    """A Textual theme name (textual-dark, textual-light, nord, gruvbox, …)."""
-    poll_interval: float = Field(default=2.0, gt=0, le=600)
-    """Seconds between job polls while a job is running."""
-    bell_on_job_end: bool = False
-    """Ring the terminal bell when a followed job succeeds, fails or is cancelled."""
-
-
-class Config(_Section):
-    default_profile: str = "openai"
-    """The profile used when neither --profile nor $TUNEBENCH_PROFILE names one."""
-    profiles: dict[str, Profile] = Field(default_factory=lambda: {"openai": Profile()})
-    """Named API endpoints (see the profile keys below)."""
-    dataset: DatasetSettings = Field(default_factory=DatasetSettings)
-    defaults: Defaults = Field(default_factory=Defaults)
-    ui: UISettings = Field(default_factory=UISettings)
-    keys: dict[str, str] = Field(default_factory=dict)
-    """Other keys for actions: binding id → keys, e.g. `dataset.new: ctrl+e` (ids: README, Keys)."""
-
-
-def reference_markdown() -> str:
-    """The config reference for the README, generated from the schema so it cannot drift."""
-    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
-    sections: list[tuple[str, type[BaseModel]]] = [
-        ("", Config),
-        ("profiles.NAME.", Profile),
-        ("dataset.", DatasetSettings),
-        ("defaults.", Defaults),
-        ("ui.", UISettings),
-    ]
-    for prefix, model in sections:
-        for name, info in model.model_fields.items():
-            annotation = info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                continue
-            default = info.get_default(call_default_factory=True)
-            if default is None or isinstance(default, dict):
-                shown = ""
-            else:
-                shown = f"`{str(default).lower() if isinstance(default, bool) else default}`"
-                shown = '`""`' if default == "" else shown
-            kind = _type_name(annotation)
-            meaning = (info.description or "").replace("\n", " ").replace("|", "\\|")
-            rows.append(f"| `{prefix}{name}` | {kind} | {shown} | {meaning} |")
-    return "\n".join(rows) + "\n"
-
-
-def _type_name(annotation: Any) -> str:
-    """A reader's name for a field type: text, number, one of …, optional."""
-    import types
-    import typing
-
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    optional = len(args) < len(typing.get_args(annotation))
-    if typing.get_origin(annotation) is Literal:
-        return " or ".join(f"`{a}`" for a in typing.get_args(annotation))
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        parts = [_type_name(a) for a in args]
-        return " or ".join(parts) + (" (optional)" if optional else "")
-    names: dict[Any, str] = {
-        str: "text",
-        float: "number",
-        int: "whole number",
-        bool: "true or false",
-    }
-    if annotation is SecretStr:
-        return "secret"
-    if typing.get_origin(annotation) is dict:
-        value = typing.get_args(annotation)[1]
-        return "mapping of name → profile" if value is Profile else "mapping of binding id → keys"
-    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+def is_separator(value: str) -> bool:
+    """A usable pairs separator: something visible, on one line."""
+    return bool(value.strip()) and "\n" not in value
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -265,15 +119,170 @@ def init_config(path: Path | None = None) -> tuple[Path, bool]:
     return path, True
 
 
+@dataclass(frozen=True)
+class Startup:
+    """What the app needs before its first screen, read without pydantic: equal to the same
+    fields of the checked Config (a property test keeps the two readings equal)."""
+
+    default_profile: str = "openai"
+    profiles: tuple[str, ...] = ("openai",)
+    literal_keys: tuple[str, ...] = ()  # profiles with an api_key in the file
+    system_prompt: str = ""
+    separator: str = ";"
+    model: str = DEFAULT_MODEL
+    theme: str = "textual-dark"
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: Config) -> Startup:
+        return cls(
+            default_profile=config.default_profile,
+            profiles=tuple(config.profiles),
+            literal_keys=tuple(n for n, p in config.profiles.items() if p.api_key is not None),
+            system_prompt=config.dataset.system_prompt,
+            separator=config.dataset.separator,
+            model=config.defaults.model,
+            theme=config.ui.theme,
+            keys=dict(config.keys),
+        )
+
+
+_MISSING: Any = object()
+_TOP_KEYS = frozenset({"default_profile", "profiles", "dataset", "defaults", "ui", "keys"})
+_KINDS = frozenset({"openai", "azure", "emulator", "local"})
+_OPTIONAL_TEXT = frozenset(
+    {
+        "base_url",
+        "api_key",
+        "organization",
+        "project",
+        "endpoint",
+        "api_version",
+        "subscription_id",
+        "resource_group",
+        "account",
+    }
+)
+_PROFILE_KEYS = _OPTIONAL_TEXT | {"kind", "api_key_env", "auth", "arm_url", "arm_token_env"}
+
+
+def startup_of(data: object) -> Startup | None:
+    """The Startup of parsed YAML if the schema certainly accepts it as it is, else None
+    (then the full check decides, and words any error). Only exact types are taken: a value
+    pydantic would convert (a number as text, say) is left to it."""
+    if data is None:
+        data = {}
+    if type(data) is not dict or not data.keys() <= _TOP_KEYS:
+        return None
+    default_profile = data.get("default_profile", "openai")
+    profiles = data.get("profiles", _MISSING)
+    if profiles is _MISSING:
+        profiles = {"openai": {}}
+    if type(default_profile) is not str or type(profiles) is not dict:
+        return None
+    if default_profile not in profiles or not all(
+        type(name) is str and _plain_profile(p) for name, p in profiles.items()
+    ):
+        return None
+    dataset = _section(data, "dataset", {"system_prompt": "", "separator": ";"})
+    defaults = _section(data, "defaults", {"model": DEFAULT_MODEL, "epochs": "auto"})
+    ui = _section(data, "ui", {"theme": "textual-dark", "poll_interval": 2.0, "bell": False})
+    keys = data.get("keys", {})
+    if dataset is None or defaults is None or ui is None or type(keys) is not dict:
+        return None
+    if "base_model" in defaults:  # the old name of defaults.model
+        defaults["model"] = defaults.pop("base_model")
+    epochs, poll = defaults["epochs"], ui["poll_interval"]
+    if not (
+        type(dataset["system_prompt"]) is str
+        and type(dataset["separator"]) is str
+        and is_separator(dataset["separator"])
+        and type(defaults["model"]) is str
+        and (epochs == "auto" or (type(epochs) is int and 1 <= epochs <= 50))
+        and type(ui["theme"]) is str
+        and type(poll) in (int, float)
+        and 0 < poll <= 600
+        and type(ui["bell"]) is bool
+        and all(type(k) is str and type(v) is str for k, v in keys.items())
+    ):
+        return None
+    return Startup(
+        default_profile=default_profile,
+        profiles=tuple(profiles),
+        literal_keys=tuple(n for n, p in profiles.items() if p.get("api_key") is not None),
+        system_prompt=dataset["system_prompt"],
+        separator=dataset["separator"],
+        model=defaults["model"],
+        theme=ui["theme"],
+        keys=dict(keys),
+    )
+
+
+_SECTION_KEYS = {
+    "dataset": {"system_prompt": "system_prompt", "separator": "separator"},
+    "defaults": {"model": "model", "base_model": "base_model", "epochs": "epochs"},
+    "ui": {"theme": "theme", "poll_interval": "poll_interval", "bell_on_job_end": "bell"},
+}
+
+
+def _section(data: dict[Any, Any], name: str, defaults: dict[str, Any]) -> dict[str, Any] | None:
+    """A section's values over its defaults, if it is a mapping of known keys (else None)."""
+    value = data.get(name, {})
+    keys = _SECTION_KEYS[name]
+    if type(value) is not dict or not value.keys() <= keys.keys():
+        return None
+    if name == "defaults" and "model" in value and "base_model" in value:
+        return None  # which one wins is the schema's business
+    return {**defaults, **{keys[k]: v for k, v in value.items()}}
+
+
+def _plain_profile(profile: object) -> bool:
+    if type(profile) is not dict or not profile.keys() <= _PROFILE_KEYS:
+        return False
+    for key, value in profile.items():
+        if key in _OPTIONAL_TEXT:
+            ok = value is None or type(value) is str
+        elif key == "kind":
+            ok = type(value) is str and value in _KINDS
+        elif key == "auth":
+            ok = type(value) is str and value in ("key", "entra")
+        elif key == "arm_url":
+            ok = type(value) is str
+        else:  # api_key_env, arm_token_env
+            ok = (value is None and key == "arm_token_env") or (
+                type(value) is str and is_env_name(value)
+            )
+        if not ok:
+            return False
+    kind = profile.get("kind", "openai")
+    if kind == "azure" and not (profile.get("endpoint") or profile.get("base_url")):
+        return False
+    return not (kind == "local" and not profile.get("base_url"))
+
+
 @dataclass
 class LoadedConfig:
-    """The checked config plus where it came from and what the user should be told."""
+    """The config plus where it came from and what the user should be told.
 
-    config: Config
+    `startup` is there at once; `config`, the full typed config, is checked on first use
+    (from `text`, the file's; None: the defaults).
+    """
+
     path: Path
+    startup: Startup = field(default_factory=Startup)
     warnings: list[str] = field(default_factory=list)
     key_warnings: dict[str, str] = field(default_factory=dict)
     """Per profile: the warning about its literal key, said only where that profile is used."""
+    text: str | None = field(default=None, repr=False)
+    checked: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self.checked is None:
+            from tui.config_schema import Config, check_config
+
+            self.checked = Config() if self.text is None else check_config(self.text, self.path)
+        return self.checked
 
     def warnings_for(self, profile: str | None) -> list[str]:
         """What to tell the user once, at the start of a run that uses `profile`."""
@@ -282,13 +291,15 @@ class LoadedConfig:
 
     def profile_name(self, requested: str | None = None) -> str:
         """--profile wins over TUNEBENCH_PROFILE, which wins over default_profile."""
-        return requested or os.environ.get(PROFILE_ENV) or self.config.default_profile
+        return requested or os.environ.get(PROFILE_ENV) or self.startup.default_profile
 
-    def profile(self, requested: str | None = None) -> tuple[str, Profile]:
+    def checked_profile_name(self, requested: str | None = None) -> str:
+        """profile_name, refused in one line if the config has no such profile."""
         name = self.profile_name(requested)
-        if name in self.config.profiles:
-            return name, self.config.profiles[name]
-        known = ", ".join(sorted(self.config.profiles)) or "none"
+        names = self.startup.profiles if self.checked is None else tuple(self.checked.profiles)
+        if name in names:
+            return name
+        known = ", ".join(sorted(names)) or "none"
         source = (
             "--profile"
             if requested
@@ -298,13 +309,17 @@ class LoadedConfig:
         )
         raise UsageError(f"{source}: unknown profile {name!r} (profiles: {known})")
 
+    def profile(self, requested: str | None = None) -> tuple[str, Profile]:
+        name = self.checked_profile_name(requested)
+        return name, self.config.profiles[name]
+
 
 def load_config(path: Path | None = None, *, create: bool = True) -> LoadedConfig:
-    """Load and check the config, creating it with defaults on first run."""
+    """Load the config, creating it with defaults on first run; every error is raised here."""
     path = path or config_path()
     if not path.exists():
         if not create:
-            return LoadedConfig(Config(), path)
+            return LoadedConfig(path)
         init_config(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -312,58 +327,33 @@ def load_config(path: Path | None = None, *, create: bool = True) -> LoadedConfi
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    loaded = parse_config(text, path)
+    loaded = _read_plain(text, path) or parse_config(text, path)
     _check_literal_keys(loaded)
     return loaded
 
 
-def parse_config(text: str, path: Path) -> LoadedConfig:
-    """Parse YAML text into a checked Config; problems carry PATH:LINE:COL."""
+def _read_plain(text: str, path: Path) -> LoadedConfig | None:
+    """The config of a plainly valid file, its full check left for first use; else None."""
+    import yaml
+
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = _yaml_error_mark(exc, text)
-        where = f"{path}:{mark[0]}:{mark[1]}" if mark else str(path)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise UsageError(f"{where}: invalid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: invalid YAML: {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        line = root.start_mark.line + 1 if root is not None else 1
-        col = root.start_mark.column + 1 if root is not None else 1
-        raise UsageError(f"{path}:{line}:{col}: the config must be a mapping of sections")
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        line, col = _locate(root, loc)
-        raise UsageError(f"{path}:{line}:{col}: {_explain(loc, error)}") from None
-    if config.default_profile not in config.profiles:
-        line, col = _locate(root, ("default_profile",))
-        known = ", ".join(sorted(config.profiles)) or "none"
-        raise UsageError(
-            f"{path}:{line}:{col}: default_profile {config.default_profile!r} is not a "
-            f"profile (profiles: {known})"
-        )
-    for name, profile in config.profiles.items():
-        if profile.kind == "azure" and not (profile.endpoint or profile.base_url):
-            line, col = _locate(root, ("profiles", name))
-            raise UsageError(f"{path}:{line}:{col}: profile {name!r} (azure) needs an endpoint")
-        if profile.kind == "local" and not profile.base_url:
-            line, col = _locate(root, ("profiles", name))
-            raise UsageError(
-                f"{path}:{line}:{col}: profile {name!r} (local) needs the base_url of a "
-                "`tunebench serve`, e.g. http://127.0.0.1:8321/v1"
-            )
-    return LoadedConfig(config, path)
+    except yaml.YAMLError:
+        return None  # the full check says where
+    startup = startup_of(data)
+    return None if startup is None else LoadedConfig(path, startup, text=text)
+
+
+def parse_config(text: str, path: Path) -> LoadedConfig:
+    """Parse YAML text into a fully checked Config; problems carry PATH:LINE:COL."""
+    from tui.config_schema import check_config
+
+    config = check_config(text, path)
+    return LoadedConfig(path, Startup.of(config), text=text, checked=config)
 
 
 def _check_literal_keys(loaded: LoadedConfig) -> None:
-    with_keys = [n for n, p in loaded.config.profiles.items() if p.api_key is not None]
+    with_keys = loaded.startup.literal_keys
     if not with_keys:
         return
     names = ", ".join(with_keys)
@@ -380,86 +370,15 @@ def _check_literal_keys(loaded: LoadedConfig) -> None:
         )
 
 
-def _explain(loc: tuple[Any, ...], error: Any) -> str:
-    dotted = ".".join(str(part) for part in loc) or "config"
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        parent = ".".join(str(p) for p in loc[:-1])
-        allowed = _allowed_keys(loc[:-1])
-        where = f" in {parent}" if parent else ""
-        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key {loc[-1]!r}{where}{hint}"
-    message = str(error.get("msg", "invalid value"))
-    message = message.removeprefix("Value error, ")
-    return f"{dotted}: {message}"
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Config
-    for part in loc:
-        if model is Config and part == "profiles":
-            model = "profiles"
-            continue
-        if model == "profiles":
-            model = Profile
-            continue
-        is_model = isinstance(model, type) and issubclass(model, BaseModel)
-        field_info = model.model_fields.get(part) if is_model else None
-        if field_info is None:
-            return []
-        model = field_info.annotation
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
-
-
-def _yaml_error_mark(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int] | None:
-    """1-based line and column of a YAML error, on the line where the mistake is.
-
-    PyYAML notices some mistakes only on a later line: a key without its `:` when the next
-    key starts, an unclosed bracket or quote at the end of the file. Those point at what was
-    left open (the context mark) or at the last text before the end.
-    """
-    problem, context = exc.problem_mark, exc.context_mark
-    if problem is None:
-        return None if context is None else (context.line + 1, context.column + 1)
-    end = len(text.rstrip())
-    if exc.context == "while scanning a simple key" and context is not None:
-        return context.line + 1, context.column + 1
-    if problem.index >= end and end > 0:
-        last_line = text.count("\n", 0, end - 1)
-        if context is not None and context.line == last_line:
-            return context.line + 1, context.column + 1
-        return last_line + 1, end - (text.rfind("\n", 0, end - 1) + 1)
-    return problem.line + 1, problem.column + 1
-
-
-def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int]:
-    """1-based line and column of the key named by a pydantic error location."""
-    node = root
-    best = (1, 1) if root is None else (root.start_mark.line + 1, root.start_mark.column + 1)
-    for part in loc:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        for key_node, value_node in node.value:
-            if key_node.value == str(part):
-                best = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                node = value_node
-                break
-        else:
-            break
-    return best
-
-
 def default_model() -> str:
     """The config's `defaults.model` for headless commands (the file is never created)."""
-    return load_config(create=False).config.defaults.model
+    return load_config(create=False).startup.model
 
 
-def dataset_defaults() -> DatasetSettings:
-    """The config's dataset section (separator, system prompt) for headless commands; the
-    file is read if it exists and never created by them."""
-    return load_config(create=False).config.dataset
+def dataset_defaults() -> Startup:
+    """The config's dataset settings (`separator`, `system_prompt`) for headless commands;
+    the file is read if it exists and never created by them."""
+    return load_config(create=False).startup
 
 
 def mask_secret(secret: str) -> str:
@@ -467,29 +386,3 @@ def mask_secret(secret: str) -> str:
     if len(secret) < 16:
         return "****"
     return f"{secret[:3]}…{secret[-4:]}"
-
-
-def effective_config_text(loaded: LoadedConfig) -> str:
-    """The effective config as YAML with every secret masked, plus where keys come from."""
-    data = loaded.config.model_dump(mode="python", exclude_none=True)
-    for name, profile in loaded.config.profiles.items():
-        entry = data["profiles"][name]
-        if profile.api_key is not None:
-            entry["api_key"] = mask_secret(profile.api_key.get_secret_value())
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    lines = [f"# {loaded.path}", text.rstrip("\n"), "", "# API keys:"]
-    lines.extend(f"#   {name}: {source}" for name, source in _key_sources(loaded))
-    return "\n".join(lines) + "\n"
-
-
-def _key_sources(loaded: LoadedConfig) -> Iterator[tuple[str, str]]:
-    for name, profile in loaded.config.profiles.items():
-        if profile.api_key is not None:
-            yield name, f"literal in the file ({mask_secret(profile.api_key.get_secret_value())})"
-            continue
-        if profile.kind == "azure" and profile.auth == "entra":
-            yield name, "Microsoft Entra ID (azure-identity), no key"
-            continue
-        value = os.environ.get(profile.api_key_env)
-        state = f"set ({mask_secret(value)})" if value else "not set"
-        yield name, f"${profile.api_key_env} {state}"

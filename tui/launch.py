@@ -13,9 +13,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from tui.config import DEMO_PROFILE, Config, LoadedConfig, Profile, config_path, load_config
+from tui.config import DEMO_PROFILE, LoadedConfig, config_path, load_config
 from tui.errors import EXIT_FAILED, UsageError, describe
 
 LOCAL_PROFILE = "local-serve"
@@ -40,7 +38,7 @@ def run_app(args: argparse.Namespace) -> int:
                 raise UsageError("--local starts its own trainer and profile; drop --profile")
             profile_name = _start_local(loaded, stack, args.local)
         else:
-            profile_name, _profile = loaded.profile(args.profile)
+            profile_name = loaded.checked_profile_name(args.profile)
 
         from tui.app import TunebenchApp
 
@@ -69,7 +67,7 @@ def demo_config() -> LoadedConfig:
         load_config(path, create=False)
     except UsageError as exc:
         print(f"warning: {exc}; the demo does not use it", file=sys.stderr)
-    return LoadedConfig(Config(), path)
+    return LoadedConfig(path)
 
 
 def _dataset_argument(path: str | None) -> Path | None:
@@ -89,6 +87,9 @@ def _start_demo(loaded: LoadedConfig, stack: ExitStack) -> str:
     The demo never reads the user's keys: its profile carries a fixed key that only the
     emulator accepts, and it is never written to the config file.
     """
+    from pydantic import SecretStr
+
+    from tui.config_schema import Profile
     from tui.emulator import EmulatorThread
 
     emulator = stack.enter_context(EmulatorThread(seed=0, speed=_demo_speed()))
@@ -102,6 +103,7 @@ def _start_local(loaded: LoadedConfig, stack: ExitStack, model: str) -> str:
     """Start `tunebench serve --model MODEL` in a subprocess and add its in-memory profile."""
     import platformdirs
 
+    from tui.config_schema import Profile
     from tui.serve.embedded import EmbeddedServe
 
     log = platformdirs.user_state_path("tunebench") / "local-serve.log"

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui.config import LoadedConfig, Profile
+from tui.config import LoadedConfig
+from tui.config_schema import Profile
 from tui.errors import UsageError, note_api_context
 
 if TYPE_CHECKING:

@@ -23,13 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui import config
+    from tui import config, config_schema
 
     if args.action == "path":
         print(config.config_path())
         return 0
     if args.action == "reference":
-        sys.stdout.write(config.reference_markdown())
+        sys.stdout.write(config_schema.reference_markdown())
         return 0
     if args.action == "init":
         path = config.config_path()
@@ -46,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
     for warning in [*loaded.warnings, *loaded.key_warnings.values()]:
         print(f"warning: {warning}", file=sys.stderr)
     name, _profile = loaded.profile(args.profile)
-    sys.stdout.write(config.effective_config_text(loaded))
+    sys.stdout.write(config_schema.effective_config_text(loaded))
     print(f"# active profile: {name}")
     return 0
