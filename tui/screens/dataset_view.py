@@ -91,7 +91,7 @@ class DatasetView(MainScreen):
                 yield Input(id="filter", placeholder="filter: text, or code:NAME (Esc clears)")
                 yield ExamplesList(id="examples")
             with Vertical(id="edit-pane"):
-                yield PairEditor(id="editor")
+                yield PairEditor(id="editor", disabled=True)  # until an example is shown
                 with Vertical(id="preview-box"):
                     yield JsonlPreview(id="preview")
         with Vertical(id="problems-pane"):
@@ -110,15 +110,17 @@ class DatasetView(MainScreen):
         self._layout(event.size.width, event.size.height)
 
     def _layout(self, width: int, height: int) -> None:
-        self.set_class(width < NARROW, "-narrow")
         # Short: the JSONL preview gives its rows to the input and output fields.
-        self.set_class(height < SHORT, "-short")
-        self._show_pane(self._pane)
+        self._show_pane(self._pane, {"-narrow": width < NARROW, "-short": height < SHORT})
 
-    def _show_pane(self, pane: str) -> None:
+    def _show_pane(self, pane: str, layout: dict[str, bool] | None = None) -> None:
         self._pane = pane
-        for name in PANES:
-            self.set_class(name == pane, f"-show-{name}")
+        wanted = {**(layout or {}), **{f"-show-{name}": name == pane for name in PANES}}
+        if any(self.has_class(name) != on for name, on in wanted.items()):
+            # One restyle of the screen for all the changes, not one per class.
+            for name, on in wanted.items():
+                self.set_class(on, name, update=False)
+            self.update_node_styles()
         labels = {"list": "F2 Examples", "edit": "F3 Edit", "problems": "F4 Problems"}
         tabs = "  ".join(
             f"[reverse b] {labels[name]} [/]" if name == pane else f" {labels[name]} "

@@ -165,8 +165,12 @@ class PairEditor(Vertical):
         messages = None if force_raw or entry is None or pair else as_messages(obj)
         self._pair, self._messages = pair, messages
         self.mode = "pair" if pair or entry is None else "messages" if messages else "raw"
-        self.set_class(self.mode == "raw", "-raw")
-        self.set_class(self.mode == "messages", "-messages")
+        if self.has_class("-raw") != (self.mode == "raw") or self.has_class("-messages") != (
+            self.mode == "messages"
+        ):  # one restyle for both
+            self.set_class(self.mode == "raw", "-raw", update=False)
+            self.set_class(self.mode == "messages", "-messages", update=False)
+            self.update_node_styles()
         if entry is None:
             self._note("")
             return
