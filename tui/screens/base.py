@@ -24,6 +24,9 @@ class ReportsWorkerErrors:
             tunebench_app(self).report_error(event.worker.error)
 
 
+# The class of every modal screen: its look (a centred, bordered box) is in app.tcss once.
+DIALOG = "dialog"
+
 MIN_WIDTH, MIN_HEIGHT = 60, 20  # below this the screens cannot show what they are for
 
 

@@ -9,11 +9,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from tui.screens.base import DIALOG
 from tui.widgets.key_footer import KeyFooter
 
 # The dialog look (centred, bordered, title/hint/error lines, buttons on the right) is in
 # app.tcss once, for every screen with the "dialog" class; a dialog adds only its own rules.
-DIALOG = "dialog"
 
 
 class _SubmitOrCancel:
@@ -48,7 +48,7 @@ class PathModal(_SubmitOrCancel, ModalScreen[str | None]):
             yield Input(self._initial, id="path", placeholder="path/to/file")
             yield Static(self._hint, classes="modal-hint")
             yield Static("", id="error", classes="modal-error")
-            with Horizontal():
+            with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self._button, id="ok", variant="primary")
         yield KeyFooter()
@@ -87,7 +87,7 @@ class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
                 "overrides stay. Undo with Ctrl+Z. Ctrl+S or Ctrl+J: apply · Esc: cancel",
                 classes="modal-hint",
             )
-            with Horizontal():
+            with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply to all", id="ok", variant="primary")
         yield KeyFooter()
@@ -120,7 +120,7 @@ class SplitModal(_SubmitOrCancel, ModalScreen[tuple[float, int] | None]):
                 classes="modal-hint",
             )
             yield Static("", id="error", classes="modal-error")
-            with Horizontal():
+            with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Split", id="ok", variant="primary")
         yield KeyFooter()
@@ -160,7 +160,7 @@ class ChoiceModal(ModalScreen[str | None]):
         with Vertical():
             yield Static(self._title, classes="modal-title")
             yield Static(self._body, id="body")
-            with Horizontal():
+            with Horizontal(classes="buttons"):
                 for n, (answer, label) in enumerate(self._choices):
                     last = n == len(self._choices) - 1
                     yield Button(

@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
+from tui.screens.base import DIALOG
 from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class DeployScreen(ModalScreen[str | None]):
     """Deploy MODEL under a name; stays open with progress until Succeeded or Failed."""
 
     CSS_PATH = "deploy.tcss"
+    DEFAULT_CLASSES = DIALOG
     AUTO_FOCUS = "#d-name"
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "deploy", "Deploy", id="deploy.go"),
@@ -194,6 +196,7 @@ class DeploymentsScreen(ModalScreen[None]):
     """The profile's Azure deployments: Enter talks to one, x deletes (asks first)."""
 
     CSS_PATH = "deploy.tcss"
+    DEFAULT_CLASSES = DIALOG
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "close", "Close", id="deployments.close"),
         Binding("enter,o", "open", "Playground", id="deployments.open"),

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from tui.screens.base import DIALOG
 from tui.widgets.key_footer import KeyFooter
 
 
@@ -42,17 +43,13 @@ def _declared_by_tunebench(node: object, binding: Binding) -> bool:
 class HelpScreen(ModalScreen[None]):
     """Lists the keys of the screen it was opened over. Esc or F1 closes it."""
 
+    DEFAULT_CLASSES = DIALOG
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "dismiss", "Close"),
         Binding("f1", "dismiss", "Close", show=False),
         Binding("q", "dismiss", "Close", show=False),
     ]
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 60; max-width: 100%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
     HelpScreen DataTable { height: auto; max-height: 18; }
     HelpScreen #help-hint { color: $text-muted; }
     """

@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, RichLog, Static, TabbedContent, T
 from tui.api.job_info import CheckpointInfo, JobInfo, int_or_none
 from tui.appref import tunebench_app
 from tui.messages import OpenInPlayground
-from tui.screens.base import MainScreen
+from tui.screens.base import DIALOG, MainScreen
 from tui.screens.jobs import api_client, status_text, utc
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.loss_chart import LossChart
@@ -53,14 +53,10 @@ def duration(seconds: float) -> str:
 class ConfirmScreen(ModalScreen[bool]):
     """Yes/no for an action that changes a job. No has the focus: Enter never cancels a job."""
 
+    DEFAULT_CLASSES = DIALOG
     AUTO_FOCUS = "#no"
 
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 60; max-width: 100%; height: auto; border: round $warning;
-        background: $surface; padding: 0 1;
-    }
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 1; }
     """

@@ -23,19 +23,15 @@ from tui.api.options import (
 from tui.appref import tunebench_app
 from tui.core.models import MODELS, is_checkpoint, is_tuned
 from tui.errors import UsageError, describe
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import DIALOG, ReportsWorkerErrors
 from tui.widgets.key_footer import KeyFooter
 
 
 class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     """Profile, model, method, hyperparameters, suffix, seed, validation, metadata; pre-flight."""
 
+    DEFAULT_CLASSES = DIALOG
     DEFAULT_CSS = """
-    LaunchScreen { align: center middle; }
-    LaunchScreen > Vertical {
-        width: 110; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface;
-    }
     LaunchScreen #launch-form { height: auto; max-height: 60vh; }
     LaunchScreen .row { height: 1; }
     LaunchScreen .row Label { width: 16; padding: 0 1 0 0; text-align: right; }

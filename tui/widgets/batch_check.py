@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from tui.api import batch
 from tui.appref import tunebench_app
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import DIALOG, ReportsWorkerErrors
 from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -52,12 +52,8 @@ def _cell(text: str) -> str:
 
 
 class BatchCheckScreen(ReportsWorkerErrors, ModalScreen[None]):
+    DEFAULT_CLASSES = DIALOG
     DEFAULT_CSS = """
-    BatchCheckScreen { align: center middle; }
-    BatchCheckScreen > Vertical {
-        width: 96%; max-width: 150; height: 92%;
-        border: round $accent; padding: 0 1; background: $surface;
-    }
     BatchCheckScreen #batch-source { height: 1; }
     BatchCheckScreen #batch-source Label { width: auto; padding: 0 1 0 0; color: $text-muted; }
     BatchCheckScreen #batch-path { width: 1fr; }

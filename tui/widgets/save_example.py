@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from tui.screens.base import DIALOG
 from tui.widgets.key_footer import KeyFooter
 
 Message = dict[str, Any]
@@ -24,12 +25,8 @@ CONTEXT_LINES = 8  # messages shown above the reply; longer conversations are el
 class SaveExampleScreen(ModalScreen[list[Message] | None]):
     """Shows the example that will be added; the reply (the trained answer) can be edited."""
 
+    DEFAULT_CLASSES = DIALOG
     DEFAULT_CSS = """
-    SaveExampleScreen { align: center middle; }
-    SaveExampleScreen > Vertical {
-        width: 90%; max-width: 110; height: auto; max-height: 90%;
-        border: round $accent; padding: 0 1; background: $surface;
-    }
     SaveExampleScreen .context { color: $text-muted; height: auto; max-height: 8; }
     SaveExampleScreen TextArea { height: auto; min-height: 3; max-height: 10; }
     SaveExampleScreen TextArea { border-title-color: $text-accent; }
