@@ -84,3 +84,14 @@ async def test_another_example_opens_with_the_cursor_at_its_end(tmp_path: Path) 
         assert field(app, "user").cursor_location == (0, 4)
         await burst(pilot, "escape", "down", "enter", *" teraz")
         assert field(app, "user").text == "Kot, spać teraz"
+
+
+async def test_tab_in_a_burst_moves_on_before_the_next_keys(tmp_path: Path) -> None:
+    """Ctrl+N, the input, Tab, the output, typed as one burst: the output lands in the
+    output field (Tab's focus move ran only after the keys queued behind it)."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, "ctrl+n", *"Pies, lubić", "tab", *"Pies lubi.", "shift+tab", "!")
+        assert field(app, "user").text == "Pies, lubić!"
+        assert field(app, "assistant").text == "Pies lubi."

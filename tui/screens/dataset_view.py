@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantFocus, Resize
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tui.appref import tunebench_app
@@ -449,10 +450,11 @@ class DatasetView(MainScreen):
         self._show_current(other=other)
 
     async def take_key(self, key: str) -> bool:
-        """Keys that move the focus (Enter on an example or a problem, Ctrl+N, F3, Esc) act
-        as they arrive: the focus has moved before the next key is routed, so keys typed
-        right after land where the user expects, in order. So do the lists' own keys
-        (arrows, Home, End), which Textual would run only after the keys queued behind."""
+        """Keys that move the focus (Enter on an example or a problem, Ctrl+N, F3, Esc, Tab
+        in the editor) act as they arrive: the focus has moved before the next key is
+        routed, so keys typed right after land where the user expects, in order. So do the
+        lists' own keys (arrows, Home, End), which Textual would run only after the keys
+        queued behind."""
         focused = self.focused
         active = self.active_bindings.get(key)
         if key == "enter" and isinstance(focused, ExamplesList) and focused.row_count:
@@ -465,6 +467,11 @@ class DatasetView(MainScreen):
             self.action_pane("edit")
         elif key == "escape" and not isinstance(focused, ExamplesList):
             self.action_back()
+        elif key in ("tab", "shift+tab") and self._editing(focused):
+            if key == "tab":
+                self.focus_next()
+            else:
+                self.focus_previous()
         elif (
             isinstance(focused, VirtualList)
             and active is not None
@@ -475,6 +482,10 @@ class DatasetView(MainScreen):
         else:
             return False
         return True
+
+    def _editing(self, focused: Widget | None) -> bool:
+        """The focus is in the editor's fields (Tab there moves to the next field)."""
+        return focused is not None and self.query_one(PairEditor) in focused.ancestors
 
     @on(VirtualList.Selected, "#examples")
     def _example_selected(self, event: VirtualList.Selected) -> None:
