@@ -34,6 +34,7 @@ async def test_an_empty_file_takes_its_first_example(tmp_path: Path, name: str) 
         notice = str(screen.query_one("#notice", Static).render())
         assert notice == f"{name} is empty: Ctrl+N adds the first example."
         await pilot.press("ctrl+n", *"Ala, mieć, kot")
+        assert not screen.query_one("#notice", Static).display  # it is empty no more
         editor = screen.query_one(PairEditor)
         editor.query_one("#assistant", TextArea).focus()
         await pilot.press(*"Ala ma kota.")

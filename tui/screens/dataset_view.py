@@ -56,6 +56,8 @@ class DatasetView(MainScreen):
         self._status = ""
         self._stats = ""
         self._error = ""  # why the file asked for could not be opened
+        self._notice_text = ""
+        self._while_empty = ""  # the part of the notice true only until an example is added
         self._full_refresh = True
         self._pane = "edit"
         self._recovery_error = False  # a recovery write failed and was reported
@@ -195,8 +197,10 @@ class DatasetView(MainScreen):
                 f"tunebench (process {opened.other_instance}): saving here overwrites its "
                 "saves, and the other way round."
             )
+        self._while_empty = ""
         if opened.path is not None and not opened.doc.entries:
-            notices.append(f"{opened.path.name} is empty: Ctrl+N adds the first example.")
+            self._while_empty = f"{opened.path.name} is empty: Ctrl+N adds the first example."
+            notices.append(self._while_empty)
         if opened.path is None:
             notices.append(
                 "New dataset: Enter edits the first pair, Ctrl+N adds one. "
@@ -229,6 +233,7 @@ class DatasetView(MainScreen):
         self.call_after_refresh(self._check_and_count, doc)
 
     def _notice(self, text: str) -> None:
+        self._notice_text = text
         notice = self.query_one("#notice", Static)
         notice.update(text)
         notice.set_class(bool(text), "-active")
@@ -616,6 +621,9 @@ class DatasetView(MainScreen):
             examples.refresh_rows()
         self.select(index)
         self._changed(self._entry())
+        if self._while_empty and self.doc.entries:  # the first example is in: no longer empty
+            self._notice(" ".join(self._notice_text.replace(self._while_empty, "").split()))
+            self._while_empty = ""
 
     def action_undo(self) -> None:
         if self.doc is None or not self.doc.can_undo:
