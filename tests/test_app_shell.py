@@ -130,3 +130,19 @@ def test_shell_snapshots(snap_compare, size: tuple[int, int], keys: tuple[str, .
         await pilot.pause()
 
     assert snap_compare(make_app(), run_before=run_before, terminal_size=size)
+
+
+async def test_help_says_how_to_reach_every_action_at_80x24() -> None:
+    """The hint (Ctrl+P, Esc) was a line under the keys table, cut off at 80x24."""
+    from textual.widgets import Static
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        title = app.screen.query_one("#help-title", Static)
+        assert "Ctrl+P: every action · Esc: close" in str(title.render())
+        box = title.parent
+        assert box is not None and box.region.contains_region(title.region)
+        assert title.region.bottom <= app.size.height

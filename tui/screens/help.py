@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -51,7 +52,6 @@ class HelpScreen(ModalScreen[None]):
     ]
     DEFAULT_CSS = """
     HelpScreen DataTable { height: auto; max-height: 18; }
-    HelpScreen #help-hint { color: $text-muted; }
     """
 
     def __init__(self, underneath: Screen) -> None:
@@ -61,11 +61,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]Keys: {self._title}[/b]", id="help-title")
+            # The hint shares the title's line: below the table, 80x24 had no row left for it.
+            title = Text.assemble(
+                (f"Keys: {self._title}", "bold"), "  ", ("Ctrl+P: every action · Esc: close", "dim")
+            )
+            yield Static(title, id="help-title")
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("Key", "Action")
             for key, description in self._rows:
                 table.add_row(key, description)
             yield table
-            yield Static("Ctrl+P: every action · Esc: close", id="help-hint")
         yield KeyFooter()
