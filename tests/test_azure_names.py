@@ -52,6 +52,10 @@ def test_both_namings_have_a_base_a_label_and_a_step() -> None:
     )
     choices = [ModelChoice(AZURE, "tuned"), ModelChoice("gpt-4o-mini-2024-07-18", "base")]
     assert default_partner(AZURE, choices) == "gpt-4o-mini-2024-07-18"
+    deployed = ModelChoice("grammar", "deployment", f"{AZURE}:ckpt-step-90")
+    assert option_label(deployed).plain == "▶ grammar\u00a0(ft-0e208cf3 step 90)"
+    # a deployment is compared with the base of what it serves, not with another tuned model
+    assert default_partner("grammar", [deployed, *choices]) == "gpt-4o-mini-2024-07-18"
 
 
 async def test_the_model_list_sorts_azure_models_into_tuned_and_checkpoints(

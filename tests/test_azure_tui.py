@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from tui.api.arm import default_name
 from tui.app import TunebenchApp
 from tui.config import load_config
+from tui.core.models import short_name
 from tui.emulator import EmulatorThread
 from tui.screens.deploy import DeploymentsScreen, DeployScreen
 from tui.screens.job_detail import ConfirmScreen, JobDetailScreen
@@ -28,6 +29,7 @@ from tui.widgets.batch_check import BatchCheckScreen
 from tui.widgets.compare_view import CompareView
 
 FROZEN = 1_790_000_000  # 2026-09-21 14:13:20 UTC
+AZURE_MODEL = "gpt-4.1-mini-2025-04-14.ft-c17bfc0fbd8b528bc33511771401711e"  # Azure's naming
 SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 CSS = str(Path(__file__).parent.parent / "tui" / "app.tcss")
 
@@ -95,7 +97,9 @@ async def test_deploy_list_talk_and_delete_by_keys(azure: EmulatorThread, config
         table = app.screen.query_one("#dep-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 1, "the deployments list")
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row == [name, "Succeeded", "DeveloperTier", "1", "22 h 30 min left", model]
+        assert row == [
+            name, "Succeeded", "DeveloperTier", "1", "22 h 30 min left", short_name(model)
+        ]  # fmt: skip
         detail = str(app.screen.query_one("#dep-detail", Static).render())
         assert f"{name} serves {model}" in detail
         assert "Developer tier: ends in 22 h 30 min (24-hour lifetime)" in detail
@@ -116,7 +120,8 @@ async def test_deploy_list_talk_and_delete_by_keys(azure: EmulatorThread, config
         app.deployments.replace([])
         await pilot.press("ctrl+j")
         status = str(playground.query_one("#pg-status", Static).render())
-        assert "is not deployed" in status and "Deploy it first: d on its job" in status
+        assert status.startswith("Deploy it first: d on its job (Jobs, 2)")
+        assert f"{short_name(model)} is not deployed" in status
         assert playground.query_one("#prompt", Input).value == "Ja, mieć, kot"  # kept
 
 
@@ -151,7 +156,7 @@ def test_deploy_dialog_snapshot(snap_compare, isolated_home: Path, size: tuple[i
 
     async def open_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)  # the new dataset behind it, counted and drawn
-        app.push_screen(DeployScreen("ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"))
+        app.push_screen(DeployScreen(f"{AZURE_MODEL}:ckpt-step-138"))
         await pilot.pause()
 
     assert snap_compare(app, run_before=open_dialog, terminal_size=size)
@@ -164,8 +169,8 @@ def test_deployments_list_snapshot(
     from tui.emulator.arm import Deployment
 
     for name, sku, model in (
-        ("grammar-dev", "DeveloperTier", "ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"),
-        ("grammar", "Standard", "ft:gpt-4.1-mini-2025-04-14:emulator:grammar:AbCd1234"),
+        ("grammar-dev", "DeveloperTier", AZURE_MODEL),
+        ("grammar-step-138", "Standard", f"{AZURE_MODEL}:ckpt-step-138"),
         ("base-mini", "GlobalStandard", "gpt-4.1-mini-2025-04-14"),
     ):
         deployments_of(azure)[name] = Deployment(
@@ -306,8 +311,8 @@ async def test_compare_checks_every_model_is_deployed_before_sending(
         before = chat_calls(azure)
         await pilot.press("ctrl+j")
         status = str(playground.query_one("#pg-status", Static).render())
-        assert f"{model} is not deployed" in status
-        assert "Deploy it first: d on its job" in status
+        assert status.startswith("Deploy it first: d on its job (Jobs, 2)")
+        assert f"({model})" in status  # the full id, after what to do
         assert prompt.value == "kot, spać, dom, numer 0"  # kept for after deploying
         await app.workers.wait_for_complete()
         assert chat_calls(azure) == before  # nothing was sent: no 404 half-way
@@ -328,7 +333,7 @@ async def test_batch_check_wants_a_deployment_then_runs_through_it(
         await pilot.press("ctrl+b")
         assert not isinstance(app.screen, BatchCheckScreen)
         status = str(playground.query_one("#pg-status", Static).render())
-        assert f"{model} is not deployed" in status and "Deploy it first" in status
+        assert status.startswith("Deploy it first") and f"({model})" in status
 
         async with arm_deployments(endpoint_for(load_config(), "azure")) as arm:
             await arm.create(model, "grammar", "Standard", 1)

@@ -212,6 +212,15 @@ def tuned_name(model: str) -> TunedName | None:
     return TunedName(found["base"], f"ft-{found['id'][:8]}", found["step"])
 
 
+def short_name(model: str) -> str:
+    """A tuned model as a person tells it apart (`ft-0e208cf3 step 90`, `grammar:AbCd1234`);
+    other names unchanged."""
+    found = tuned_name(model)
+    if found is None:
+        return model.strip()
+    return found.label + (f" step {found.step}" if found.step else "")
+
+
 def is_tuned(model: str) -> bool:
     """A tuned model or one of its checkpoints, in OpenAI's or Azure's naming."""
     return tuned_name(model) is not None

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from tui.appref import tunebench_app
+from tui.core.models import short_name
 from tui.messages import OpenInPlayground
 from tui.screens.base import DIALOG
 from tui.widgets.key_footer import KeyFooter
@@ -68,9 +69,11 @@ def not_deployed(app: TunebenchApp, model: str) -> str | None:
         return None
     if app.deployments.named(model) is not None:
         return None
+    # what to do first: the line is cut at the screen's width, and Azure's ids are long
     return (
-        f"{model} is not deployed: on Azure a tuned model answers only once deployed. "
-        "Deploy it first: d on its job (Jobs, 2), then pick the deployment (F2)"
+        f"Deploy it first: d on its job (Jobs, 2), then pick the deployment (F2) · "
+        f"{short_name(model)} is not deployed, and on Azure a tuned model answers only once "
+        f"deployed ({model})"
     )
 
 
@@ -238,7 +241,7 @@ class DeploymentsScreen(ModalScreen[None]):
                 d.sku,
                 "—" if d.capacity is None else str(d.capacity),
                 d.time_left(now) or "—",
-                d.model,
+                short_name(d.model),  # the full id is on the detail line below
                 key=d.name,
             )
         self._show_detail()

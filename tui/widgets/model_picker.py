@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Select
 
 from tui.api.chat import ModelChoice
-from tui.core.models import tuned_name
+from tui.core.models import short_name, tuned_name
 
 KIND_MARK = {"deployment": "▶", "tuned": "★", "checkpoint": "◆", "base": "○"}
 
@@ -19,7 +19,7 @@ def option_label(choice: ModelChoice) -> Text:
     Azure's `BASE.ft-HEX` ids as `★ ft-0e208cf3 (gpt-4o-mini-…)`."""
     tuned = tuned_name(choice.id)
     if choice.kind == "deployment":  # Azure: the name chat calls, then what it serves
-        text = f"{choice.id}\u00a0({choice.note})"
+        text = f"{choice.id}\u00a0({short_name(choice.note)})"
     elif tuned is not None and (choice.id.count(":") >= 4 or not choice.id.startswith("ft:")):
         if choice.kind == "checkpoint":
             text = f"{tuned.label} step {tuned.step or '?'}"
@@ -36,9 +36,11 @@ def tail(model: str, width: int) -> str:
 
 
 def default_partner(model: str, choices: Sequence[ModelChoice]) -> str | None:
-    """What to compare `model` with: a tuned model's base model, else the next other model."""
+    """What to compare `model` with: a tuned model's base model (for an Azure deployment, the
+    base of the model it serves), else the next other model."""
     ids = [c.id for c in choices]
-    tuned = tuned_name(model)
+    served = next((c.note for c in choices if c.id == model and c.kind == "deployment"), model)
+    tuned = tuned_name(served)
     if tuned is not None and tuned.base in ids:
         return tuned.base
     return next((i for i in ids if i != model), None)
