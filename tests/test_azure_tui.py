@@ -15,7 +15,7 @@ from azure_support import KEY, deployments_of, tuned_model, write_azure_config
 from dataset_support import settle
 from emulator_support import FAST
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from tui.api.arm import default_name
 from tui.app import TunebenchApp
@@ -229,6 +229,7 @@ async def test_deploy_dialog_and_deployments_keys_follow_the_keymap(
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(DeployScreen(model))
         await pilot.pause()
+        assert str(app.screen.query_one("#deploy", Button).label) == "Deploy (Ctrl+G)"
         await pilot.press("ctrl+s")  # the old key does nothing now
         await pilot.pause()
         assert deployments_of(azure) == {}
@@ -242,6 +243,8 @@ async def test_deploy_dialog_and_deployments_keys_follow_the_keymap(
         assert isinstance(screen, DeploymentsScreen)
         table = screen.query_one("#dep-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 1, "the list")
+        message = str(screen.query_one("#dep-message", Static).render())
+        assert "Enter: talk to it · Ctrl+D: delete · Ctrl+R: reload" in message  # as rebound
         await pilot.press("x")  # rebound: no question
         assert app.screen is screen
         await pilot.press("ctrl+d")

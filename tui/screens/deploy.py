@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from tui.appref import tunebench_app
@@ -77,6 +77,18 @@ def not_deployed(app: TunebenchApp, model: str) -> str | None:
     )
 
 
+def key_name(screen: Screen[Any], action: str) -> str:
+    """The key `action` is bound to on `screen` now (the config's `keys:` may rebind it), as
+    the dialog's words say it: `Ctrl+S`, `Esc`, `x`."""
+    for active in screen.active_bindings.values():
+        if active.binding.action == action:
+            key = active.binding.key
+            if len(key) == 1:
+                return key
+            return "+".join("Esc" if p == "escape" else p.capitalize() for p in key.split("+"))
+    return "?"
+
+
 def _arm(app: TunebenchApp) -> ArmDeployments:
     from tui.api.client import arm_deployments, endpoint_for
 
@@ -118,9 +130,13 @@ class DeployScreen(ModalScreen[str | None]):
             yield Static(SKU_NOTES["standard"], id="d-note")
             yield Static("", id="d-progress")
             with Horizontal(id="d-buttons"):
-                yield Button("Deploy (Ctrl+S)", id="deploy", variant="primary")
-                yield Button("Close (Esc)", id="close")
+                yield Button("Deploy", id="deploy", variant="primary")
+                yield Button("Close", id="close")
         yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#deploy", Button).label = f"Deploy ({key_name(self, 'deploy')})"
+        self.query_one("#close", Button).label = f"Close ({key_name(self, 'close')})"
 
     @on(Select.Changed, "#d-sku")
     def _sku_note(self, event: Select.Changed) -> None:
@@ -274,8 +290,8 @@ class DeploymentsScreen(ModalScreen[None]):
         message.update(
             "No deployments yet: press d on a succeeded job or a checkpoint to deploy it."
             if not count
-            else f"{count} deployment{'s' if count != 1 else ''} · Enter: talk to it · "
-            "x: delete · r: reload"
+            else f"{count} deployment{'s' if count != 1 else ''} · Enter: talk to it · "  # the row
+            f"{key_name(self, 'delete')}: delete · {key_name(self, 'reload')}: reload"
         )
 
     def _selected(self) -> str | None:
