@@ -235,3 +235,23 @@ def test_a_model_azure_cannot_tune_is_refused_in_azures_words(azure: EmulatorThr
         "code": "invalidPayload",
         "message": "The specified base model does not support fine-tuning.",
     }
+
+
+def test_a_job_that_has_not_started_is_pending_as_on_azure(azure: EmulatorThread) -> None:
+    """Azure words a job before it runs `pending` (OpenAI: validating_files, queued); the
+    app colours it as waiting and counts it among the active jobs."""
+    from tui.screens.jobs import ACTIVE, status_text
+
+    with v1(azure) as client:
+        uploaded = client.files.create(
+            file=("pairs.jsonl", jsonl(learnable_pairs())), purpose="fine-tune"
+        )
+        import_states(client, uploaded.id)
+        job = client.fine_tuning.jobs.create(
+            model="gpt-4.1-mini-2025-04-14", training_file=uploaded.id
+        )
+        assert job.status == "pending"
+        seen = {j.status for j in client.fine_tuning.jobs.list()}
+        assert not seen & {"validating_files", "queued"}  # never OpenAI's words
+        client.fine_tuning.jobs.cancel(job.id)
+    assert "pending" in ACTIVE and status_text("pending").style == "yellow"

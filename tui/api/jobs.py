@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from tui.api.preflight import Preflight
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
-WAITING = frozenset({"validating_files", "queued"})
+WAITING = frozenset({"validating_files", "queued", "pending"})  # pending: Azure's word
 EVENTS_MAX_LIMIT = 10_000  # the largest page the events endpoint serves
 EVENTS_FOLLOW_LIMIT = 100  # a poll usually finds few new events
 EVENTS_FALLBACK_LIMIT = 100  # for endpoints that refuse large pages

@@ -9,6 +9,8 @@
 - fine-tuning files imported before use: `pending` → `running` → `processed` (or `error`
   with `status_details`), one state per GET of the file; a job on a file that is not
   `processed` is refused (see `azure_files`);
+- a job that has not started is `pending` (OpenAI says `validating_files`, `queued`), as in
+  Microsoft Learn's fine-tuning tutorial;
 - tuned models named as Azure names them: `BASE.ft-<32 hex>`, earlier checkpoints
   `BASE.ft-<32 hex>:ckpt-step-N` (the final epoch's checkpoint is the model itself);
 - chat `model` is a deployment name (ready deployments from the ARM surface, see `arm`);
@@ -53,6 +55,8 @@ API_VERSIONS = (
 TRAINING_TYPES = ("standard", "globalstandard", "developer")
 CHAT_SUFFIX = "/chat/completions"
 FILE = re.compile(r"^/openai/(?:v1/)?files/(?P<file_id>[^/]+)$")
+JOB = re.compile(r"^/openai/(?:v1/)?fine_tuning/jobs(?:/[^/]+)?$")
+NOT_STARTED = ("validating_files", "queued")
 NEW_FILE = re.compile(r"^/openai/(?:v1/)?(?:files|uploads/[^/]+/complete)$")
 UNAUTHORIZED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
@@ -74,6 +78,20 @@ def describe_urls(root: str) -> str:
         f"Azure mode: classic data plane {root}/openai/...?api-version=2024-10-21, "
         f"v1 {root}/openai/v1/, ARM deployments {root}/subscriptions/.../deployments"
     )
+
+
+def _azure_statuses(response: web.StreamResponse) -> web.StreamResponse:
+    """A job (or a page of jobs) as Azure words it: not started yet is `pending`."""
+    if response.status != 200 or not isinstance(response, web.Response) or not response.body:
+        return response
+    body: dict[str, Any] = json.loads(bytes(response.body))  # type: ignore[arg-type]
+    jobs = body.get("data") if body.get("object") == "list" else [body]
+    changed = False
+    for job in jobs if isinstance(jobs, list) else []:
+        if isinstance(job, dict) and job.get("status") in NOT_STARTED:
+            job["status"] = "pending"
+            changed = True
+    return web.json_response(body, status=response.status) if changed else response
 
 
 def azure_error(status: int, code: str, message: str) -> web.Response:
@@ -141,6 +159,8 @@ class AzureFront:
                 return refused
         if request.method == "POST" and path.endswith("/fine_tuning/jobs"):
             return await self._create_job(inner, handler)
+        if request.method == "GET" and JOB.match(path):
+            return _azure_statuses(await handler(inner))
         file_path = FILE.match(path)
         if request.method == "GET" and file_path is not None:
             self.files.polled(file_path["file_id"])
@@ -220,4 +240,4 @@ class AzureFront:
         if job is None:
             return response
         job.data["trainingType"] = training_type
-        return web.json_response(job.data, status=response.status)
+        return _azure_statuses(web.json_response(job.data, status=response.status))

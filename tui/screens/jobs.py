@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 STATUS_STYLES = {
     "validating_files": "yellow",
     "queued": "yellow",
+    "pending": "yellow",  # Azure OpenAI's job before it runs
     "running": "bold dodger_blue1",
     "pausing": "magenta",
     "paused": "magenta",
@@ -31,7 +32,7 @@ STATUS_STYLES = {
     "cancelled": "grey50",
 }
 FILTERS = ("all", "active", "succeeded", "failed", "cancelled")
-ACTIVE = frozenset({"validating_files", "queued", "running", "pausing", "paused"})
+ACTIVE = frozenset({"validating_files", "queued", "pending", "running", "pausing", "paused"})
 PAGE_SIZE = 20
 
 
