@@ -129,7 +129,7 @@ class JobDetailScreen(MainScreen):
         yield Static(f"{self.job_id} · loading…", id="job-status")
         yield Static("", id="job-hyper")
         yield Static("", id="job-notice", markup=False)
-        with TabbedContent(initial="tab-chart"):
+        with TabbedContent():
             with TabPane("Chart", id="tab-chart"), Horizontal():
                 yield LossChart(id="job-chart")
                 yield RichLog(id="job-events-side", max_lines=2_000, wrap=True, markup=False)
@@ -146,7 +146,8 @@ class JobDetailScreen(MainScreen):
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width)
-        self.query_one(LossChart).focus()
+        # query, not query_one: when the app quits while the tabs mount, they are gone
+        self.query(LossChart).focus()
         self.set_interval(1.0, self._tick)  # elapsed time moves between polls
         self.follow()
 
@@ -155,7 +156,7 @@ class JobDetailScreen(MainScreen):
 
     def _fit(self, width: int) -> None:
         """Wide terminals show the latest events beside the chart; narrow ones use a tab."""
-        self.query_one("#job-events-side", RichLog).display = width >= WIDE
+        self.query("#job-events-side").set(display=width >= WIDE)
 
     # --- following ---------------------------------------------------------------------
 
