@@ -79,7 +79,6 @@ def test_epochs_option_changes_billed_tokens(tmp_path: Path, run_cli) -> None:
 def test_unusable_input_is_one_line_on_stderr_and_exit_2(tmp_path: Path, run_cli) -> None:
     cases = {
         "missing.jsonl": None,
-        "empty.jsonl": b"",
         "garbage.jsonl": bytes(range(256)) * 4,
         "array.jsonl": b'[{"messages": []}]',
     }
@@ -91,6 +90,16 @@ def test_unusable_input_is_one_line_on_stderr_and_exit_2(tmp_path: Path, run_cli
         assert result.stderr.startswith(str(path))
     result = run_cli("validate", str(tmp_path))
     assert result.returncode == 2 and "is a directory" in result.stderr
+
+
+def test_an_empty_file_has_0_examples_as_the_app_shows(tmp_path: Path, run_cli) -> None:
+    for name in ("empty.jsonl", "empty.csv", "empty.txt"):
+        path = write(tmp_path, name, b"")
+        result = run_cli("validate", str(path), "--json")
+        assert result.returncode == 1, (name, result)
+        report = json.loads(result.stdout)
+        assert report["examples"] == 0
+        assert [p["code"] for p in report["problems"]] == ["invalid_n_examples"]
 
 
 def test_bad_arguments_exit_2(tmp_path: Path, run_cli) -> None:

@@ -251,7 +251,6 @@ def test_a_dpo_line_in_a_chat_file_is_mixed_formats() -> None:
 @pytest.mark.parametrize(
     ("data", "fatal"),
     [
-        (b"", "empty"),
         (b"\x00\xff\x00garbage", "binary"),
         (b'[{"messages": []}, {"messages": []}]', "JSON array"),
     ],

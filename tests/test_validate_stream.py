@@ -16,7 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_scan import LINES_BYTES
 
-from tui.core.formats import UnusableInput, check_usable, detect_format, read_records
+from tui.core.formats import (
+    BOM,
+    EMPTY_BYTES,
+    UnusableInput,
+    check_head,
+    detect_format,
+    read_records,
+)
 from tui.core.validate import ValidationReport, bom_problem, validate_bytes, validate_records
 
 SYS = {"role": "system", "content": "Be brief."}
@@ -51,9 +58,12 @@ CORPUS = LINES_BYTES + PROBLEM_LINES
 def before(data: bytes, filename: str) -> ValidationReport:
     """The whole-file record pass (what validate did before it streamed)."""
     try:
-        check_usable(data)
+        check_head(data)
         fmt = detect_format(data, filename)
-        has_bom, records = read_records(data, fmt)
+        if data.strip(EMPTY_BYTES):
+            has_bom, records = read_records(data, fmt)
+        else:  # an empty file: 0 examples, as the app shows it
+            has_bom, records = data.startswith(BOM), []
     except UnusableInput as exc:
         return ValidationReport("?", "?", 0, [], fatal=str(exc))
     return validate_records(records, fmt, problems=[bom_problem()] if has_bom else [])

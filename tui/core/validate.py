@@ -25,7 +25,6 @@ from tui.core.formats import (
     Record,
     UnusableInput,
     check_head,
-    check_usable,
     detect_format,
     read_records,
 )
@@ -164,15 +163,14 @@ def validate_stream(
     head = _read_up_to(stream, HEAD_BYTES)
     complete = len(head) < HEAD_BYTES
     try:
-        if complete:
-            check_usable(head)
-        else:
-            check_head(head)
+        check_head(head)  # an empty file is no error here: it has 0 examples, as the app shows
         fmt = fmt or detect_format(head, filename, complete=complete)
         if fmt not in JSONL_FORMATS:
             data = head if complete else head + stream.read()
-            check_usable(data)
-            has_bom, records = read_records(data, fmt, sep=sep, system=system)
+            if data.strip(EMPTY_BYTES):
+                has_bom, records = read_records(data, fmt, sep=sep, system=system)
+            else:
+                has_bom, records = data.startswith(BOM), []
     except UnusableInput as exc:
         problems.append(Finding("unusable_file", ERROR, str(exc)).at(0))
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
@@ -183,7 +181,6 @@ def validate_stream(
         tally.add(scan_records(records, fmt, base))
         return tally.report(fmt, base, epochs)
     has_bom = head.startswith(BOM)
-    blank_head = not head.strip(EMPTY_BYTES)  # only possible here if head is not all
     tally = Tally([bom_problem()] if has_bom else [])
     chunks = read_chunks(stream, head[len(BOM) :] if has_bom else head, chunk_bytes=chunk_bytes)
     del head
@@ -192,10 +189,6 @@ def validate_stream(
             tally.problems.append(item)
         else:
             tally.add(item)
-    if blank_head and not tally.counts and len(tally.problems) == has_bom:
-        empty = "the file is empty"  # as check_usable says of a whole file
-        problems.append(Finding("unusable_file", ERROR, empty).at(0))
-        return ValidationReport(fmt, base.name, 0, problems, fatal=empty)
     tally.problems[:0] = problems
     return tally.report(fmt, base, epochs)
 
