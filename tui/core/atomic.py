@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 TEMP_SUFFIX = ".tmp"
 
@@ -15,6 +17,16 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
     Keeps the mode of an existing file (or sets `mode`). The temp file is created 0600, so
     until then nobody else can read it; it is removed if anything fails.
     """
+    write_atomic_with(path, lambda f: f.write(data), mode=mode)
+
+
+def write_atomic_with(
+    path: str | os.PathLike[str],
+    write: Callable[[BinaryIO], object],
+    *,
+    mode: int | None = None,
+) -> None:
+    """write_atomic of what `write` writes to the temp file (a big file streamed in parts)."""
     target = Path(path)
     directory = target.parent
     # The pid in the name tells a later start whether the writer is gone (remove_dead_temps).
@@ -23,7 +35,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
     )
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         if mode is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import is_not
@@ -161,7 +161,8 @@ class Document:
     def __repr__(self) -> str:
         return f"<Document {self.fmt}, {len(self.entries):,} entries>"
 
-    entries: list[Entry] = field(default_factory=list)
+    # One entry per line; a big file's document holds a lazy sequence (lazydoc.LazyLines).
+    entries: MutableSequence[Entry] = field(default_factory=list)
     fmt: str = "chat"  # "chat" or "dpo": what the entries are checked as
     has_bom: bool = False
     default_system: str = ""
@@ -177,7 +178,7 @@ class Document:
         self._redo: list[Op] = []
         # What the file holds (as opened or last saved), and the indices where the entries
         # differ from it (None: to be recomputed, after an insert, delete or move).
-        self._baseline: list[Entry] = list(self.entries)
+        self._baseline: list[Entry] = self._initial_baseline()
         self._differ: set[int] | None = set()
         self._coalesce_ok = True
         self.counts = Counts()
@@ -198,6 +199,13 @@ class Document:
         # Edits are counted as they are made once a counter is set (see use_counter).
         self.counter: Any = None
         self.token_limit: int | None = None
+        self._count_opened()
+
+    def _initial_baseline(self) -> list[Entry]:
+        return list(self.entries)
+
+    def _count_opened(self) -> None:
+        """Count the entries the document opened with (unchecked until check_all)."""
         for entry in self.entries:
             self._count(entry, +1)
 
@@ -357,7 +365,7 @@ class Document:
         self.set_baseline(self.entries if saved is None else saved)
         self._coalesce_ok = False
 
-    def set_baseline(self, entries: list[Entry]) -> None:
+    def set_baseline(self, entries: Iterable[Entry]) -> None:
         """What the file holds, against which `dirty` is judged."""
         self._baseline = list(entries)
         self._differ = None
@@ -700,7 +708,7 @@ class Document:
         self.apply(Insert(index, new))
 
     def delete(self, index: int, count: int = 1) -> None:
-        self.apply(Delete(index, self.entries[index : index + count]))
+        self.apply(Delete(index, list(self.entries[index : index + count])))
 
     def move(self, src: int, dst: int) -> None:
         if src != dst and 0 <= dst < len(self.entries):
@@ -806,6 +814,9 @@ class Document:
             self.needs_jsonl += sign
         if entry.kind != "example":
             return  # duplicates are of examples, as validate counts them
+        self._count_duplicate(entry, sign)
+
+    def _count_duplicate(self, entry: Entry, sign: int) -> None:
         key = entry.text.strip()
         seen = self._dups.get(key, 0)
         if sign > 0:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,14 +108,20 @@ class Snapshot:
     source_sha256: str
     default_system: str
     entries: list[Entry]
+    items: list[Any] | None = None  # a big file's document gives its runs itself
 
 
 def snapshot(
-    doc: Document, dataset: Path | None, source_sha256: str, entries: list[Entry] | None = None
+    doc: Document, dataset: Path | None, source_sha256: str, entries: Any = None
 ) -> Snapshot:
-    """`entries`: a copy of `doc.entries` taken on the UI thread when called from a worker."""
+    """`entries`: the document's save_point taken on the UI thread when called from a worker."""
+    from tui.core.lazydoc import LazyDocument
+
     name = str(dataset.resolve()) if dataset is not None else None
-    return Snapshot(name, source_sha256, doc.default_system, entries or list(doc.entries))
+    point: Any = entries if entries is not None else doc.save_point()
+    if isinstance(doc, LazyDocument):
+        return Snapshot(name, source_sha256, doc.default_system, [], doc.recovery_items(point))
+    return Snapshot(name, source_sha256, doc.default_system, point)
 
 
 def write_recovery(snap: Snapshot, path: Path) -> None:
@@ -123,20 +130,7 @@ def write_recovery(snap: Snapshot, path: Path) -> None:
 
     Nothing is made per unchanged line (a 100,000-line file written every second while the
     user types would otherwise churn, and fragment, the process's memory)."""
-    items: list[Any] = []
-    run: list[int] | None = None
-    for entry in snap.entries:
-        origin = entry.origin
-        if origin is not None:
-            if run is not None and run[1] == origin:
-                run[1] = origin + 1
-            else:
-                run = [origin, origin + 1]
-                items.append(run)
-        else:
-            run = None
-            text = entry.saved.decode("utf-8", "surrogateescape")
-            items.append({"t": text, "e": entry.eol.decode()})
+    items: list[Any] = snap.items if snap.items is not None else _items(snap.entries)
     payload = {
         "version": FORMAT_VERSION,
         "dataset": snap.dataset,
@@ -148,6 +142,24 @@ def write_recovery(snap: Snapshot, path: Path) -> None:
     if snap.dataset is not None and any(isinstance(item, list) for item in items):
         keep_base(Path(snap.dataset), snap.source_sha256, path.with_suffix(".base"))
     write_atomic(folder / path.name, json.dumps(payload, ensure_ascii=True).encode(), mode=0o600)
+
+
+def _items(entries: list[Entry]) -> list[Any]:
+    items: list[Any] = []
+    run: list[int] | None = None
+    for entry in entries:
+        origin = entry.origin
+        if origin is not None:
+            if run is not None and run[1] == origin:
+                run[1] = origin + 1
+            else:
+                run = [origin, origin + 1]
+                items.append(run)
+        else:
+            run = None
+            text = entry.saved.decode("utf-8", "surrogateescape")
+            items.append({"t": text, "e": entry.eol.decode()})
+    return items
 
 
 def keep_base(dataset: Path, sha256: str, base: Path) -> None:
@@ -175,8 +187,10 @@ _kept: set[tuple[str, str]] = set()  # (base file, hash) this process has kept a
 
 
 def _digest_of(path: Path) -> str | None:
+    from tui.core.lazydoc import file_sha256
+
     try:
-        return source_digest(path.read_bytes())
+        return file_sha256(path)  # streamed: the file may be 512 MB
     except OSError:
         return None
 
@@ -199,11 +213,13 @@ class Recovery:
         return self.path.with_suffix(".base")
 
 
-def find_recovery(dataset: Path | None, source_sha256: str) -> Recovery | None:
+def find_recovery(dataset: Path | None, source_sha256: str | Callable[[], str]) -> Recovery | None:
     """The newest recovery of this dataset left by a process that is gone.
 
     One made from other bytes than `source_sha256` (the file changed on disk since) is
-    returned with base_changed, if its unchanged lines can still be read.
+    returned with base_changed, if its unchanged lines can still be read. A callable is
+    asked for the hash only when there is a recovery to compare (hashing 512 MB takes a
+    while).
     """
     folder = recovery_dir()
     prefix = f"{dataset_key(dataset)}."
@@ -223,6 +239,8 @@ def find_recovery(dataset: Path | None, source_sha256: str) -> Recovery | None:
             continue  # unreadable: cannot be offered
         if not isinstance(payload, dict) or payload.get("version") != FORMAT_VERSION:
             continue
+        if callable(source_sha256):
+            source_sha256 = source_sha256()
         recovery = Recovery(path, payload, payload.get("source_sha256") != source_sha256)
         runs = any(isinstance(item, list) for item in payload["entries"])
         if recovery.base_changed and runs and _base_lines(recovery) is None:
@@ -260,6 +278,12 @@ def restore(doc: Document, recovery: Recovery) -> Document:
     Unsaved means "differs from `doc`": with the base unchanged, untouched lines are `doc`'s
     own entries; after the file changed on disk they are read from the kept base file.
     """
+    from tui.core.lazydoc import LazyDocument
+
+    if isinstance(doc, LazyDocument) and not recovery.base_changed:
+        restored_lazy = doc.restored(recovery.payload["entries"])
+        restored_lazy.default_system = recovery.payload.get("default_system", doc.default_system)
+        return restored_lazy
     base = (_base_lines(recovery) or []) if recovery.base_changed else None
     entries: list[Entry] = []
     pairs = doc.source_format == "pairs"

@@ -30,6 +30,10 @@ SAVED = "saved"  # the file on disk now holds the document; path may have change
 
 Listener = Callable[[str, int | None], None]
 
+# JSONL files from this size open lazily: lines read from the file when shown, the checks
+# and counts made by a background scan (see core/lazydoc.py). Smaller files are read whole.
+LAZY_MIN_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Stats:
@@ -152,6 +156,9 @@ class Workspace:
             blank = encode_example(pair_example(Pair(system or None, "", "")))
             doc = Document([empty.make_entry(blank)], default_system=system)
             return Opened(doc, None, None, "", None, False, find_recovery(None, ""))
+        lazy = self._read_lazy(path)
+        if lazy is not None:
+            return lazy
         data = path.read_bytes()
         remove_dead_temps(path)  # of saves killed mid-way
         if data not in (b"", BOM):  # an empty file is a dataset of no examples yet
@@ -169,6 +176,47 @@ class Workspace:
             find_recovery(path, sha),
             claim(path),
         )
+
+    def _read_lazy(self, path: Path) -> Opened | None:
+        """A big JSONL file opened without reading it: its first lines are indexed here, the
+        rest by the scan (see LazyDocument). None: read it whole."""
+        import os
+
+        from tui.core.atomic import remove_dead_temps
+        from tui.core.filestamp import FileStamp, is_read_only
+        from tui.core.formats import JSONL_FORMATS, check_head, detect_format
+        from tui.core.lazydoc import LazyDocument, file_sha256
+        from tui.core.lineindex import LineIndex
+        from tui.core.recovery import claim, find_recovery
+        from tui.core.validate import HEAD_BYTES
+
+        st = os.stat(path)
+        if st.st_size < LAZY_MIN_BYTES:
+            return None
+        index = LineIndex(path)
+        head = index.read(0, HEAD_BYTES)
+        check_head(head)
+        fmt = detect_format(head, path.name, complete=False)
+        if fmt not in JSONL_FORMATS:
+            return None  # pairs and CSV are read whole (a CSV row may span lines)
+        remove_dead_temps(path)
+        index.index_more()
+        doc = LazyDocument.open(index, fmt)
+        doc.grow()
+        doc.default_system = self.configured_system or doc.guess_default_system()
+        # The file's hash is made by the scan (half a second for 512 MB), or here if a
+        # recovery needs comparing with it.
+        stamp = FileStamp(st.st_size, st.st_mtime_ns, "")
+        recovery = find_recovery(path, lambda: file_sha256(path))
+        return Opened(doc, path, path, "", stamp, is_read_only(path), recovery, claim(path))
+
+    def hashed(self, doc: Document, sha256: str) -> None:
+        """The hash of the file `doc` was opened from is known (UI thread)."""
+        if doc is self.doc and not self.source_sha256 and self.stamp is not None:
+            from tui.core.filestamp import FileStamp
+
+            self.source_sha256 = sha256
+            self.stamp = FileStamp(self.stamp.size, self.stamp.mtime_ns, sha256)
 
     def use(self, opened: Opened) -> None:
         """Make a read file the open dataset; examples added meanwhile are appended."""
@@ -189,6 +237,10 @@ class Workspace:
             doc.use_counter(old.counter, self.model.example_token_limit)
         self.doc = doc
         self.changed(OPENED)
+        self.add_pending()
+
+    def add_pending(self) -> None:
+        """Append the examples added before the document (or its end) was known."""
         pending, self._pending = self._pending, []
         for messages in pending:
             self.add_example(messages)
@@ -199,10 +251,13 @@ class Workspace:
 
     # ------------------------------------------------------------------ recovery
 
-    def write_recovery(self, doc: Document, entries: list[Entry]) -> None:
+    def write_recovery(self, doc: Document, entries: Any) -> None:
         """Write this instance's recovery file of `doc` (a worker; raises OSError)."""
+        from tui.core.lazydoc import file_sha256
         from tui.core.recovery import recovery_path, snapshot, write_recovery
 
+        if self.path is not None and not self.source_sha256:
+            self.source_sha256 = file_sha256(self.path)  # a big file's, not hashed yet
         snap = snapshot(doc, self.path, self.source_sha256, entries)
         write_recovery(snap, recovery_path(self.path))
 
@@ -225,9 +280,11 @@ class Workspace:
     def add_example(self, messages: list[dict[str, Any]]) -> int | None:
         """Append an example as a new, undoable row; returns its index (None: kept until a
         document is open)."""
+        from tui.core.lazydoc import LazyDocument
+
         doc = self.doc
-        if doc is None:
-            self._pending.append(messages)
+        if doc is None or (isinstance(doc, LazyDocument) and not doc.complete):
+            self._pending.append(messages)  # added at the end, once the end is known
             return None
         doc.insert(len(doc), [encode_example({"messages": messages})])
         index = len(doc) - 1  # the last line (an empty CSV got its header before it)
@@ -243,12 +300,19 @@ class Workspace:
             return b""
         return doc.to_bytes()
 
-    def saved(self, doc: Document, point: list[Entry], path: Path, stamp: FileStamp) -> None:
+    def saved(
+        self, doc: Document, point: Any, path: Path, stamp: FileStamp, source: Any = None
+    ) -> None:
         """The save of `doc` at `point` (its save_point: the entries written) reached `path`
-        (UI thread). Entries edited since stay unsaved."""
+        (UI thread). Entries edited since stay unsaved. `source`: a big file's new Source
+        (see lazydoc.save_lazy)."""
+        from tui.core.lazydoc import LazyDocument
         from tui.core.recovery import claim, discard, release
 
-        doc.mark_saved(point)
+        if isinstance(doc, LazyDocument):
+            doc.rebase(point, source)
+        else:
+            doc.mark_saved(point)
         if self.path != path:  # saved as another file: the old one's lock and recovery go
             discard(self.path)
             release(self.path)
@@ -257,12 +321,18 @@ class Workspace:
         self.stamp = stamp
         self.read_only = False
         self.source_sha256 = stamp.sha256
+        if not isinstance(doc, LazyDocument):
+            self._mark_origins(doc, point)
+        if not doc.dirty:
+            self.discard_recovery()
+        self.changed(SAVED)
+
+    @staticmethod
+    def _mark_origins(doc: Document, point: list[Entry]) -> None:
+        """Each entry written holds that line of the new file; the others hold none."""
         for i, entry in enumerate(point):
             entry.origin = i  # the line of the new file it holds
         written = set(map(id, point))
         for entry in doc.entries:
             if id(entry) not in written:
                 entry.origin = None
-        if not doc.dirty:
-            self.discard_recovery()
-        self.changed(SAVED)

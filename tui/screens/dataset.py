@@ -18,7 +18,8 @@ from textual.binding import Binding
 from textual.widgets import TextArea
 
 from tui.appref import tunebench_app
-from tui.core.editing import Batch, Document, Entry, apply_system_batch, set_system_for_all
+from tui.core.editing import Batch, Document, apply_system_batch, set_system_for_all
+from tui.core.lazydoc import LazyDocument
 from tui.core.models import MODELS, resolve_model
 from tui.screens.dataset_modals import (
     ChoiceModal,
@@ -192,6 +193,7 @@ class DatasetScreen(DatasetView):
     def _save(self, path: Path, *, force: bool, then: str | None, new_target: bool = False) -> None:
         from tui.core.atomic import write_atomic
         from tui.core.filestamp import changed_on_disk, stamp_of
+        from tui.core.lazydoc import save_lazy
 
         doc = self.doc
         if doc is None:
@@ -203,16 +205,20 @@ class DatasetScreen(DatasetView):
         ):
             self.app.call_from_thread(self._confirm_overwrite, path, then, new_target)
             return
-        point = self.app.call_from_thread(doc.save_point)
-        bom = b"\xef\xbb\xbf" if doc.has_bom else b""
-        data = bom + b"".join(e.saved + e.eol for e in point)  # in the file's own format
+        point: Any = self.app.call_from_thread(doc.save_point)
+        source = None
         try:
-            write_atomic(path, data)
-            stamp = stamp_of(path, data)
+            if isinstance(doc, LazyDocument):  # streamed: untouched runs copied in blocks
+                stamp, source = save_lazy(doc, path, point)
+            else:
+                bom = b"\xef\xbb\xbf" if doc.has_bom else b""
+                data = bom + b"".join(e.saved + e.eol for e in point)  # the file's own format
+                write_atomic(path, data)
+                stamp = stamp_of(path, data)
         except OSError as exc:
             self.app.call_from_thread(self._save_failed, path, exc, then)
             return
-        self.app.call_from_thread(self._saved, doc, point, path, stamp, then)
+        self.app.call_from_thread(self._saved, doc, point, path, stamp, then, source)
 
     def _save_failed(self, path: Path, exc: OSError, then: str | None) -> None:
         """One plain line; the edits stay, unsaved (and Save and quit does not quit)."""
@@ -246,9 +252,17 @@ class DatasetScreen(DatasetView):
         )
 
     def _saved(
-        self, doc: Document, point: list[Entry], path: Path, stamp: FileStamp, then: str | None
+        self,
+        doc: Document,
+        point: Any,
+        path: Path,
+        stamp: FileStamp,
+        then: str | None,
+        source: Any = None,
     ) -> None:
-        self.workspace.saved(doc, point, path, stamp)
+        self.workspace.saved(doc, point, path, stamp, source)
+        if isinstance(doc, LazyDocument) and not doc.checked and doc is self.doc:
+            self._check_and_count(doc)  # saved before the first scan ended: scan the new file
         self._notice("")
         self._update_stats()
         self.notify(f"Saved {path.name} ({len(doc):,} lines).")

@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from tui.appref import tunebench_app
 from tui.core.editing import Document, Entry
 from tui.core.formats import JSONL_FORMATS, UnusableInput
+from tui.core.lazydoc import LazyDocument
 from tui.core.models import BaseModel
 from tui.core.workspace import ADDED, OPENED, Opened, Workspace
 from tui.errors import UsageError
@@ -217,7 +218,7 @@ class DatasetView(MainScreen):
         if doc is None:
             return
         if select is None:
-            kinds = (e.kind for e in doc.entries[:1000])
+            kinds = (doc.entries[i].kind for i in range(min(1000, len(doc))))
             select = next((i for i, kind in enumerate(kinds) if kind != "comment"), 0)
         self._shown = doc
         own_lines = doc.source_format not in JSONL_FORMATS
@@ -247,10 +248,73 @@ class DatasetView(MainScreen):
     )
     def _check_and_count(self, doc: Document) -> None:
         """First full check, then token counts: in chunks, applied on the UI thread."""
+        if isinstance(doc, LazyDocument):
+            self._scan_big(doc)
+            return
         if not doc.checked:
             doc.check_all(lambda chunk: self.app.call_from_thread(self._apply_checks, doc, chunk))
             self.app.call_from_thread(self._checked, doc)
         self._count_all(doc)
+
+    def _scan_big(self, doc: LazyDocument) -> None:
+        """A big file (worker thread): index its lines (the list grows as they are found),
+        hash it, then check and count it as `validate` does, in worker processes, each
+        chunk's totals applied on the UI thread as it comes."""
+        import os
+
+        from textual.worker import get_current_worker
+
+        from tui.core.lazydoc import file_sha256, scan_results
+        from tui.core.tokens import TokenCounter
+
+        worker = get_current_worker()
+        app = self.app
+        if doc.counter is None:  # edits count their own tokens from the first key
+            counter = TokenCounter(self.model.encoding)
+            app.call_from_thread(doc.use_counter, counter, self.model.example_token_limit)
+        if doc.checked:
+            return
+        source = doc.source
+        checks = source.checks
+        while not source.index.complete:
+            source.index.index_more()
+            app.call_from_thread(self._grown, doc)
+        app.call_from_thread(self._grown, doc)
+        app.call_from_thread(self.workspace.hashed, doc, file_sha256(source.index.path))
+
+        def stop() -> bool:
+            return worker.is_cancelled or doc.source.checks is not checks
+
+        workers = max(1, len(os.sched_getaffinity(0)))
+        for result, end, progress in scan_results(doc, self.model, workers, stop):
+            app.call_from_thread(self._apply_scan, doc, checks, result, end, progress)
+        if checks.complete:
+            app.call_from_thread(self._scan_finished, doc, checks)
+
+    def _grown(self, doc: LazyDocument) -> None:
+        if doc.grow() and doc is self.doc:
+            self._full_refresh = True
+            self._schedule_refresh()
+        if doc.complete and doc is self.doc:
+            self.workspace.add_pending()
+
+    def _apply_scan(
+        self, doc: LazyDocument, checks: Any, result: Any, end: int, progress: float
+    ) -> None:
+        if doc.source.checks is not checks:
+            return  # re-based on a save since; a new scan runs
+        doc.apply_scan(result, end, progress)
+        if doc is self.doc:
+            self._schedule_refresh()
+
+    def _scan_finished(self, doc: LazyDocument, checks: Any) -> None:
+        if doc.source.checks is not checks:
+            return
+        doc.finish_scan()
+        if doc is self.doc:
+            self.query_one(ProblemsPanel).show(doc, force=True)
+            self._show_current()
+            self._schedule_refresh()
 
     def _apply_checks(self, doc: Document, chunk: list[Any]) -> None:
         doc.apply_checks(chunk)
@@ -364,12 +428,12 @@ class DatasetView(MainScreen):
         self._autosave_timer = None
         doc = self.doc
         if doc is not None and doc.dirty:
-            self._write_recovery(doc, list(doc.entries))
+            self._write_recovery(doc, doc.save_point())
 
     @work(
         thread=True, group="dataset-autosave", exit_on_error=False, description="dataset-autosave"
     )
-    def _write_recovery(self, doc: Document, entries: list[Entry]) -> None:
+    def _write_recovery(self, doc: Document, entries: Any) -> None:
         try:
             self.workspace.write_recovery(doc, entries)
         except OSError as exc:
@@ -605,7 +669,12 @@ class DatasetView(MainScreen):
             state = f"{state} · {self._status}" if state else self._status
         doc = self.doc
         checking = doc is not None and not doc.checked
-        text = stats_text(self.workspace.stats(), self.model, checking=checking, state=state)
+        progress = None
+        if isinstance(doc, LazyDocument) and not doc.checked:
+            progress = (len(doc), doc.scan_progress)
+        text = stats_text(
+            self.workspace.stats(), self.model, checking=checking, state=state, progress=progress
+        )
         if text != self._stats:
             self._stats = text
             self.query_one(StatsLine).show(text)
@@ -639,6 +708,9 @@ class DatasetView(MainScreen):
 
     def action_new_example(self) -> None:
         if self.doc is None:
+            return
+        if isinstance(self.doc, LazyDocument) and not self.doc.complete:
+            self.notify("The file is still being read; Ctrl+N adds at its end in a moment.")
             return
         index = len(self.doc)  # at the end, as the key's label and the help say
         self.doc.insert(index, [self.doc.new_example_text(index)])

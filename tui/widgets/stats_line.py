@@ -14,11 +14,27 @@ def _plural(n: int, word: str) -> str:
 
 
 def stats_text(
-    stats: Stats | None, model: BaseModel, *, checking: bool = False, state: str = ""
+    stats: Stats | None,
+    model: BaseModel,
+    *,
+    checking: bool = False,
+    state: str = "",
+    progress: tuple[int, float] | None = None,
 ) -> str:
-    """The stats line: the workspace's figures (what `validate` says of the saved bytes)."""
+    """The stats line: the workspace's figures (what `validate` says of the saved bytes).
+
+    progress: (lines, share scanned) while a big file's first scan runs: its figures are
+    not shown until they are whole, so the line never shows a wrong number.
+    """
     if stats is None:
         return f"Loading… · {model.name}"
+    if progress is not None:
+        lines, share = progress
+        parts = [_plural(lines, "line"), f"counting… {int(share * 100)}%"]
+        parts.append(model.aliases[0] if model.aliases else model.name)
+        if state:
+            parts.append(state)
+        return " · ".join(parts)
     n_errors, n_warnings = stats.errors, stats.warnings
     parts = [_plural(stats.examples, "example")]
     errors = f"[b red]{_plural(n_errors, 'error')}[/]" if n_errors else "0 errors"

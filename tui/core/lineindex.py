@@ -1,0 +1,114 @@
+"""The lines of a big file without reading it into memory (the way toolong opens huge logs).
+
+The file is mapped (`mmap`), not read: the operating system pages in what is touched and
+can drop it again. A scan (`index_more`, run in a worker thread) finds where each line
+ends, a chunk at a time, into a packed array (8 bytes a line); `line(i)` then reads line i
+from the map on demand. Until the scan ends the index knows the lines found so far, so a
+screen can show the first lines of a 512 MB file at once.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from array import array
+from itertools import accumulate, islice
+from pathlib import Path
+
+from tui.core.formats import BOM
+
+INDEX_STEP = 4 * 1024 * 1024  # bytes looked at per index_more call
+
+
+class LineIndex:
+    """Line offsets of one file version, found incrementally; lines read on demand.
+
+    One thread calls `index_more`; any thread may read lines already indexed (the array only
+    grows, and appending to it is atomic under the GIL).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            # A mapping outlives its file descriptor; an empty file cannot be mapped.
+            self._data: mmap.mmap | bytes = (
+                mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            )
+        self.size = size
+        self.has_bom = self._data[: len(BOM)] == BOM
+        self.start = len(BOM) if self.has_bom else 0
+        self._ends: array[int] = array("q")  # end offset (after its newline) of each line
+        self._scanned = self.start  # every newline before this offset is indexed
+        self.complete = self._scanned >= size
+
+    def __len__(self) -> int:
+        """Lines found so far (all of them once `complete`)."""
+        return len(self._ends)
+
+    @property
+    def scanned_bytes(self) -> int:
+        return self._scanned
+
+    def index_more(self, step: int = INDEX_STEP) -> int:
+        """Find the lines in the next `step` bytes (at least one whole line); returns how
+        many were found. At the end of the file a last line without a newline counts too."""
+        if self.complete:
+            return 0
+        data, pos, size = self._data, self._scanned, self.size
+        cut = data.rfind(b"\n", pos, min(size, pos + step)) + 1
+        if not cut:  # a line longer than step: to its newline, or the end of the file
+            cut = data.find(b"\n", pos + step) + 1 or size
+        before = len(self._ends)
+        parts = data[pos:cut].split(b"\n")
+        if parts[-1] == b"":
+            parts.pop()  # nothing after the last newline of the chunk
+        # A line's end is the previous end plus its length plus its newline.
+        ends = accumulate((len(p) + 1 for p in parts), initial=pos)
+        self._ends.extend(islice(ends, 1, None))
+        if cut >= size and self._ends and self._ends[-1] > size:
+            self._ends[-1] = size  # the last line has no newline
+        self._scanned = cut
+        self.complete = cut >= size
+        return len(self._ends) - before
+
+    def index_all(self) -> None:
+        while not self.complete:
+            self.index_more()
+
+    def span(self, index: int) -> tuple[int, int]:
+        """(start, end) offsets of line `index`, its line ending included."""
+        start = self._ends[index - 1] if index else self.start
+        return start, self._ends[index]
+
+    def line(self, index: int) -> tuple[bytes, bytes]:
+        """(text without its line ending, the ending: b"\\n", b"\\r\\n" or b"") of a line."""
+        start, end = self.span(index)
+        raw = self._data[start:end]
+        if raw.endswith(b"\r\n"):
+            return raw[:-2], b"\r\n"
+        if raw.endswith(b"\n"):
+            return raw[:-1], b"\n"
+        return raw, b""
+
+    def read(self, start: int, end: int) -> bytes:
+        """Bytes of the file between two offsets (a streamed save copies lines this way)."""
+        return self._data[start:end]
+
+    def same_lines(self, first: int, other: int, count: int) -> bool:
+        """Lines [first, first + count) hold the same bytes as [other, other + count)."""
+        a, a_end = self.offset_of(first), self.offset_of(first + count)
+        b, b_end = self.offset_of(other), self.offset_of(other + count)
+        if a_end - a != b_end - b:
+            return False
+        step = 1 << 20  # compared a block at a time: a difference is usually found at once
+        size = a_end - a
+        return all(
+            self._data[a + at : a + min(size, at + step)]
+            == self._data[b + at : b + min(size, at + step)]
+            for at in range(0, size, step)
+        )
+
+    def offset_of(self, index: int) -> int:
+        """Where line `index` starts (the end of the file for index == len(self))."""
+        return self._ends[index - 1] if index else self.start
