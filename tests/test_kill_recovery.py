@@ -127,3 +127,39 @@ def test_saved_or_undone_edits_are_not_offered_after_kill_9(
     again.settle(quiet=1.0)
     assert OFFER not in again.text()
     assert temp_files(path) == []
+
+
+def test_kill_9_during_a_big_files_first_scan_loses_nothing(
+    tmp_path: Path, start: Callable[[Path], PtyApp]
+) -> None:
+    """A file big enough to open lazily (its lines read from disk on demand, checked and
+    counted by a background scan): an edit made while the scan runs survives kill -9, and
+    saving the restored edit rewrites only that line."""
+    path = tmp_path / "big.jsonl"
+    lines = [chat_line(f"Kot, spać, kanapa {i}", "Kot śpi.", "Popraw.") for i in range(300_000)]
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(data)
+    app = start(path)
+    app.wait_for("counting…")
+    app.press("enter", "ctrl+e")
+    app.type(" zzz")
+    app.wait_for("kanapa 0 zzz")
+    recovery = recovery_path(path, app.pid)
+    wait_for_file(
+        app,
+        lambda: b"zzz" in recovery.read_bytes() if recovery.exists() else False,
+        "the edit in the recovery file",
+    )
+    app.settle(quiet=0.05, timeout=0.2)
+    assert "counting…" in app.text()  # killed while the scan still runs
+    kill(app)
+    again = start(path)
+    again.wait_for(OFFER)
+    again.press("enter")  # Restore
+    again.wait_for("kanapa 0 zzz")
+    assert path.read_bytes() == data
+    again.press("ctrl+s")
+    wait_for_file(again, lambda: path.stat().st_size != len(data), "the save")
+    saved = path.read_bytes().split(b"\n")
+    assert saved[0] == lines[0].replace("kanapa 0", "kanapa 0 zzz").encode()
+    assert saved[1:] == data.split(b"\n")[1:]  # every other line byte for byte

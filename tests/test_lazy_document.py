@@ -6,6 +6,7 @@ document holds."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,7 @@ class LazyMachine(RuleBasedStateMachine):
         self.doc = open_lazy(self.path)
         self.scanning = scan(self.doc)
         self.on_disk = self.path.read_bytes()
-        # Lines read on demand are the file's bytes (as far as the index has got).
-        assert self.on_disk.startswith(self.doc.to_bytes())
+        assert self.doc.to_bytes() == self.on_disk  # lines read on demand: the file's bytes
 
     def _restart_if_needed(self) -> None:
         if not self.doc.checked and self.scanning is None:
@@ -158,6 +158,15 @@ class LazyMachine(RuleBasedStateMachine):
         if not self.doc.checked:
             self.scanning = None  # the new file is scanned from its start
         assert not self.doc.dirty
+        assert self.doc.to_bytes() == expected
+
+    @rule()
+    def killed_and_restored(self) -> None:
+        """A new instance restores this one's recovery file (written as the app writes it)."""
+        expected = self.doc.to_bytes()
+        items = json.loads(json.dumps(self.doc.recovery_items(self.doc.save_point())))
+        self.doc = open_lazy(self.path).restored(items)
+        self.scanning = None
         assert self.doc.to_bytes() == expected
 
     @precondition(lambda self: not self.doc.dirty)

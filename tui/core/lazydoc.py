@@ -185,6 +185,14 @@ class Source:
 Piece = range | list[Entry]
 
 
+@dataclass(frozen=True, slots=True)
+class Rest:
+    """In a save point taken before the index reached the end of the file: every line of
+    the file from `start` on (they follow the document's last piece)."""
+
+    start: int
+
+
 class LazyLines(MutableSequence[Entry]):
     """The entries of a LazyDocument: pieces that are runs of source lines or entry lists.
 
@@ -380,6 +388,19 @@ class LazyDocument(Document):
         return cls(LazyLines(source), fmt=fmt, has_bom=index.has_bom, source_format=fmt,
                    checked=False)  # fmt: skip
 
+    def guess_default_system(self) -> str:
+        """As Document's, from the first lines parsed (not checked: that waits for the scan)."""
+        from tui.core.editing import system_of
+        from tui.core.formats import parse_json_line
+
+        index = self.source.index
+        for line in range(min(200, len(index))):
+            obj, error = parse_json_line(index.line(line)[0])
+            system = None if error else system_of(obj)
+            if system is not None:
+                return system
+        return ""
+
     def __repr__(self) -> str:
         return f"<LazyDocument {self.fmt}, {len(self.entries):,} entries>"
 
@@ -419,8 +440,20 @@ class LazyDocument(Document):
     def mark_saved(self, saved: list[Entry] | None = None) -> None:
         raise NotImplementedError("a LazyDocument is saved with save_lazy and rebase")
 
-    def save_point(self) -> Any:
-        return self.entries.pieces()
+    def to_bytes(self) -> bytes:
+        """What a save writes now, the lines the index has not reached included."""
+        import io
+
+        out = io.BytesIO()
+        self.write_point(out, self.save_point())
+        return out.getvalue()
+
+    def save_point(self) -> list[Piece | Rest]:  # type: ignore[override]  # pieces, not entries
+        """The pieces (a copy), and the lines not indexed yet, if any."""
+        point: list[Piece | Rest] = [*self.entries.pieces()]
+        if not self.complete:
+            point.append(Rest(self.entries._known))
+        return point
 
     def use_counter(self, counter: Any, limit: int | None) -> None:
         """As Document's; entries made before (edits of the first moments) are counted now."""
@@ -631,7 +664,7 @@ class LazyDocument(Document):
 
     # ------------------------------------------------------------------ saving
 
-    def write_point(self, f: BinaryIO, point: list[Piece]) -> None:
+    def write_point(self, f: BinaryIO, point: list[Piece | Rest]) -> None:
         """Write the file a save point holds: runs copied from the source file in blocks,
         changed lines from their entries; nothing is held whole."""
         index = self.source.index
@@ -643,20 +676,25 @@ class LazyDocument(Document):
             if isinstance(piece, list):
                 f.write(b"".join(e.saved + e.eol for e in piece))
                 continue
-            start, end = index.offset_of(piece.start), index.offset_of(piece.stop)
+            if isinstance(piece, Rest):  # the lines not indexed yet: to the end of the file
+                start, end = index.offset_of(piece.start), index.size
+            else:
+                start, end = index.offset_of(piece.start), index.offset_of(piece.stop)
             for at in range(start, end, COPY_BYTES):
                 f.write(index.read(at, min(end, at + COPY_BYTES)))
 
-    def rebased_source(self, point: list[Piece], index: LineIndex) -> Source:
+    def rebased_source(self, point: list[Piece | Rest], index: LineIndex) -> Source:
         """The Source of the file a save of `point` wrote (a worker): its lines indexed, and
         what the scan found carried over line by line, if the scan had finished."""
         index.index_all()
         old = self.source.checks
-        if not old.complete:
+        if not old.complete or any(isinstance(piece, Rest) for piece in point):
             return Source(index, self.fmt)
         new = Checks()
         pos = 0
         for piece in point:
+            if isinstance(piece, Rest):
+                continue
             if isinstance(piece, range):
                 lo = bisect.bisect_left(old.ex_lines, piece.start)
                 hi = bisect.bisect_left(old.ex_lines, piece.stop)
@@ -684,7 +722,7 @@ class LazyDocument(Document):
         new.finish()
         return Source(index, self.fmt, new)
 
-    def rebase(self, point: list[Piece], source: Source) -> None:
+    def rebase(self, point: list[Piece | Rest], source: Source) -> None:
         """The file now holds `point`, and `source` reads it (UI thread): the runs and
         entries are re-expressed over the new file; edits made since the save stay edits."""
         old = self.source
@@ -692,7 +730,12 @@ class LazyDocument(Document):
         runs: list[tuple[int, int, int]] = []  # (old start, old stop, new start)
         placed: dict[int, int] = {}  # id(entry) -> new line
         pos = 0
+        rest: tuple[int, int] | None = None  # (old line, new line) where unindexed lines began
         for piece in point:
+            if isinstance(piece, Rest):
+                runs.append((piece.start, sys.maxsize, pos))
+                rest = (piece.start, pos)
+                continue
             if isinstance(piece, range):
                 runs.append((piece.start, piece.stop, pos))
             else:
@@ -715,12 +758,15 @@ class LazyDocument(Document):
                 if r >= 0 and runs[r][0] <= line < runs[r][1]:
                     stop = min(piece.stop, runs[r][1])
                     begin = runs[r][2] + line - runs[r][0]
-                    new_pieces.append(range(begin, begin + stop - line))
+                    new_pieces.append(range(begin, min(begin + stop - line, len(source.index))))
                 else:  # a line the save point did not hold (undone since): an entry now
                     nxt = starts[r + 1] if r + 1 < len(starts) else piece.stop
                     stop = min(piece.stop, max(nxt, line + 1))
                     new_pieces.append([old.entry(i, keep=False) for i in range(line, stop)])
                 line = stop
+        if rest is not None:
+            # The lines the document had not taken in by now follow, in the new file too.
+            new_pieces.append(range(rest[1] + self.entries._known - rest[0], len(source.index)))
         lines = LazyLines(source, [])
         lines._set_pieces(new_pieces)
         lines._known = len(source.index)
@@ -755,12 +801,14 @@ class LazyDocument(Document):
 
     # ------------------------------------------------------------------ recovery
 
-    def recovery_items(self, point: list[Piece]) -> list[Any]:
-        """The recovery file's entries for a save point: runs of file lines as [start, end],
-        changed lines as text."""
+    def recovery_items(self, point: list[Piece | Rest]) -> list[Any]:
+        """The recovery file's entries for a save point: runs of file lines as [start, end]
+        (end -1: to the end of the file), changed lines as text."""
         items: list[Any] = []
         for piece in point:
-            if isinstance(piece, range):
+            if isinstance(piece, Rest):
+                items.append([piece.start, -1])
+            elif isinstance(piece, range):
                 items.append([piece.start, piece.stop])
             else:
                 items.extend(
@@ -778,7 +826,7 @@ class LazyDocument(Document):
         pieces: list[Piece] = []
         for item in items:
             if isinstance(item, list):
-                pieces.append(range(item[0], item[1]))
+                pieces.append(range(item[0], len(index) if item[1] == -1 else item[1]))
             else:
                 text = item["t"].encode("utf-8", "surrogateescape")
                 pieces.append([self.make_entry(text, item["e"].encode())])
@@ -816,7 +864,7 @@ class _HashingWriter:
         return self.f.write(data)
 
 
-def save_lazy(doc: LazyDocument, path: Path, point: list[Piece]) -> tuple[FileStamp, Source]:
+def save_lazy(doc: LazyDocument, path: Path, point: list[Piece | Rest]) -> tuple[FileStamp, Source]:
     """Write a save point to `path` atomically, streamed (a worker): the new file's stamp,
     and its Source for `LazyDocument.rebase` on the UI thread. Raises OSError."""
     import os

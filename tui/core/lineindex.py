@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 from array import array
 from itertools import accumulate, islice
 from pathlib import Path
@@ -23,8 +24,9 @@ INDEX_STEP = 4 * 1024 * 1024  # bytes looked at per index_more call
 class LineIndex:
     """Line offsets of one file version, found incrementally; lines read on demand.
 
-    One thread calls `index_more`; any thread may read lines already indexed (the array only
-    grows, and appending to it is atomic under the GIL).
+    `index_more` takes a lock (the scan's thread indexes; a restore may need every line at
+    once); any thread may read lines already indexed (the array only grows, and appending
+    to it is atomic under the GIL).
     """
 
     def __init__(self, path: Path) -> None:
@@ -41,6 +43,7 @@ class LineIndex:
         self._ends: array[int] = array("q")  # end offset (after its newline) of each line
         self._scanned = self.start  # every newline before this offset is indexed
         self.complete = self._scanned >= size
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         """Lines found so far (all of them once `complete`)."""
@@ -53,6 +56,10 @@ class LineIndex:
     def index_more(self, step: int = INDEX_STEP) -> int:
         """Find the lines in the next `step` bytes (at least one whole line); returns how
         many were found. At the end of the file a last line without a newline counts too."""
+        with self._lock:
+            return self._index_more(step)
+
+    def _index_more(self, step: int) -> int:
         if self.complete:
             return 0
         data, pos, size = self._data, self._scanned, self.size

@@ -289,12 +289,13 @@ def restore(doc: Document, recovery: Recovery) -> Document:
     pairs = doc.source_format == "pairs"
     for item in recovery.payload["entries"]:
         if isinstance(item, list) and base is None:
-            start, end = item
+            start, end = item[0], None if item[1] == -1 else item[1]  # -1: to the end
             # Copies: `doc` may still be counted by a worker; its entries stay its own.
             entries.extend(copy(e) for e in doc.entries[start:end])
             continue
         if isinstance(item, list):  # lines of the file as it was, kept beside the recovery
-            lines = base[item[0] : item[1]] if base is not None else []
+            end = None if item[1] == -1 else item[1]
+            lines = base[item[0] : end] if base is not None else []
         else:
             lines = [(item["t"].encode("utf-8", "surrogateescape"), item["e"].encode())]
         for line, eol in lines:

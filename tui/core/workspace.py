@@ -33,6 +33,7 @@ Listener = Callable[[str, int | None], None]
 # JSONL files from this size open lazily: lines read from the file when shown, the checks
 # and counts made by a background scan (see core/lazydoc.py). Smaller files are read whole.
 LAZY_MIN_BYTES = 8 * 1024 * 1024
+FIRST_SCREEN_BYTES = 1024 * 1024  # indexed before the first screen; the scan does the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,7 @@ class Workspace:
         if fmt not in JSONL_FORMATS:
             return None  # pairs and CSV are read whole (a CSV row may span lines)
         remove_dead_temps(path)
-        index.index_more()
+        index.index_more(FIRST_SCREEN_BYTES)
         doc = LazyDocument.open(index, fmt)
         doc.grow()
         doc.default_system = self.configured_system or doc.guess_default_system()

@@ -276,7 +276,7 @@ class DatasetView(MainScreen):
             return
         source = doc.source
         checks = source.checks
-        while not source.index.complete:
+        while not source.index.complete and doc.source is source:
             source.index.index_more()
             app.call_from_thread(self._grown, doc)
         app.call_from_thread(self._grown, doc)
