@@ -39,8 +39,8 @@ async def test_a_big_file_is_shown_at_once_and_counted_exactly(tmp_path: Path) -
         assert isinstance(doc, LazyDocument)
         await pilot.press("enter")  # the first example, in the editor
         await pilot.press(*" zzz")
-        await wait_until(pilot, lambda: seen() and doc.checked, tries=2000)
-        shown.append(str(stats.render()))
+        await wait_until(pilot, lambda: seen() and "tokens" in shown[-1], tries=2000)
+        assert doc.checked
         counting = [text for text in shown if "counting…" in text]
         assert counting and not any("tokens" in text for text in counting)
         report = validate_bytes(app.workspace.save_bytes(), "gpt-4.1-mini-2025-04-14")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from test_workspace_model import MODEL, SYSTEM, chat_line, chat_lines, texts
 
-from tui.core.editing import Pair, encode_example, pair_example
+from tui.core.editing import Document, Pair, encode_example, pair_example
 from tui.core.lazydoc import LazyDocument, save_lazy, scan_results
 from tui.core.lineindex import LineIndex
 from tui.core.tokens import TokenCounter
@@ -174,6 +174,17 @@ class LazyMachine(RuleBasedStateMachine):
     def reopen_saved(self) -> None:
         self.reopen()
 
+    @rule(query=st.sampled_from(["kot", "KOT", "x", "ś", "json", '"', "code:invalid_json"]))
+    def filter(self, query: str) -> None:
+        """The filter finds what a whole-file document finds."""
+        whole = Document.from_bytes(self.doc.to_bytes(), "chat")
+        if query.startswith("code:"):
+            whole.check_all(whole.apply_checks)
+            if not self.doc.checked:
+                return  # the codes of lines the scan has not reached are not known yet
+        known = [i for i in whole.matching(query) if i < len(self.doc)]
+        assert self.doc.matching(query) == known
+
     @invariant()
     def dirty_means_it_differs_from_the_file(self) -> None:
         if self.doc.complete:
@@ -203,7 +214,7 @@ class LazyMachine(RuleBasedStateMachine):
 
 
 LazyMachine.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=30,
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -368,10 +368,13 @@ class LazyLines(MutableSequence[Entry]):
             else:
                 for k, entry in enumerate(piece):
                     line = pos + k
-                    if line >= self._known or (entry.saved, entry.eol) != index.line(line):
+                    if line >= self._known:  # past the file's end: only if it writes nothing
+                        if entry.saved or entry.eol:
+                            return True
+                    elif (entry.saved, entry.eol) != index.line(line):
                         return True
             pos += len(piece)
-        return pos != self._known
+        return pos < self._known
 
 
 # ---------------------------------------------------------------------------- the document
@@ -656,11 +659,37 @@ class LazyDocument(Document):
         return self.dataset_findings() + self._rows
 
     def matching(self, query: str) -> list[int]:
+        """As Document's: a code from the problem rows; text searched in the file's bytes
+        (a regular expression over the mapped file, not an entry made per line)."""
+        import re
+
+        from tui.core.formats import to_jsonl_line
+
         query = query.strip()
-        if query.startswith("code:") and query[5:].strip() != "duplicate_example":
+        if query.startswith("code:"):
             code = query[5:].strip()
+            if code == "duplicate_example":
+                return super().matching(query)
             return sorted({i for i, f in self.problem_rows() if i >= 0 and f[0] == code})
-        return super().matching(query)
+        needle = query.lower().encode("utf-8")
+        escaped = to_jsonl_line(query.lower())[1:-1].encode("utf-8")
+        # bytes.lower() (Document's test) folds ASCII only; so does IGNORECASE on bytes.
+        pattern = re.compile(re.escape(needle) + b"|" + re.escape(escaped), re.IGNORECASE)
+        index = self.source.index
+        out: list[int] = []
+        pos = 0
+        for piece in self.entries._pieces:
+            if isinstance(piece, range):
+                shift = pos - piece.start
+                out.extend(line + shift for line in index.matching_lines(pattern, piece))
+            else:
+                out.extend(
+                    pos + k
+                    for k, e in enumerate(piece)
+                    if needle in e.text.lower() or escaped in e.text.lower()
+                )
+            pos += len(piece)
+        return out
 
     # ------------------------------------------------------------------ saving
 
@@ -750,7 +779,10 @@ class LazyDocument(Document):
             if isinstance(piece, list):
                 for entry in piece:
                     at = placed.get(id(entry))
-                    new_pieces.append([entry] if at is None else range(at, at + 1))
+                    if at is None or at >= len(source.index):  # (an empty last line is none)
+                        new_pieces.append([entry])
+                    else:
+                        new_pieces.append(range(at, at + 1))
                 continue
             line = piece.start
             while line < piece.stop:

@@ -9,8 +9,10 @@ screen can show the first lines of a 512 MB file at once.
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
+import re
 import threading
 from array import array
 from itertools import accumulate, islice
@@ -115,6 +117,18 @@ class LineIndex:
             == self._data[b + at : b + min(size, at + step)]
             for at in range(0, size, step)
         )
+
+    def matching_lines(self, pattern: re.Pattern[bytes], lines: range) -> list[int]:
+        """The lines among `lines` (indexed ones) in which `pattern` matches (no pattern
+        spans a newline: a query is one line)."""
+        out: list[int] = []
+        ends = self._ends
+        start, end = self.offset_of(lines.start), self.offset_of(lines.stop)
+        for match in pattern.finditer(self._data, start, end):
+            line = bisect.bisect_right(ends, match.start())  # the first line ending after it
+            if not out or out[-1] != line:
+                out.append(line)
+        return out
 
     def offset_of(self, index: int) -> int:
         """Where line `index` starts (the end of the file for index == len(self))."""

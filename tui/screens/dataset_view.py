@@ -314,6 +314,7 @@ class DatasetView(MainScreen):
         if doc is self.doc:
             self.query_one(ProblemsPanel).show(doc, force=True)
             self._show_current()
+            self._update_stats()  # the whole figures, at once
             self._schedule_refresh()
 
     def _apply_checks(self, doc: Document, chunk: list[Any]) -> None:
