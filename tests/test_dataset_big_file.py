@@ -55,7 +55,7 @@ async def test_a_big_file_is_shown_at_once_and_counted_exactly(tmp_path: Path) -
         assert f"{report.tokens.total:,} tokens" in shown[-1]
         rows = screen.query_one(ProblemsPanel)._rows
         assert [index for index, _ in rows] == sorted(index for index, _ in rows)
-        assert (60_000, "invalid_json") in [(i, f[0]) for i, f in rows]
+        assert (60_000, "invalid_json") in [(i, f.code) for i, f in rows]
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: b"zzz" in path.read_bytes()[:1000], tries=2000)
         saved = path.read_bytes().split(b"\n")

@@ -37,7 +37,7 @@ from tui.core.editing import (
     check_entry,
 )
 from tui.core.lineindex import LineIndex
-from tui.core.problems import ERROR, Problem
+from tui.core.problems import Problem
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
@@ -90,7 +90,7 @@ class Checks:
 
     def add_problem(self, problem: Problem) -> None:
         self.problem_lines.append(problem.line - 1)
-        self.findings.append((problem.code, problem.severity, problem.message))
+        self.findings.append(problem)  # a Problem is a Finding (its line kept apart, above)
 
     def finish(self) -> None:
         self.sorted_heads = array("Q", sorted(self.heads))
@@ -550,14 +550,14 @@ class LazyDocument(Document):
             self._tokens_known += sign
             limit = self.token_limit
             self._billed += sign * (tokens if limit is None else min(tokens, limit))
-        errors = sum(1 for f in findings if f[1] == ERROR)
+        errors = sum(1 for f in findings if f.is_error)
         counts.errors += sign * errors
         counts.warnings += sign * (len(findings) - errors)
         if errors:
             counts.error_entries += sign
 
     def _count_duplicate(self, entry: Entry, sign: int) -> None:
-        if any(f[0] in UNREADABLE for f in entry.findings):
+        if any(f.code in UNREADABLE for f in entry.findings):
             return
         self._count_head(head_of(entry.text), sign)
 
@@ -601,7 +601,7 @@ class LazyDocument(Document):
         for line, finding in zip(
             checks.problem_lines[first_problem:], checks.findings[first_problem:], strict=True
         ):
-            if finding[1] == ERROR:
+            if finding.is_error:
                 counts.errors += 1
                 erred.add(line)
             else:
@@ -670,7 +670,7 @@ class LazyDocument(Document):
             code = query[5:].strip()
             if code == "duplicate_example":
                 return super().matching(query)
-            return sorted({i for i, f in self.problem_rows() if i >= 0 and f[0] == code})
+            return sorted({i for i, f in self.problem_rows() if i >= 0 and f.code == code})
         needle = query.lower().encode("utf-8")
         escaped = to_jsonl_line(query.lower())[1:-1].encode("utf-8")
         # bytes.lower() (Document's test) folds ASCII only; so does IGNORECASE on bytes.
@@ -741,7 +741,7 @@ class LazyDocument(Document):
                         new.problem_lines.append(pos + k)
                         new.findings.append(finding)
                     if entry.kind == "example" and not any(
-                        f[0] in UNREADABLE for f in entry.findings
+                        f.code in UNREADABLE for f in entry.findings
                     ):
                         new.ex_lines.append(pos + k)
                         new.tokens.append(entry.tokens or 0)
@@ -814,7 +814,9 @@ class LazyDocument(Document):
             self._absent = set()
             own = [e for p in lines._pieces if isinstance(p, list) for e in p]
             for entry in own:
-                if entry.kind == "example" and not any(f[0] in UNREADABLE for f in entry.findings):
+                if entry.kind == "example" and not any(
+                    f.code in UNREADABLE for f in entry.findings
+                ):
                     self._bump(head_of(entry.text), +1)
             checks = source.checks
             for gone in self._uncovered(lines._pieces, len(source.index)):
