@@ -6,6 +6,7 @@ document holds."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,9 +65,14 @@ def assert_shows_what_validate_reports(doc: LazyDocument) -> None:
         len(rep.warnings),
         rep.tokens.total,
     )
-    shown = sorted((p.line, p.code) for p in doc.problems() if p.code != "duplicate_example")
-    reported = sorted((p.line, p.code) for p in rep.problems if p.code != "duplicate_example")
-    assert shown == reported
+
+    def rows(problems: list[Any]) -> list[tuple[int, str, str]]:
+        """Line and code of each problem; for repeats also the line they repeat."""
+        return sorted(
+            (p.line, p.code, p.message if p.code == "duplicate_example" else "") for p in problems
+        )
+
+    assert rows(doc.problems()) == rows(rep.problems)
 
 
 class LazyMachine(RuleBasedStateMachine):
@@ -184,6 +190,16 @@ class LazyMachine(RuleBasedStateMachine):
                 return  # the codes of lines the scan has not reached are not known yet
         known = [i for i in whole.matching(query) if i < len(self.doc)]
         assert self.doc.matching(query) == known
+
+    @rule()
+    def export(self) -> None:
+        """F8 streams what a whole-file document exports (examples without errors)."""
+        out = io.BytesIO()
+        written = self.doc.write_export(out, self.doc.save_point())
+        whole = Document.from_bytes(self.doc.to_bytes(), "chat")
+        whole.check_all(whole.apply_checks)
+        assert out.getvalue() == whole.export_bytes()
+        assert written == out.getvalue().count(b"\n")
 
     @invariant()
     def dirty_means_it_differs_from_the_file(self) -> None:

@@ -32,12 +32,11 @@ from tui.core.editing import (
     Counts,
     Document,
     Entry,
-    Finding,
     _with_token_finding,
     check_entry,
 )
 from tui.core.lineindex import LineIndex
-from tui.core.problems import Problem
+from tui.core.problems import WARNING, Finding, Problem
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
@@ -71,6 +70,7 @@ class Checks:
         self.findings: list[Finding] = []
         self.upto = 0
         self.sorted_heads: array[int] | None = None  # once complete: for duplicate counts
+        self.repeated: set[int] = set()  # once complete: heads of more than one example
 
     @property
     def complete(self) -> bool:
@@ -93,7 +93,9 @@ class Checks:
         self.findings.append(problem)  # a Problem is a Finding (its line kept apart, above)
 
     def finish(self) -> None:
-        self.sorted_heads = array("Q", sorted(self.heads))
+        heads = array("Q", sorted(self.heads))
+        self.repeated = {a for a, b in pairwise(heads) if a == b}
+        self.sorted_heads = heads
 
     def example_at(self, line: int) -> int | None:
         """The index of line's example in the arrays, or None (no example, or unscanned)."""
@@ -481,6 +483,7 @@ class LazyDocument(Document):
         self.counts = Counts()
         self._tokens_total = self._tokens_known = self._billed = 0
         self.duplicates = 0
+        self._dup_rows = None
         self._delta = {}
         self._absent = set()
         self.needs_jsonl = 0
@@ -568,10 +571,10 @@ class LazyDocument(Document):
         checks = self.source.checks
         if checks.complete:
             before = checks.base_count(head) + delta
-            if sign > 0 and before >= 1:
-                self.duplicates += 1
-            elif sign < 0 and before >= 2:
-                self.duplicates -= 1
+            if (sign > 0 and before >= 1) or (sign < 0 and before >= 2):  # a repeat comes or goes
+                self.duplicates += sign
+                self._dup_rows = None
+                self.problems_version += 1
         if delta + sign:
             self._delta[head] = delta + sign
         else:
@@ -627,6 +630,7 @@ class LazyDocument(Document):
             base = checks.base_count(head)
             dups += max(0, base + delta - 1) - max(0, base - 1)
         self.duplicates = dups
+        self._dup_rows = None
         self.checked = self.tokens_ready = True
         self.scan_progress = 1.0
         self._rows = None
@@ -656,7 +660,53 @@ class LazyDocument(Document):
                 pos += len(piece)
             self._rows = rows
             self._row_index = [i for i, _ in rows]
-        return self.dataset_findings() + self._rows
+        return super().problem_rows()  # with the repeats merged in
+
+    def duplicate_rows(self) -> list[tuple[int, Finding]]:
+        """As Document's, from the scan's digest heads: the document is walked in order
+        (runs read from the packed arrays) only after a repeat came or went or lines moved."""
+        if self._dup_rows is None:
+            rows: list[tuple[int, Finding]] = []
+            checks = self.source.checks
+            if self.duplicates and checks.complete:
+                repeated = self._repeated_heads()
+                first: dict[int, int] = {}
+
+                def seen(head: int, index: int) -> None:
+                    earlier = first.setdefault(head, index)
+                    if earlier != index:
+                        message = f"the same example as line {self.line_of(earlier)}"
+                        rows.append((index, Finding("duplicate_example", WARNING, message)))
+
+                pos = 0
+                for piece in self.entries._pieces:
+                    if isinstance(piece, range):
+                        lo = bisect.bisect_left(checks.ex_lines, piece.start)
+                        hi = bisect.bisect_left(checks.ex_lines, piece.stop)
+                        shift = pos - piece.start
+                        for k in range(lo, hi):
+                            if checks.heads[k] in repeated:
+                                seen(checks.heads[k], checks.ex_lines[k] + shift)
+                    else:
+                        for k, entry in enumerate(piece):
+                            if entry.kind != "example" or any(
+                                f.code in UNREADABLE for f in entry.findings
+                            ):
+                                continue
+                            head = head_of(entry.text)
+                            if head in repeated:
+                                seen(head, pos + k)
+                    pos += len(piece)
+            self._dup_rows = rows
+        return self._dup_rows
+
+    def _repeated_heads(self) -> set[int]:
+        """Digest heads of more than one example of the document (scan complete)."""
+        checks = self.source.checks
+        delta = self._delta
+        heads = {h for h in checks.repeated if checks.base_count(h) + delta.get(h, 0) >= 2}
+        heads.update(h for h, d in delta.items() if checks.base_count(h) + d >= 2)
+        return heads
 
     def matching(self, query: str) -> list[int]:
         """As Document's: a code from the problem rows; text searched in the file's bytes
@@ -711,6 +761,34 @@ class LazyDocument(Document):
                 start, end = index.offset_of(piece.start), index.offset_of(piece.stop)
             for at in range(start, end, COPY_BYTES):
                 f.write(index.read(at, min(end, at + COPY_BYTES)))
+
+    def point_entries(self, point: list[Piece | Rest]) -> Iterator[Entry]:
+        """Every entry of a save point, made one at a time (a worker: F8, F9)."""
+        source = self.source
+        for piece in point:
+            if isinstance(piece, list):
+                yield from piece
+                continue
+            if isinstance(piece, Rest):
+                source.index.index_all()
+                piece = range(piece.start, len(source.index))
+            for line in piece:
+                yield source.entry(line, keep=False)
+
+    def write_export(self, f: BinaryIO, point: list[Piece | Rest]) -> int:
+        """Document.export_bytes of a save point, written to `f` as it goes (a worker);
+        returns how many examples it wrote."""
+        written = 0
+        block: list[bytes] = []
+        for entry in self.point_entries(point):
+            if entry.kind == "example" and not any(f.is_error for f in entry.findings):
+                block.append(entry.text + b"\n")
+                written += 1
+                if len(block) >= 4096:
+                    f.write(b"".join(block))
+                    block.clear()
+        f.write(b"".join(block))
+        return written
 
     def rebased_source(self, point: list[Piece | Rest], index: LineIndex) -> Source:
         """The Source of the file a save of `point` wrote (a worker): its lines indexed, and
@@ -803,7 +881,7 @@ class LazyDocument(Document):
         lines._set_pieces(new_pieces)
         lines._known = len(source.index)
         self.entries = lines
-        self._rows = None
+        self._rows = self._dup_rows = None
         self._line_starts = None
         self.problems_version += 1
         self._coalesce_ok = False

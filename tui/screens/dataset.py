@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.widgets import TextArea
 
 from tui.appref import tunebench_app
-from tui.core.editing import Batch, Document, apply_system_batch, set_system_for_all
+from tui.core.editing import Batch, Document, Entry, apply_system_batch, set_system_for_all
 from tui.core.lazydoc import LazyDocument
 from tui.core.models import MODELS, resolve_model
 from tui.screens.dataset_modals import (
@@ -382,7 +382,9 @@ class DatasetScreen(DatasetView):
         suggestion = str(self.path.with_suffix(".export.jsonl")) if self.path else "export.jsonl"
 
         def chosen(value: str | None) -> None:
-            if value and self.doc is not None:
+            if isinstance(self.doc, LazyDocument) and value:
+                self._export_big(Path(value).expanduser(), self.doc, self.doc.save_point())
+            elif value and self.doc is not None:
                 self._export(Path(value).expanduser(), self.doc.export_bytes())
 
         self.app.push_screen(
@@ -403,6 +405,15 @@ class DatasetScreen(DatasetView):
         lines = data.count(b"\n")
         self.app.call_from_thread(self.notify, f"Exported {lines:,} example(s) to {path}.")
 
+    @work(thread=True, group="dataset-export", exit_on_error=False, description="dataset-export")
+    def _export_big(self, path: Path, doc: LazyDocument, point: Any) -> None:
+        """A big file's export, streamed from its lines (nothing held whole)."""
+        from tui.core.atomic import write_atomic_with
+
+        written: list[int] = []
+        write_atomic_with(path, lambda f: written.append(doc.write_export(f, point)))
+        self.app.call_from_thread(self.notify, f"Exported {written[0]:,} example(s) to {path}.")
+
     def action_split(self) -> None:
         if self.doc is None:
             return
@@ -410,20 +421,38 @@ class DatasetScreen(DatasetView):
         train, valid = Path(f"{stem}.train.jsonl"), Path(f"{stem}.valid.jsonl")
 
         def chosen(value: tuple[float, int] | None) -> None:
-            if value and self.doc is not None:
-                texts = [
-                    e.text
-                    for e in self.doc.entries
-                    if e.kind == "example" and not any(f.is_error for f in e.findings)
-                ]
-                self._split(texts, value[0], value[1], train, valid)
+            doc = self.doc
+            if value and doc is not None:
+                # A big file's entries are made in the worker, from a save point.
+                point = doc.save_point() if isinstance(doc, LazyDocument) else None
+                entries = None if point is not None else list(doc.entries)
+                self._split(doc, point, entries, value[0], value[1], train, valid)
 
         self.app.push_screen(SplitModal(f"{train.name} and {valid.name}"), chosen)
 
     @work(thread=True, group="dataset-split", exit_on_error=False, description="dataset-split")
-    def _split(self, texts: list[bytes], share: float, seed: int, train: Path, valid: Path) -> None:
+    def _split(
+        self,
+        doc: Document,
+        point: Any,
+        entries: list[Entry] | None,
+        share: float,
+        seed: int,
+        train: Path,
+        valid: Path,
+    ) -> None:
         from tui.core.atomic import write_atomic
         from tui.core.split import split_bytes
+
+        if entries is None and isinstance(doc, LazyDocument):
+            entries_made: Any = doc.point_entries(point)
+        else:
+            entries_made = entries or []
+        texts = [
+            e.text
+            for e in entries_made
+            if e.kind == "example" and not any(f.is_error for f in e.findings)
+        ]
 
         train_data, valid_data, n_train, n_valid = split_bytes(texts, share, seed)
         write_atomic(train, train_data)
