@@ -170,7 +170,7 @@ def validate_stream(
             if data.strip(EMPTY_BYTES):
                 has_bom, records = read_records(data, fmt, sep=sep, system=system)
             else:
-                has_bom, records = data.startswith(BOM), []
+                has_bom, records = data.startswith(BOM), iter(())
     except UnusableInput as exc:
         problems.append(Finding("unusable_file", ERROR, str(exc)).at(0))
         return ValidationReport(fmt or "unknown", base.name, 0, problems, fatal=str(exc))
