@@ -21,8 +21,8 @@ from typing import Any
 
 MARK = "TUNEBENCH "
 # Faults for tests: `oom` fails the first step as out of memory; `hold-for-pause` keeps the
-# trainer at the end of its first step until a pause is asked (at most HOLD_SECONDS), so a
-# pause test cannot lose the race against a tiny model that trains in a second.
+# trainer before its second step (step 1's metrics sent) until a pause is asked (at most
+# HOLD_SECONDS), so a pause test cannot lose the race against a tiny model that trains fast.
 FAULT_ENV = "TUNEBENCH_TRAIN_FAULT"
 HOLD_SECONDS = 120.0
 
@@ -82,14 +82,17 @@ def _metrics_callback(spec: dict[str, Any], is_main: bool) -> Any:
 
         def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             self._flush()
+            # Held here, after step 1's metrics went out (they are logged after on_step_end):
+            # holding in on_step_end kept them back, so a test waiting for them to ask the
+            # pause waited out the whole hold and then raced a finishing trainer.
+            if os.environ.get(FAULT_ENV) == "hold-for-pause" and state.global_step == 1:
+                _hold_until_paused(control_file)
             if os.environ.get(FAULT_ENV) == "oom":
                 import torch
 
                 raise torch.OutOfMemoryError(f"CUDA out of memory ({FAULT_ENV}=oom)")
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            if os.environ.get(FAULT_ENV) == "hold-for-pause" and state.global_step == 1:
-                _hold_until_paused(control_file)
             if _pause_asked(control_file):
                 self.paused = True
                 control.should_save = True
