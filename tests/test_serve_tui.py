@@ -1,10 +1,14 @@
 """The app on a `kind: local` profile: the launch form offers the server's own base models,
-and the job screen and loss chart follow a real local training job (Pilot, real keys)."""
+and the job screen and loss chart follow a real local training job (Pilot, real keys).
+
+Every wait is bounded and says what it waited for: real training on a loaded machine takes
+seconds to minutes, and a hang must fail the test, never block CI."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
 
+import tui.api.preflight
 from tests.serve_support import build_tiny_model, chat_lines
 from tui.app import TunebenchApp
 from tui.config import load_config
@@ -21,6 +26,7 @@ from tui.serve.server import ServeThread
 from tui.widgets.loss_chart import LossChart
 
 WAIT_SECONDS = 240.0
+TRAIN_SECONDS = 600.0  # the job itself: trainer start-up and 20 steps, on a loaded machine
 
 
 @pytest.fixture
@@ -45,20 +51,78 @@ def config(serve: ServeThread, isolated_home: Path) -> None:
     path.chmod(0o600)
 
 
-async def wait_until(pilot: Pilot[Any], condition: Any, what: str) -> None:
-    """Bounded: real training on a loaded machine takes seconds to a minute."""
-    deadline = time.monotonic() + WAIT_SECONDS
+async def wait_until(
+    pilot: Pilot[Any],
+    condition: Callable[[], bool],
+    what: str,
+    state: Callable[[], object] = lambda: None,
+    seconds: float = WAIT_SECONDS,
+) -> None:
+    """Wait at most `seconds` for `condition`; the failure names what was waited for and
+    shows `state()` as it was then."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
         await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}: {state()}")
 
 
-@pytest.mark.skip(
-    reason="flaky: in 2 of 6 runs it hung (an unbounded workers.wait_for_complete) or timed out "
-    "waiting; skipped until the race is found, see the issue 13 note"
-)
+async def test_a_late_preflight_for_another_model_is_not_shown(
+    serve: ServeThread, config: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form checks the default model on open, then the server's model when the list
+    arrives; the first check finishing last must not replace the second (Ctrl+S launches
+    the model of the check shown). This race timed the job test out once."""
+    real = tui.api.preflight.preflight
+    first_may_finish = threading.Event()
+    in_thread = threading.local()
+    delivered: list[str] = []
+
+    def first_one_slow(path: Path, model: str, **kwargs: Any) -> Any:
+        in_thread.model = model
+        if model != "tiny-llama":  # the check asked first, e.g. a cold tokenizer under load
+            first_may_finish.wait(WAIT_SECONDS)
+        return real(path, model, **kwargs)
+
+    dataset = tmp_path / "pairs.jsonl"
+    dataset.write_bytes(chat_lines())
+    app = TunebenchApp(load_config(), profile_name="gpu", dataset_path=dataset)
+    to_app = app.call_from_thread
+
+    def answered(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        """The screen got a pre-flight thread's answer (its callback has run)."""
+        try:
+            return to_app(callback, *args, **kwargs)
+        finally:
+            delivered.append(getattr(in_thread, "model", "?"))
+
+    monkeypatch.setattr(tui.api.preflight, "preflight", first_one_slow)
+    monkeypatch.setattr(app, "call_from_thread", answered)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "n")
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen)
+        await wait_until(
+            pilot,
+            lambda: "tiny-llama" in delivered,
+            "the pre-flight on the server's model",
+            lambda: delivered,
+        )
+        assert launch.check is not None and launch.check.model == "tiny-llama"
+        first_may_finish.set()
+        await wait_until(
+            pilot,
+            lambda: any(model != "tiny-llama" for model in delivered),
+            "the first check to finish late",
+            lambda: delivered,
+        )
+        await pilot.pause()
+        assert launch.check.model == "tiny-llama"
+        preflight = str(launch.query_one("#preflight").render())
+        assert "10 examples" in preflight and "local trainer: no price" in preflight
+
+
 async def test_the_job_screen_follows_a_real_local_job(
     serve: ServeThread, config: None, tmp_path: Path
 ) -> None:
@@ -79,17 +143,42 @@ async def test_the_job_screen_follows_a_real_local_job(
         preflight = str(launch.query_one("#preflight").render())
         assert "10 examples" in preflight and "local trainer: no price" in preflight
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, JobDetailScreen),
+            "the job screen",
+            lambda: str(launch.query_one("#launch-message").render()),
+        )
         detail = app.screen
         assert isinstance(detail, JobDetailScreen)
+
+        def following() -> list[Any]:
+            return [w for w in app.workers if w.node is detail and w.group == "job-follow"]
+
+        await wait_until(pilot, lambda: bool(following()), "the job screen to follow the job")
+        follower = following()
+
+        def job_state() -> object:
+            job = detail.job
+            events = serve.call(_events(serve, job.id)) if job is not None else []
+            return f"{job and job.status}; server events: {events[:5]}"
+
         await wait_until(
             pilot,
             lambda: detail.job is not None and detail.job.status in ("succeeded", "failed"),
             "the job to end",
+            job_state,
+            TRAIN_SECONDS,
         )
-        await app.workers.wait_for_complete()
+        await wait_until(
+            pilot,
+            lambda: all(w.is_finished for w in follower),
+            "the job screen's follower to load the checkpoints and results and stop",
+            lambda: [(w.name, w.state) for w in follower],
+        )
         await pilot.pause()
-        assert detail.job.status == "succeeded", detail.job.error
+        assert detail.job is not None
+        assert detail.job.status == "succeeded", detail.job.error_message
         chart = detail.query_one(LossChart)
         assert chart.n_points == 20  # 10 examples, batch 1, 2 epochs: a point a step
         assert chart.readout().startswith("step 20/20 · train ")
@@ -101,3 +190,8 @@ async def test_the_job_screen_follows_a_real_local_job(
             "20",
             "final",  # the tuned model has its own row (issue 15)
         ]
+
+
+async def _events(serve: ServeThread, job_id: str) -> list[str]:
+    """The job's latest events as the server holds them (for a failure's message)."""
+    return [str(e["message"]) for e in serve.serve.store.events(job_id)]

@@ -55,6 +55,10 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         super().__init__()
         self.dataset_path = dataset_path
         self.check: Any = None  # the last Preflight
+        self._asked = 0
+        """The number of the latest pre-flight asked for: only its answer is shown. A cancelled
+        thread worker still runs to its end, and the first check (on the default model) can
+        finish after the one asked when the server's model list arrived."""
 
     def compose(self) -> ComposeResult:
         app = tunebench_app(self)
@@ -230,6 +234,8 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     def run_preflight(self) -> None:
         """Read the form here, check in a thread (tokenizing can take a moment)."""
         app = tunebench_app(self)
+        self._asked += 1  # whatever an older check finds now is out of date
+        self.check = None  # Ctrl+S waits for this one
         try:
             path_text = self._value("f-path")
             if not path_text:
@@ -248,20 +254,26 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
             self._set_confirm(False, f"[red]{exc}[/red]")
             return
         self._set_confirm(False, "pre-flight: checking…")
-        self._preflight(Path(path_text).expanduser(), self._value("f-model"), kwargs)
+        self._preflight(self._asked, Path(path_text).expanduser(), self._value("f-model"), kwargs)
 
     @work(exclusive=True, group="launch-preflight", thread=True, exit_on_error=False)
-    def _preflight(self, path: Path, model: str, kwargs: dict[str, Any]) -> None:
+    def _preflight(self, asked: int, path: Path, model: str, kwargs: dict[str, Any]) -> None:
         from tui.api.preflight import preflight
 
         try:
             check = preflight(path, model, **kwargs)
         except (UsageError, OSError) as exc:
-            self.app.call_from_thread(self._set_confirm, False, f"[red]{describe(exc)}[/red]")
+            self.app.call_from_thread(self._show_failure, asked, f"[red]{describe(exc)}[/red]")
             return
-        self.app.call_from_thread(self._show_check, check)
+        self.app.call_from_thread(self._show_check, asked, check)
 
-    def _show_check(self, check: Any) -> None:
+    def _show_failure(self, asked: int, text: str) -> None:
+        if asked == self._asked:
+            self._set_confirm(False, text)
+
+    def _show_check(self, asked: int, check: Any) -> None:
+        if asked != self._asked:
+            return  # an older check (another model or file) finished late
         self.check = check
         method = self.query_one("#f-method", Select)
         if method.value != check.method:
