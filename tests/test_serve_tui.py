@@ -68,21 +68,24 @@ async def wait_until(
     raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}: {state()}")
 
 
-async def test_a_late_preflight_for_another_model_is_not_shown(
+async def test_a_late_preflight_is_dropped_and_ctrl_s_waits_for_the_current_one(
     serve: ServeThread, config: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The form checks the default model on open, then the server's model when the list
-    arrives; the first check finishing last must not replace the second (Ctrl+S launches
-    the model of the check shown). This race timed the job test out once."""
+    arrives. The first check finishing last must not replace the second (Ctrl+S launches the
+    model of the check shown: this race timed the job test out once), and Ctrl+S pressed
+    while the current check runs launches once it is done, with its model."""
     real = tui.api.preflight.preflight
-    first_may_finish = threading.Event()
+    release = {"gpt": threading.Event(), "tiny-llama": threading.Event()}
     in_thread = threading.local()
+    started: list[str] = []
     delivered: list[str] = []
 
-    def first_one_slow(path: Path, model: str, **kwargs: Any) -> Any:
-        in_thread.model = model
-        if model != "tiny-llama":  # the check asked first, e.g. a cold tokenizer under load
-            first_may_finish.wait(WAIT_SECONDS)
+    def held(path: Path, model: str, **kwargs: Any) -> Any:
+        name = "tiny-llama" if model == "tiny-llama" else "gpt"
+        in_thread.model = name
+        started.append(name)
+        release[name].wait(WAIT_SECONDS)
         return real(path, model, **kwargs)
 
     dataset = tmp_path / "pairs.jsonl"
@@ -97,30 +100,33 @@ async def test_a_late_preflight_for_another_model_is_not_shown(
         finally:
             delivered.append(getattr(in_thread, "model", "?"))
 
-    monkeypatch.setattr(tui.api.preflight, "preflight", first_one_slow)
+    monkeypatch.setattr(tui.api.preflight, "preflight", held)
     monkeypatch.setattr(app, "call_from_thread", answered)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("2", "n")
         launch = app.screen
         assert isinstance(launch, LaunchScreen)
         await wait_until(
-            pilot,
-            lambda: "tiny-llama" in delivered,
-            "the pre-flight on the server's model",
-            lambda: delivered,
+            pilot, lambda: "tiny-llama" in started, "the check of the server's model", started
         )
-        assert launch.check is not None and launch.check.model == "tiny-llama"
-        first_may_finish.set()
+        await pilot.press("ctrl+s")
+        message = launch.query_one("#launch-message")
+        assert "confirming after the pre-flight" in str(message.render())
+        release["gpt"].set()
+        await wait_until(pilot, lambda: "gpt" in delivered, "the first check's late answer")
+        await pilot.pause()
+        assert launch.check is None and app.screen is launch  # dropped: nothing launched
+        release["tiny-llama"].set()
         await wait_until(
             pilot,
-            lambda: any(model != "tiny-llama" for model in delivered),
-            "the first check to finish late",
-            lambda: delivered,
+            lambda: isinstance(app.screen, JobDetailScreen),
+            "the launch once the current check is done",
+            lambda: str(message.render()),
         )
-        await pilot.pause()
-        assert launch.check.model == "tiny-llama"
-        preflight = str(launch.query_one("#preflight").render())
-        assert "10 examples" in preflight and "local trainer: no price" in preflight
+        detail = app.screen
+        assert isinstance(detail, JobDetailScreen)
+        await wait_until(pilot, lambda: detail.job is not None, "the job", lambda: detail.job_id)
+        assert detail.job is not None and detail.job.model == "tiny-llama"
 
 
 async def test_the_job_screen_follows_a_real_local_job(

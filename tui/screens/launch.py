@@ -59,6 +59,8 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         """The number of the latest pre-flight asked for: only its answer is shown. A cancelled
         thread worker still runs to its end, and the first check (on the default model) can
         finish after the one asked when the server's model list arrived."""
+        self._checking = False  # a pre-flight is running: Ctrl+S waits for it
+        self._confirm_when_checked = False
 
     def compose(self) -> ComposeResult:
         app = tunebench_app(self)
@@ -236,6 +238,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         app = tunebench_app(self)
         self._asked += 1  # whatever an older check finds now is out of date
         self.check = None  # Ctrl+S waits for this one
+        self._checking = False
         try:
             path_text = self._value("f-path")
             if not path_text:
@@ -254,6 +257,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
             self._set_confirm(False, f"[red]{exc}[/red]")
             return
         self._set_confirm(False, "pre-flight: checking…")
+        self._checking = True
         self._preflight(self._asked, Path(path_text).expanduser(), self._value("f-model"), kwargs)
 
     @work(exclusive=True, group="launch-preflight", thread=True, exit_on_error=False)
@@ -269,12 +273,14 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
 
     def _show_failure(self, asked: int, text: str) -> None:
         if asked == self._asked:
+            self._checking = self._confirm_when_checked = False
             self._set_confirm(False, text)
 
     def _show_check(self, asked: int, check: Any) -> None:
         if asked != self._asked:
             return  # an older check (another model or file) finished late
         self.check = check
+        self._checking = False
         method = self.query_one("#f-method", Select)
         if method.value != check.method:
             method.value = check.method
@@ -283,6 +289,9 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         if check.blocked:
             body = f"[red]{body}[/red]"
         self._set_confirm(not check.blocked, body)
+        if self._confirm_when_checked:
+            self._confirm_when_checked = False
+            self.action_confirm()
 
     def _set_confirm(self, enabled: bool, text: str) -> None:
         self.query_one("#confirm", Button).disabled = not enabled
@@ -336,6 +345,10 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_confirm(self) -> None:
+        if self.check is None and self._checking:  # asked again (e.g. the model list came)
+            self._confirm_when_checked = True
+            self.query_one("#launch-message", Static).update("confirming after the pre-flight…")
+            return
         if self.check is None or self.check.blocked:
             self.query_one("#launch-message", Static).update("run a clean pre-flight first")
             return
