@@ -3,6 +3,7 @@ the whole lifecycle, cancel, pause/resume, a crash, DPO, and a restart of the se
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -143,6 +144,16 @@ def test_a_job_trains_checkpoints_and_its_model_answers(serve: ServeThread, tmp_
         if e.message.startswith("Pre-flight")
     ]
     assert len(preflight) == 1 and "tokens/s measured here" in preflight[0]
+    # So does the pre-flight route, for a tuned model trained further (its base counts).
+    counted = client.post(
+        "/tunebench/preflight",
+        body={"model": job.fine_tuned_model, "lines": chat_lines().decode().splitlines()},
+        cast_to=object,
+    )
+    assert isinstance(counted, dict) and counted["base_model"] == "tiny-llama"
+    speed, epochs = counted["tokens_per_second"], counted["n_epochs"]
+    assert speed > 0 and epochs == 10  # OpenAI's auto for 10 examples
+    assert counted["estimated_seconds"] == math.ceil(counted["total_tokens"] * epochs / speed)
     newest = client.fine_tuning.jobs.list(limit=1)
     assert [j.id for j in newest.data] == [second.id] and newest.has_more
     older = client.fine_tuning.jobs.list(limit=1, after=second.id)

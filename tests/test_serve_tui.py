@@ -146,8 +146,20 @@ async def test_the_job_screen_follows_a_real_local_job(
         )
         select = launch.query_one("#f-model", Select)
         assert [value for _, value in select._options if value != Select.BLANK] == ["tiny-llama"]
-        preflight = str(launch.query_one("#preflight").render())
-        assert "10 examples" in preflight and "local trainer: no price" in preflight
+
+        def preflight() -> str:
+            return str(launch.query_one("#preflight").render())
+
+        await wait_until(
+            pilot, lambda: "tokenizer" in preflight(), "the server's own count", preflight
+        )
+        shown = preflight()
+        tokens = sum(serve.call(_counts(serve, chat_lines())))
+        assert f"tokens with the tiny-llama tokenizer: {tokens:,} " in shown
+        assert "context length 256" in shown
+        assert "epochs: 2 · trained tokens: " in shown  # the config's default epochs
+        assert "time: not known yet (the first job on this model measures the speed)" in shown
+        assert "local trainer: no price" in shown and "$" not in shown
         await pilot.press("ctrl+s")
         await wait_until(
             pilot,
@@ -201,3 +213,9 @@ async def test_the_job_screen_follows_a_real_local_job(
 async def _events(serve: ServeThread, job_id: str) -> list[str]:
     """The job's latest events as the server holds them (for a failure's message)."""
     return [str(e["message"]) for e in serve.serve.store.events(job_id)]
+
+
+async def _counts(serve: ServeThread, content: bytes) -> list[int]:
+    """The server's own token count of each line (what a job's pre-flight reports)."""
+    base = serve.serve.bases["tiny-llama"]
+    return serve.serve.runner.counter.count(base, content, dpo=False).tokens

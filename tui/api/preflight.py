@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openai import APIError, AsyncOpenAI
+
+from tui.api.server_count import APPROXIMATE, ServerCount, duration_words, server_count
 from tui.core.dataset import Dataset
 from tui.core.estimate import Estimate, estimate
 from tui.core.formats import UnusableInput, to_jsonl_line
@@ -32,6 +35,12 @@ class Preflight:
     validation_name: str | None = None
     n_validation: int = 0
     local: bool = False  # for a `tunebench serve`: no price; it counts with the model's tokenizer
+    lines: list[int] | None = None
+    """The source file's line of each line of `training` (for file:line in messages)."""
+    server: ServerCount | None = None
+    """A local trainer's own count of `training` (tui.api.server_count), once it answered."""
+    server_note: str | None = None
+    """Why there is no server count (yet): asking, not offered (approximate), failed."""
 
     @property
     def blocked(self) -> bool:
@@ -55,13 +64,25 @@ class Preflight:
             lines.append(f"  … and {len(r.errors) - 5} more errors")
         if self.validation is not None:
             lines.append(f"validation: {self.validation_name}, {self.n_validation} examples")
-        tokens = r.tokens
-        approx = "" if tokens.exact else "≈"
+        if self.local:
+            lines += self._local_lines()
+        else:
+            lines += self._priced_lines()
+        if self.blocked:
+            lines.append("launch blocked: fix the errors above first")
+        return lines
+
+    def _tokens_line(self, note: str = "") -> str:
+        tokens = self.report.tokens
+        approx = "" if tokens.exact and not self.local else "≈"
         whole = " in the whole file" if self.validation is not None else ""
-        lines.append(
+        return (
             f"tokens{whole}: {approx}{tokens.total:,} (max {tokens.max:,}, p95 {tokens.p95:,} "
-            "per example)"
+            f"per example){note}"
         )
+
+    def _priced_lines(self) -> list[str]:
+        lines = [self._tokens_line()]
         est = self.estimate
         if est is not None:
             cost = (
@@ -71,14 +92,67 @@ class Preflight:
             )
             lines.append(f"epochs: {est.n_epochs} · billed tokens: {est.billed_tokens:,}")
             lines.append(f"estimated cost: {cost} ({est.price_note})")
-        if self.local:
-            lines.append(
-                "local trainer: no price; the server counts tokens with the model's own "
-                "tokenizer, checks its context length and estimates the time when the job starts"
-            )
-        if self.blocked:
-            lines.append("launch blocked: fix the errors above first")
         return lines
+
+    def _local_lines(self) -> list[str]:
+        """A local trainer: the server's own count when it gave one, no price ever."""
+        count = self.server
+        if count is None:
+            note = f"; {self.server_note}" if self.server_note else ""
+            return [self._tokens_line(note), "local trainer: no price"]
+        part = " (training part)" if self.validation is not None else ""
+        context = count.context_length if count.context_length is not None else "not given"
+        lines = [
+            f"tokens{part} with the {count.base_model} tokenizer: {count.total:,} (longest "
+            f"{max(count.tokens, default=0):,}; context length {context}, trains at up to "
+            f"{count.max_length:,})"
+        ]
+        if count.too_long:
+            named = [self._source_line(n) for n in count.too_long[:5]]
+            more = f" and {len(count.too_long) - 5} more" if len(count.too_long) > 5 else ""
+            lines.append(
+                f"{len(count.too_long)} example(s) longer than {count.max_length:,} tokens, cut "
+                f"at training: {', '.join(named)}{more}"
+            )
+        trained = count.total * count.n_epochs
+        if count.estimated_seconds is not None and count.tokens_per_second:
+            time = (
+                f"{duration_words(count.estimated_seconds)} at the "
+                f"{count.tokens_per_second:,.0f} tokens/s measured on this server"
+            )
+        else:
+            time = "not known yet (the first job on this model measures the speed)"
+        lines.append(f"epochs: {count.n_epochs} · trained tokens: {trained:,} · time: {time}")
+        lines.append("local trainer: no price")
+        return lines
+
+    def _source_line(self, upload_line: int) -> str:
+        """`file:line` of an upload line, in the file the user edits."""
+        index = upload_line - 1
+        if self.lines is not None and 0 <= index < len(self.lines) and self.lines[index]:
+            return f"{self.path.name}:{self.lines[index]}"
+        return f"{self.upload_name}:{upload_line}"
+
+
+ASKING = "asking the server for its model's own count…"
+
+
+async def ask_server(client: AsyncOpenAI, check: Preflight, epochs: int | None) -> None:
+    """A local trainer's own count of the upload into `check.server`; else why not into
+    `check.server_note` (the count shown stays the approximate one)."""
+    from tui.errors import describe
+
+    try:
+        count = await server_count(
+            client, check.model, check.training, method=check.method, epochs=epochs
+        )
+    except (APIError, ValueError) as exc:
+        check.server_note = f"approximate: the server did not count ({describe(exc)})"
+        return
+    if count is None:
+        check.server_note = APPROXIMATE
+    else:
+        check.server, check.server_note = count, None
 
 
 def _held_out(examples: list[Any], percent: float, seed: int) -> set[int]:
@@ -129,6 +203,7 @@ def preflight(
         path, name, method, dataset.export_jsonl(), report, None if local else report.estimate
     )
     result.local = local
+    result.lines = [r.line for r in dataset.records if r.kind == "example"]
     if validation_path is not None:
         held = _open(validation_path, system=system, sep=sep)
         result.validation = held.export_jsonl()
@@ -141,6 +216,7 @@ def preflight(
         train = [e for i, e in enumerate(examples) if i not in held_out]
         valid = [e for i, e in enumerate(examples) if i in held_out]
         result.training = export_jsonl(train)
+        result.lines = [n for i, n in enumerate(result.lines) if i not in held_out]
         result.validation = export_jsonl(valid)
         result.validation_name = f"{path.stem}.validation.jsonl"
         result.n_validation = len(valid)

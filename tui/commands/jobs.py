@@ -109,7 +109,7 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         parse_metadata,
         parse_validation,
     )
-    from tui.api.preflight import preflight
+    from tui.api.preflight import ask_server, preflight
     from tui.api.store import shared_store
 
     settings = loaded.config
@@ -134,10 +134,13 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
         seed=args.seed or 0,
         system=settings.dataset.system_prompt or None,
         sep=settings.dataset.separator,
-        local=loaded.profile(args.profile)[1].kind == "local",
+        local=endpoint.profile.kind == "local",
     )
     if beta != AUTO and check.method != "dpo":
         raise UsageError(f"--beta: {args.path} is a supervised dataset; beta is for DPO")
+    if check.local and not check.blocked:  # the model's own tokenizer is on the server
+        async with endpoint.async_client() as client:
+            await ask_server(client, check, epochs)
     for line in check.summary():
         _say(line)
     if check.blocked:

@@ -673,8 +673,16 @@ class DatasetView(MainScreen):
         progress = None
         if isinstance(doc, LazyDocument) and not doc.checked:
             progress = (len(doc), doc.scan_progress)
+        app = tunebench_app(self)
+        profile = app.settings.profiles.get(app.profile_name)
+        local = profile is not None and profile.kind == "local"
         text = stats_text(
-            self.workspace.stats(), self.model, checking=checking, state=state, progress=progress
+            self.workspace.stats(),
+            self.model,
+            checking=checking,
+            state=state,
+            progress=progress,
+            local=local,
         )
         if text != self._stats:
             self._stats = text

@@ -217,13 +217,16 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id in ("f-model",) and self.is_mounted:
             self.run_preflight()
-        if event.select.id == "f-profile":
+        if event.select.id == "f-profile" and self.is_mounted:
             self._show_training_type()
+            self.run_preflight()  # a local trainer counts and prices differently
+
+    def _profile_kind(self) -> str | None:
+        chosen = tunebench_app(self).settings.profiles.get(self._value("f-profile"))
+        return None if chosen is None else chosen.kind
 
     def _azure_profile(self) -> bool:
-        profiles = tunebench_app(self).settings.profiles
-        chosen = profiles.get(self._value("f-profile"))
-        return chosen is not None and chosen.kind == "azure"
+        return self._profile_kind() == "azure"
 
     def _show_training_type(self) -> None:
         row = self.query_one("#f-training-type").parent
@@ -251,7 +254,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
                 "seed": self._seed() or 0,
                 "system": app.settings.dataset.system_prompt or None,
                 "sep": app.settings.dataset.separator,
-                "local": app.settings.profiles[app.profile_name].kind == "local",
+                "local": self._profile_kind() == "local",
             }
         except UsageError as exc:
             self._set_confirm(False, f"[red]{exc}[/red]")
@@ -284,14 +287,36 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         method = self.query_one("#f-method", Select)
         if method.value != check.method:
             method.value = check.method
+        if check.local and not check.blocked:
+            from tui.api.preflight import ASKING
+
+            check.server_note = ASKING
+            self._ask_server(asked, check)
+        self._render_check(check)
+        if self._confirm_when_checked:
+            self._confirm_when_checked = False
+            self.action_confirm()
+
+    @work(exclusive=True, group="launch-server-count", exit_on_error=False)
+    async def _ask_server(self, asked: int, check: Any) -> None:
+        """A local trainer counts with its model's own tokenizer (it may be on another
+        machine, behind an SSH tunnel); a server without that route leaves the count
+        approximate, and says so."""
+        from tui.api.client import endpoint_for
+        from tui.api.preflight import ask_server
+
+        app = tunebench_app(self)
+        async with endpoint_for(app.loaded, self._value("f-profile")).async_client() as client:
+            await ask_server(client, check, self._epochs())
+        if asked == self._asked:
+            self._render_check(check)
+
+    def _render_check(self, check: Any) -> None:
         lines = check.summary()
         body = "\n".join(lines)
         if check.blocked:
             body = f"[red]{body}[/red]"
         self._set_confirm(not check.blocked, body)
-        if self._confirm_when_checked:
-            self._confirm_when_checked = False
-            self.action_confirm()
 
     def _set_confirm(self, enabled: bool, text: str) -> None:
         self.query_one("#confirm", Button).disabled = not enabled

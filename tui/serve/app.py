@@ -20,7 +20,8 @@ from tui.emulator.jobs import MAX_SEED, _check_int, _metadata, _method
 from tui.emulator.wire import error_response, json_body, json_response
 from tui.serve.bases import BaseModel
 from tui.serve.generate import Choice, Engine, Sampling
-from tui.serve.runner import JobRunner
+from tui.serve.preflight import MAX_LINES, PATH, estimated_seconds
+from tui.serve.runner import JobRunner, resolve_hyperparameters
 from tui.serve.store import ORG, Store, new_id, now
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class ServeApp:
         r.add_get("/v1/models/{model:.+}", self.retrieve_model)
         r.add_delete("/v1/models/{model:.+}", self.delete_model)
         r.add_post("/v1/chat/completions", self.chat_completions)
+        r.add_post(PATH, self.preflight)
         return app
 
     @web.middleware
@@ -291,6 +293,48 @@ class ServeApp:
         job = self._job(request)
         checkpoints = self.store.checkpoints(job["id"])
         return json_response(page(checkpoints, request, default=10, maximum=10_000, with_ids=True))
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        """The extension route: a file's lines counted with the model's own tokenizer (see
+        tui.serve.preflight for the request and response)."""
+        body = await json_body(request)
+        base = self.bases[self._training_base(body.get("model"))]
+        method = body.get("method", "supervised")
+        if method not in ("supervised", "dpo"):
+            raise invalid("method", f"expected 'supervised' or 'dpo', but got {method!r}.")
+        lines = body.get("lines")
+        if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+            raise invalid("lines", "expected a list of JSONL lines (strings).", "invalid_type")
+        if len(lines) > MAX_LINES:
+            raise invalid("lines", f"expected at most {MAX_LINES:,} lines, got {len(lines):,}.")
+        epochs = body.get("n_epochs", "auto")
+        _check_int(epochs, "n_epochs", 1, 50)
+        content = "\n".join(lines).encode()
+        try:
+            count = await asyncio.to_thread(
+                self.runner.counter.count, base, content, dpo=method == "dpo"
+            )
+        except ValueError as exc:
+            raise invalid("lines", str(exc)) from None
+        n_epochs = int(resolve_hyperparameters({"n_epochs": epochs}, len(count.tokens))["n_epochs"])
+        total = sum(count.tokens)
+        speed = self.store.speed(base.id)
+        return json_response(
+            {
+                "object": "tunebench.preflight",
+                "model": body["model"],
+                "base_model": base.id,
+                "tokens": count.tokens,
+                "total_tokens": total,
+                "longest": max(count.tokens, default=0),
+                "context_length": count.context_length,
+                "max_length": count.max_length,
+                "too_long": count.too_long,
+                "n_epochs": n_epochs,
+                "tokens_per_second": speed,
+                "estimated_seconds": estimated_seconds(total, n_epochs, speed),
+            }
+        )
 
     # -- models -------------------------------------------------------------------------------
 

@@ -138,25 +138,32 @@ def preference_rows(data: bytes) -> list[dict[str, Any]]:
 
 
 def count_tokens(tokenizer: Any, data: bytes, *, dpo: bool) -> list[int]:
-    """Tokens of each example with the model's own tokenizer and chat template."""
+    """Tokens of each example with the model's own tokenizer and chat template. Raises
+    ValueError naming the first line that is no training example of that kind."""
     counts = []
-    for _number, line in read_lines(data):
-        if dpo:
-            prompt = plain_messages(line["input"]["messages"])
-            best = max(
-                len(
-                    _ids(
-                        tokenizer.apply_chat_template(
-                            prompt + plain_messages(answer), tokenize=True, return_dict=True
-                        )
-                    )
-                )
-                for answer in (line["preferred_output"], line["non_preferred_output"])
-            )
-            counts.append(best)
-        else:
-            messages = plain_messages(line["messages"])
-            counts.append(
-                len(_ids(tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)))
-            )
+    for number, line in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            counts.append(_count_line(tokenizer, json.loads(line), dpo))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            kind = "preference" if dpo else "chat"
+            raise ValueError(f"line {number} is no {kind} example ({exc!s:.80})") from None
     return counts
+
+
+def _count_line(tokenizer: Any, line: dict[str, Any], dpo: bool) -> int:
+    if not dpo:
+        messages = plain_messages(line["messages"])
+        return len(_ids(tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)))
+    prompt = plain_messages(line["input"]["messages"])
+    return max(
+        len(
+            _ids(
+                tokenizer.apply_chat_template(
+                    prompt + plain_messages(answer), tokenize=True, return_dict=True
+                )
+            )
+        )
+        for answer in (line["preferred_output"], line["non_preferred_output"])
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import os
 import signal
 import sys
@@ -23,14 +22,13 @@ from typing import Any
 from tui.emulator.runner import CSV_HEADER, _csv_row
 from tui.emulator.runner import _resolve as resolve_hyperparameters  # `auto` as OpenAI picks
 from tui.emulator.validation import check_file
-from tui.serve.bases import BaseModel, context_length
-from tui.serve.data import count_tokens
+from tui.serve.bases import BaseModel
+from tui.serve.preflight import Count, Counter, estimate_text, estimated_seconds
 from tui.serve.store import ORG_SLUG, Store, new_id, now
 from tui.serve.train import MARK
 
 STOP_GRACE_SECONDS = 5.0
 LORA_BASE_RATE = 1e-4  # times learning_rate_multiplier; LoRA wants ~1e-4..1e-3
-MAX_LENGTH = 4096
 STDERR_TAIL = 20
 # Progress bars off in the trainer: its stderr is the log a failure's cause is read from.
 QUIET = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
@@ -78,10 +76,17 @@ class Run:
 
 
 class JobRunner:
-    def __init__(self, store: Store, bases: dict[str, BaseModel], settings: TrainSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bases: dict[str, BaseModel],
+        settings: TrainSettings,
+        counter: Counter | None = None,
+    ) -> None:
         self.store = store
         self.bases = bases
         self.settings = settings
+        self.counter = counter or Counter()
         self.gpu = asyncio.Semaphore(1)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.runs: dict[str, Run] = {}
@@ -171,7 +176,7 @@ class JobRunner:
         self.store.add_event(job_id, f"Validating {files}")
         method = data["method"]["type"]
         base = self.bases[data["model"]]
-        counts: list[int] = []
+        count: Count | None = None
         for param in ("training_file", "validation_file"):
             file_id = data[param]
             if file_id is None:
@@ -188,52 +193,41 @@ class JobRunner:
                 self.fail(job_id, check.error.message, check.error.code)
                 return None
             if param == "training_file":
-                counts = await asyncio.to_thread(self._count, base, content, method == "dpo")
-        limit = await asyncio.to_thread(context_length, base.source)
-        max_length = min(limit or MAX_LENGTH, MAX_LENGTH)
-        hyper = resolve_hyperparameters(data["method"][method]["hyperparameters"], len(counts))
+                count = await asyncio.to_thread(
+                    self.counter.count, base, content, dpo=method == "dpo"
+                )
+        assert count is not None  # a job always has a training file
+        hyper = resolve_hyperparameters(
+            data["method"][method]["hyperparameters"], len(count.tokens)
+        )
         data["method"][method]["hyperparameters"] = hyper
         data["hyperparameters"] = {k: v for k, v in hyper.items() if k != "beta"}
         self.store.save_job(data)
-        self._preflight_event(job_id, base, counts, max_length, hyper["n_epochs"])
-        private = {"max_length": max_length, "tokens_per_epoch": sum(counts)}
+        self._preflight_event(job_id, base, count, hyper["n_epochs"])
+        private = {"max_length": count.max_length, "tokens_per_epoch": sum(count.tokens)}
         self.store.set_job_private(job_id, private)
         self.update(job_id, status="queued")
         self.store.add_event(job_id, "Files validated, moving job to queued state")
         return private
 
-    def _count(self, base: BaseModel, content: bytes, dpo: bool) -> list[int]:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(base.source)
-        return count_tokens(tokenizer, content, dpo=dpo)
-
-    def _preflight_event(
-        self, job_id: str, base: BaseModel, counts: list[int], max_length: int, epochs: int
-    ) -> None:
-        long = [i + 1 for i, n in enumerate(counts) if n > max_length]
+    def _preflight_event(self, job_id: str, base: BaseModel, count: Count, epochs: int) -> None:
+        long = count.too_long
         if long:
             shown = ", ".join(str(n) for n in long[:20])
             self.store.add_event(
                 job_id,
                 f"{len(long)} example(s) exceed the context length of {base.id} "
-                f"({max_length} tokens) and will be truncated: lines {shown}",
+                f"({count.max_length} tokens) and will be truncated: lines {shown}",
                 level="warn",
             )
-        tokens = sum(counts)
+        tokens = sum(count.tokens)
         speed = self.store.speed(base.id)
-        if speed:
-            seconds = math.ceil(tokens * epochs / speed)
-            estimate = (
-                f"about {max(1, round(seconds / 60))} min at the {speed:.0f} tokens/s measured here"
-            )
-        else:
-            estimate = "no time estimate yet (the first job on this model measures the speed)"
+        estimate = estimate_text(estimated_seconds(tokens, epochs, speed), speed)
         self.store.add_event(
             job_id,
-            f"Pre-flight with the {base.id} tokenizer: {len(counts)} examples, {tokens} tokens "
-            f"per epoch, {epochs} epoch(s), longest {max(counts, default=0)} of "
-            f"{max_length} tokens; {estimate}",
+            f"Pre-flight with the {base.id} tokenizer: {len(count.tokens)} examples, {tokens} "
+            f"tokens per epoch, {epochs} epoch(s), longest {max(count.tokens, default=0)} of "
+            f"{count.max_length} tokens; {estimate}",
         )
 
     async def _queue_and_train(self, job_id: str) -> None:

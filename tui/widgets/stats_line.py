@@ -20,18 +20,23 @@ def stats_text(
     checking: bool = False,
     state: str = "",
     progress: tuple[int, float] | None = None,
+    local: bool = False,
 ) -> str:
     """The stats line: the workspace's figures (what `validate` says of the saved bytes).
 
     progress: (lines, share scanned) while a big file's first scan runs: its figures are
     not shown until they are whole, so the line never shows a wrong number.
+    local: the profile is a local trainer, which has no price and counts with its own
+    model's tokenizer, so the count here is approximate and no OpenAI model is named.
     """
+    named = "local trainer: no price" if local else model.aliases[0] if model.aliases else None
+    named = named or model.name
     if stats is None:
-        return f"Loading… · {model.name}"
+        return f"Loading… · {named}"
     if progress is not None:
         lines, share = progress
         parts = [_plural(lines, "line"), f"counting… {int(share * 100)}%"]
-        parts.append(model.aliases[0] if model.aliases else model.name)
+        parts.append(named)
         if state:
             parts.append(state)
         return " · ".join(parts)
@@ -43,12 +48,12 @@ def stats_text(
     if checking:
         parts.append("checking…")
     if stats.tokens is not None and stats.epochs is not None:
-        parts.append(f"{stats.tokens:,} tokens")
-        cost = f" ≈ ${stats.cost_usd:,.2f}" if stats.cost_usd is not None else ""
+        parts.append(f"≈{stats.tokens:,} tokens" if local else f"{stats.tokens:,} tokens")
+        cost = f" ≈ ${stats.cost_usd:,.2f}" if stats.cost_usd is not None and not local else ""
         parts.append(f"{_plural(stats.epochs, 'epoch')}{cost}")
     else:
         parts.append("counting tokens…")
-    parts.append(model.aliases[0] if model.aliases else model.name)
+    parts.append(named)
     if state:
         parts.append(state)
     return " · ".join(parts)
