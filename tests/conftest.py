@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tui.serve.server import ServeThread
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +76,22 @@ def run_cli(tmp_path: Path):
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny chat model of tests/serve_support.py, built once per test module."""
+    from tests.serve_support import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+
+
+@pytest.fixture(scope="module")
+def serve(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeThread]:
+    """One `serve` of the tiny model on the CPU for a test module (modules that run jobs on
+    it define their own)."""
+    from tui.serve.server import ServeThread
+
+    data = tmp_path_factory.mktemp("serve-data")
+    with ServeThread(models=[str(tiny)], data_dir=data, device="cpu") as server:
+        yield server

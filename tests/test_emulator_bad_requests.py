@@ -177,9 +177,9 @@ def test_wrong_method_and_unknown_path_are_json(http: httpx2.Client) -> None:
 def test_upload_over_the_size_limit_is_413_and_the_server_lives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tui.emulator import app
+    from tui.emulator import http as shared_http
 
-    monkeypatch.setattr(app, "MAX_UPLOAD", 1024)
+    monkeypatch.setattr(shared_http, "MAX_UPLOAD", 1024)
     with (
         EmulatorThread(seed=0, speed=FAST, env_faults=False) as emu,
         httpx2.Client(base_url=emu.base_url, headers=AUTH) as http,

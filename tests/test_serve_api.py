@@ -7,27 +7,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import openai
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.serve_support import CHAT_TEMPLATE, SYSTEM, build_tiny_model, chat_lines
+from tests.serve_support import CHAT_TEMPLATE, SYSTEM, chat_lines
 from tui.serve.server import RemoteBindRefused, Serve, ServeThread
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
-
-
-@pytest.fixture(scope="module")
-def serve(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeThread]:
-    data = tmp_path_factory.mktemp("serve-data")
-    with ServeThread(models=[str(tiny)], data_dir=data, device="cpu") as server:
-        yield server
 
 
 @pytest.fixture

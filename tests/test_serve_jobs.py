@@ -14,16 +14,11 @@ import openai
 import pytest
 from openai.types.fine_tuning import FineTuningJob
 
-from tests.serve_support import PAIRS, SYSTEM, build_tiny_model, chat_lines, dpo_lines
+from tests.serve_support import PAIRS, SYSTEM, chat_lines, dpo_lines
 from tui.serve.server import ServeThread
 
 WAIT_SECONDS = 240.0
 FINISHED = ("succeeded", "failed", "cancelled")
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
 @pytest.fixture(autouse=True)

@@ -9,31 +9,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import openai
 import pytest
 
-from tests.serve_support import PAIRS, SYSTEM, build_tiny_model, chat_lines
+from tests.serve_support import PAIRS, SYSTEM, chat_lines
 from tui.api.preflight import ask_server, preflight
 from tui.api.server_count import APPROXIMATE
 from tui.emulator import EmulatorThread
 from tui.serve.server import ServeThread
 
 LONG_USER = " ".join(["Mama, ja, chcieć, ciastko, Kot, spać, kanapa"] * 20)  # > 256 tokens
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
-
-
-@pytest.fixture(scope="module")
-def serve(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeThread]:
-    data = tmp_path_factory.mktemp("serve-data")
-    with ServeThread(models=[str(tiny)], data_dir=data, device="cpu") as server:
-        yield server
 
 
 def own_count(tiny: Path, line: str) -> int:

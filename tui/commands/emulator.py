@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tui.emulator.faults import FaultSpecError
-    from tui.emulator.server import Emulator, RemoteBindRefused
+    from tui.emulator.http import RemoteBindRefused, run_until_signal
+    from tui.emulator.server import Emulator
 
     try:
         emulator = Emulator(
@@ -117,24 +118,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except (RemoteBindRefused, FaultSpecError) as exc:
         raise UsageError(str(exc)) from None
-    asyncio.run(_serve(emulator))
+    asyncio.run(run_until_signal(emulator, lambda url: _announce(emulator, url)))
     return 0
 
 
-async def _serve(emulator: Emulator) -> None:
-    import asyncio
-    import signal
-
-    try:
-        url = await emulator.start()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot listen on {emulator.host}:{emulator.port}: {exc.strerror or exc}"
-        ) from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+def _announce(emulator: Emulator, url: str) -> None:
     if emulator.azure is not None:
         from tui.emulator.azure import describe_urls
 
@@ -145,7 +133,3 @@ async def _serve(emulator: Emulator) -> None:
         print(url, flush=True)
     keys = "any API key works" if emulator.api_key is None else "only the --api-key key works"
     print(f"emulator running; {keys}; Ctrl+C to stop", file=sys.stderr, flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await emulator.stop()

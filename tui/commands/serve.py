@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     check_train_stack()
     import platformdirs
 
-    from tui.serve.server import RemoteBindRefused, Serve
+    from tui.emulator.http import RemoteBindRefused, run_until_signal
+    from tui.serve.server import Serve
 
     data_dir = args.data_dir or platformdirs.user_data_path("tunebench") / "serve"
     try:
@@ -106,24 +107,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except (RemoteBindRefused, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    asyncio.run(_serve(serve))
+    asyncio.run(run_until_signal(serve, lambda url: _announce(serve, url)))
     return 0
 
 
-async def _serve(serve: Serve) -> None:
-    import asyncio
-    import signal
-
-    try:
-        url = await serve.start()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot listen on {serve.host}:{serve.port}: {exc.strerror or exc}"
-        ) from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+def _announce(serve: Serve, url: str) -> None:
     print(url, flush=True)
     models = ", ".join(serve.bases)
     print(
@@ -131,7 +119,3 @@ async def _serve(serve: Serve) -> None:
         file=sys.stderr,
         flush=True,
     )
-    try:
-        await stop.wait()
-    finally:
-        await serve.stop()

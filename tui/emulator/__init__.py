@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from tui.emulator.demo import demo_dataset_path
 
 if TYPE_CHECKING:
-    from tui.emulator.server import Emulator, EmulatorThread, RemoteBindRefused
+    from tui.emulator.http import RemoteBindRefused
+    from tui.emulator.server import Emulator, EmulatorThread
 
 __all__ = ["Emulator", "EmulatorThread", "RemoteBindRefused", "demo_dataset_path"]
 
@@ -38,7 +39,7 @@ __all__ = ["Emulator", "EmulatorThread", "RemoteBindRefused", "demo_dataset_path
 def __getattr__(name: str) -> Any:
     """The server classes import aiohttp; load them only when asked for."""
     if name in ("Emulator", "EmulatorThread", "RemoteBindRefused"):
-        from tui.emulator import server
+        from tui.emulator import http, server
 
-        return getattr(server, name)
+        return getattr(http if name == "RemoteBindRefused" else server, name)
     raise AttributeError(f"module 'tui.emulator' has no attribute {name!r}")

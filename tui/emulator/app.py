@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +15,7 @@ from tui.emulator import completions, sse
 from tui.emulator.errors import ApiError, invalid, missing, model_not_found
 from tui.emulator.examples import Example
 from tui.emulator.faults import Faults
+from tui.emulator.http import STARTED, Handler, openai_app
 from tui.emulator.jobs import build_job
 from tui.emulator.permissions import PermissionRoutes
 from tui.emulator.runner import JobRunner, RunConfig
@@ -32,17 +32,12 @@ from tui.emulator.store import (
 from tui.emulator.store import page as cursor_page
 from tui.emulator.uploads import UploadRoutes
 from tui.emulator.validation import check_upload
-from tui.emulator.wire import clean_text, error_response, form_body, json_body, json_response, limit
+from tui.emulator.wire import clean_text, form_body, json_body, json_response, limit
 
-log = logging.getLogger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_UPLOAD = 512 * 1024 * 1024
 REQUESTS_PER_MINUTE = 10_000
 TOKENS_PER_MINUTE = 2_000_000
 STREAM_CHUNK_SECONDS = 0.03
 CUT_AFTER_CHUNKS = 3
-REQUEST_ID = web.RequestKey("request_id", str)
-STARTED = web.RequestKey("started", float)
 _NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization "
     "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field "
@@ -94,30 +89,10 @@ class EmulatorApp:
     # -- application --------------------------------------------------------------------------
 
     def build(self) -> web.Application:
-        app = web.Application(
-            middlewares=[self._errors, self._auth_and_faults], client_max_size=MAX_UPLOAD
-        )
+        app = openai_app(self, [self._auth_and_faults], "emulator")
         app.on_response_prepare.append(self._headers)
-        r = app.router
-        r.add_post("/v1/files", self.create_file)
-        r.add_get("/v1/files", self.list_files)
-        r.add_get("/v1/files/{file_id}", self.retrieve_file)
-        r.add_delete("/v1/files/{file_id}", self.delete_file)
-        r.add_get("/v1/files/{file_id}/content", self.file_content)
-        r.add_post("/v1/fine_tuning/jobs", self.create_job)
-        r.add_get("/v1/fine_tuning/jobs", self.list_jobs)
-        r.add_get("/v1/fine_tuning/jobs/{job_id}", self.retrieve_job)
-        r.add_post("/v1/fine_tuning/jobs/{job_id}/cancel", self.cancel_job)
-        r.add_post("/v1/fine_tuning/jobs/{job_id}/pause", self.pause_job)
-        r.add_post("/v1/fine_tuning/jobs/{job_id}/resume", self.resume_job)
-        r.add_get("/v1/fine_tuning/jobs/{job_id}/events", self.list_events)
-        r.add_get("/v1/fine_tuning/jobs/{job_id}/checkpoints", self.list_checkpoints)
-        r.add_get("/v1/models", self.list_models)
-        r.add_get("/v1/models/{model}", self.retrieve_model)
-        r.add_delete("/v1/models/{model}", self.delete_model)
-        r.add_post("/v1/chat/completions", self.chat_completions)
-        self.uploads.register(r)
-        self.permissions.register(r)
+        self.uploads.register(app.router)
+        self.permissions.register(app.router)
         return app
 
     async def shutdown(self) -> None:
@@ -128,42 +103,11 @@ class EmulatorApp:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
-        response.headers["x-request-id"] = request.get(REQUEST_ID) or _request_id()
         response.headers["openai-organization"] = ORG
         response.headers["openai-version"] = "2020-10-01"
         started = request.get(STARTED, time.monotonic())
         response.headers["openai-processing-ms"] = str(int((time.monotonic() - started) * 1000))
         response.headers.update(self.rate.headers())
-
-    @web.middleware
-    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[REQUEST_ID] = _request_id()
-        request[STARTED] = time.monotonic()
-        try:
-            return await handler(request)
-        except ApiError as error:
-            return error_response(error)
-        except web.HTTPNotFound:
-            return error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
-        except web.HTTPMethodNotAllowed:
-            return error_response(
-                ApiError(405, f"Invalid method for URL ({request.method} {request.path})")
-            )
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(ApiError(413, "File is too large (limit 512 MB)."))
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return error_response(ApiError(exc.status, exc.reason))
-        except Exception:  # any bug becomes the API's 500 body, and is logged
-            log.exception("emulator: unhandled error on %s %s", request.method, request.path)
-            return error_response(
-                ApiError(
-                    500,
-                    "The server had an error while processing your request.",
-                    type="server_error",
-                )
-            )
 
     @web.middleware
     async def _auth_and_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -479,11 +423,3 @@ def page(
         with_ids=with_ids,
         keep=keep,
     )
-
-
-# The request-body reader under the name tui.serve imports it by.
-_body = json_body
-
-
-def _request_id() -> str:
-    return "req_" + uuid.uuid4().hex

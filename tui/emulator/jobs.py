@@ -12,7 +12,7 @@ MAX_SEED = 2_147_483_647
 _HYPER_INT = {"batch_size": (1, 256), "n_epochs": (1, 50)}
 
 
-def _check_int(value: object, path: str, lo: int, hi: int | None) -> None:
+def check_int(value: object, path: str, lo: int, hi: int | None) -> None:
     if value == "auto":
         return
     if isinstance(value, bool) or not isinstance(value, int):
@@ -50,7 +50,7 @@ def _hyperparameters(raw: object, path: str, *, dpo: bool) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise invalid(path, "expected an object.", "invalid_type")
     for key, (lo, hi) in _HYPER_INT.items():
-        _check_int(raw.get(key, "auto"), f"{path}.{key}", lo, hi)
+        check_int(raw.get(key, "auto"), f"{path}.{key}", lo, hi)
     _check_number(raw.get("learning_rate_multiplier", "auto"), f"{path}.learning_rate_multiplier")
     keys = ["batch_size", "learning_rate_multiplier", "n_epochs"]
     if dpo:
@@ -59,7 +59,7 @@ def _hyperparameters(raw: object, path: str, *, dpo: bool) -> dict[str, Any]:
     return {key: raw.get(key, "auto") for key in keys}
 
 
-def _method(body: dict[str, Any]) -> dict[str, Any]:
+def job_method(body: dict[str, Any]) -> dict[str, Any]:
     method = body.get("method")
     if method is None:
         hyper = _hyperparameters(body.get("hyperparameters"), "hyperparameters", dpo=False)
@@ -91,7 +91,7 @@ def _method(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _metadata(raw: object) -> dict[str, str] | None:
+def checked_metadata(raw: object) -> dict[str, str] | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -167,11 +167,11 @@ def build_job(store: Store, body: dict[str, Any]) -> Job:
     if seed is None:
         seed = int(store.ids.token(9), 36) % MAX_SEED
     else:
-        _check_int(seed, "seed", 0, MAX_SEED)
+        check_int(seed, "seed", 0, MAX_SEED)
     integrations = body.get("integrations") or []
     if not isinstance(integrations, list) or len(integrations) > 5:
         raise invalid("integrations", "expected a list of at most 5 integrations.")
-    method = _method(body)
+    method = job_method(body)
     job_id = store.ids.new("ftjob-")
     data: dict[str, Any] = {
         "object": "fine_tuning.job",
@@ -192,7 +192,7 @@ def build_job(store: Store, body: dict[str, Any]) -> Job:
         "seed": seed,
         "estimated_finish": None,
         "integrations": integrations,
-        "metadata": _metadata(body.get("metadata")),
+        "metadata": checked_metadata(body.get("metadata")),
         "method": method,
     }
     data["hyperparameters"].pop("beta", None)

@@ -43,7 +43,7 @@ def default_epochs(n_examples: int) -> int:
     return 3
 
 
-def _resolve(hyper: dict[str, Any], n_examples: int) -> dict[str, Any]:
+def resolve_hyperparameters(hyper: dict[str, Any], n_examples: int) -> dict[str, Any]:
     """Replace `auto` with the values the service would pick (shown once the job is queued)."""
     resolved = dict(hyper)
     if resolved.get("n_epochs", "auto") == "auto":
@@ -86,7 +86,7 @@ def _step_message(result: StepResult, total: int) -> str:
     return f"Step {result.step}/{total}: " + ", ".join(parts)
 
 
-def _csv_row(metrics: dict[str, float]) -> str:
+def csv_row(metrics: dict[str, float]) -> str:
     cells = [
         metrics.get(k)
         for k in (
@@ -145,7 +145,9 @@ class JobRunner:
             parse_examples, self._content(data["validation_file"]) or b""
         )
         method = data["method"]
-        hyper = _resolve(method[method["type"]]["hyperparameters"], len(job.examples))
+        hyper = resolve_hyperparameters(
+            method[method["type"]]["hyperparameters"], len(job.examples)
+        )
         method[method["type"]]["hyperparameters"] = hyper
         data["hyperparameters"] = {k: v for k, v in hyper.items() if k != "beta"}
         data["status"] = "queued"
@@ -187,7 +189,7 @@ class JobRunner:
             job.event(
                 _step_message(result, total), kind="metrics", data={**metrics, "total_steps": total}
             )
-            rows.append(_csv_row(metrics) + "\n")
+            rows.append(csv_row(metrics) + "\n")
             if result.epoch_end and result.epoch > trainer.n_epochs - 3:
                 # Azure: "the final epoch will be represented by your fine-tuned model"
                 final = self.config.azure_names and trainer.done

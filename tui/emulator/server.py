@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-import threading
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
@@ -16,39 +12,15 @@ from aiohttp import web
 from tui.emulator.app import EmulatorApp
 from tui.emulator.azure import AzureFront
 from tui.emulator.faults import Faults, specs_from_env
+from tui.emulator.http import (
+    LOOPBACK,
+    RemoteBindRefused,
+    ServerThread,
+    base_url,
+    is_loopback,
+    listen,
+)
 from tui.emulator.store import Store
-
-LOOPBACK = "127.0.0.1"
-SHUTDOWN_SECONDS = 1.0
-
-
-class RemoteBindRefused(ValueError):
-    """Binding to a non-loopback address without `allow_remote=True`."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port (port 0: a free one); the runner to clean up, and the port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    return runner, sock.getsockname()[1]
 
 
 class Emulator:
@@ -104,8 +76,7 @@ class Emulator:
     def base_url(self) -> str:
         if self._runner is None:
             raise RuntimeError("the emulator is not running")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        return base_url(self.host, self.port)
 
     @property
     def root_url(self) -> str:
@@ -146,7 +117,7 @@ class Emulator:
         await self.stop()
 
 
-class EmulatorThread:
+class EmulatorThread(ServerThread[Emulator]):
     """An `Emulator` on its own event loop in a daemon thread.
 
     `with EmulatorThread(seed=0, speed=20.0) as emu:` gives `emu.base_url` for sync code and
@@ -155,9 +126,8 @@ class EmulatorThread:
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        self.emulator = Emulator(**kwargs)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(Emulator(**kwargs), "tunebench-emulator")
+        self.emulator = self.server
 
     @property
     def base_url(self) -> str:
@@ -172,43 +142,3 @@ class EmulatorThread:
 
     def clear_faults(self) -> None:
         self.emulator.clear_faults()
-
-    def start(self, timeout: float = 10.0) -> str:
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="tunebench-emulator", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
-        try:
-            return asyncio.run_coroutine_threadsafe(self.emulator.start(), loop).result(timeout)
-        except BaseException:
-            self._stop_loop()
-            raise
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._loop is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.emulator.stop(), self._loop).result(timeout)
-        finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
-        self._loop = self._thread = None
-
-    def __enter__(self) -> EmulatorThread:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

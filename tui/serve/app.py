@@ -1,5 +1,5 @@
 """The routes of `serve`: files, fine-tuning jobs, models and chat completions, shaped like
-OpenAI's (errors, SSE, cursor pages and job requests come from the emulator's modules)."""
+OpenAI's (the HTTP layer, errors, SSE, cursor pages and job requests are the emulator's)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import hmac
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +16,18 @@ from aiohttp import web
 from tui.emulator import sse
 from tui.emulator.app import page
 from tui.emulator.errors import ApiError, invalid, missing, model_not_found, not_found
-from tui.emulator.jobs import MAX_SEED, _check_int, _metadata, _method
-from tui.emulator.wire import error_response, json_body, json_response
+from tui.emulator.http import Handler, openai_app
+from tui.emulator.jobs import MAX_SEED, check_int, checked_metadata, job_method
+from tui.emulator.runner import resolve_hyperparameters
+from tui.emulator.wire import json_body, json_response
 from tui.serve.bases import BaseModel
 from tui.serve.generate import Choice, Engine, Sampling
 from tui.serve.preflight import MAX_LINES, PATH, estimated_seconds
-from tui.serve.runner import JobRunner, resolve_hyperparameters
+from tui.serve.runner import JobRunner
 from tui.serve.store import ORG, Store, new_id, now
 
-log = logging.getLogger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_UPLOAD = 512 * 1024 * 1024
 MAX_N = 8
+log = logging.getLogger(__name__)
 FINISHED = ("succeeded", "failed", "cancelled")
 _NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization "
@@ -51,52 +51,9 @@ class ServeApp:
         self.api_key = api_key
 
     def build(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors, self._auth], client_max_size=MAX_UPLOAD)
-        r = app.router
-        r.add_post("/v1/files", self.create_file)
-        r.add_get("/v1/files", self.list_files)
-        r.add_get("/v1/files/{file_id}", self.retrieve_file)
-        r.add_delete("/v1/files/{file_id}", self.delete_file)
-        r.add_get("/v1/files/{file_id}/content", self.file_content)
-        r.add_post("/v1/fine_tuning/jobs", self.create_job)
-        r.add_get("/v1/fine_tuning/jobs", self.list_jobs)
-        r.add_get("/v1/fine_tuning/jobs/{job_id}", self.retrieve_job)
-        r.add_post("/v1/fine_tuning/jobs/{job_id}/cancel", self.cancel_job)
-        r.add_post("/v1/fine_tuning/jobs/{job_id}/pause", self.pause_job)
-        r.add_post("/v1/fine_tuning/jobs/{job_id}/resume", self.resume_job)
-        r.add_get("/v1/fine_tuning/jobs/{job_id}/events", self.list_events)
-        r.add_get("/v1/fine_tuning/jobs/{job_id}/checkpoints", self.list_checkpoints)
-        r.add_get("/v1/models", self.list_models)
-        r.add_get("/v1/models/{model:.+}", self.retrieve_model)
-        r.add_delete("/v1/models/{model:.+}", self.delete_model)
-        r.add_post("/v1/chat/completions", self.chat_completions)
-        r.add_post(PATH, self.preflight)
+        app = openai_app(self, [self._auth], "serve")
+        app.router.add_post(PATH, self.preflight)
         return app
-
-    @web.middleware
-    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            response = await handler(request)
-        except ApiError as error:
-            response = error_response(error)
-        except web.HTTPNotFound:
-            response = json_response(
-                ApiError(404, f"Invalid URL ({request.method} {request.path})").body(), 404
-            )
-        except web.HTTPMethodNotAllowed:
-            body = ApiError(405, f"Invalid method for URL ({request.method} {request.path})").body()
-            response = json_response(body, 405)
-        except web.HTTPRequestEntityTooLarge:
-            response = json_response(ApiError(413, "File is too large (limit 512 MB).").body(), 413)
-        except Exception:  # a bug becomes the API's 500 body, and is logged
-            log.exception("serve: unhandled error on %s %s", request.method, request.path)
-            bug = ApiError(
-                500, "The server had an error while processing your request.", type="server_error"
-            )
-            response = json_response(bug.body(), 500)
-        if not response.prepared:
-            response.headers["x-request-id"] = "req_" + uuid.uuid4().hex
-        return response
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -202,8 +159,8 @@ class ServeApp:
         if seed is None:
             seed = int(uuid.uuid4().int % MAX_SEED)
         else:
-            _check_int(seed, "seed", 0, MAX_SEED)
-        method = _method(body)
+            check_int(seed, "seed", 0, MAX_SEED)
+        method = job_method(body)
         data: dict[str, Any] = {
             "object": "fine_tuning.job",
             "id": new_id("ftjob-"),
@@ -225,7 +182,7 @@ class ServeApp:
             "seed": seed,
             "estimated_finish": None,
             "integrations": [],
-            "metadata": _metadata(body.get("metadata")),
+            "metadata": checked_metadata(body.get("metadata")),
             "method": method,
         }
         self.store.add_job(data)
@@ -308,7 +265,7 @@ class ServeApp:
         if len(lines) > MAX_LINES:
             raise invalid("lines", f"expected at most {MAX_LINES:,} lines, got {len(lines):,}.")
         epochs = body.get("n_epochs", "auto")
-        _check_int(epochs, "n_epochs", 1, 50)
+        check_int(epochs, "n_epochs", 1, 50)
         content = "\n".join(lines).encode()
         try:
             count = await asyncio.to_thread(
@@ -448,7 +405,6 @@ class ServeApp:
                 "Cache-Control": "no-cache",
             }
         )
-        response.headers["x-request-id"] = "req_" + uuid.uuid4().hex
         await response.prepare(request)
         created = now()
         completion = 0

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.emulator.runner import CSV_HEADER, _csv_row
-from tui.emulator.runner import _resolve as resolve_hyperparameters  # `auto` as OpenAI picks
+from tui.emulator.runner import CSV_HEADER, csv_row, resolve_hyperparameters
 from tui.emulator.validation import check_file
 from tui.serve.bases import BaseModel
 from tui.serve.preflight import Count, Counter, estimate_text, estimated_seconds
@@ -331,7 +330,7 @@ class JobRunner:
                 job_id, _step_message(report, run.total_steps), kind="metrics", data=metrics
             )
             with (self.store.job_dir(job_id) / "metrics.csv").open("a") as rows:
-                rows.write(_csv_row(report) + "\n")
+                rows.write(csv_row(report) + "\n")
         elif kind == "checkpoint":
             self._checkpoint(job_id, model_id, report)
         elif kind == "warning":

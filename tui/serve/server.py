@@ -3,8 +3,6 @@ for sync tests and the benchmark). Loopback only unless `allow_remote` and an AP
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -12,7 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.emulator.server import LOOPBACK, RemoteBindRefused, is_loopback, listen
+from tui.emulator.http import (
+    LOOPBACK,
+    RemoteBindRefused,
+    ServerThread,
+    base_url,
+    is_loopback,
+    listen,
+)
 from tui.serve.app import ServeApp
 from tui.serve.bases import base_models
 from tui.serve.generate import Engine
@@ -53,8 +58,7 @@ class Serve:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        return base_url(self.host, self.port)
 
     async def start(self) -> str:
         self.runner.recover()
@@ -82,38 +86,13 @@ class Serve:
         await self.stop()
 
 
-class ServeThread:
+class ServeThread(ServerThread[Serve]):
     """A `Serve` on its own event loop in a daemon thread (same keyword arguments)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        self.serve = Serve(**kwargs)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="tunebench-serve", daemon=True
-        )
+        super().__init__(Serve(**kwargs), "tunebench-serve")
+        self.serve = self.server
 
     @property
     def base_url(self) -> str:
         return self.serve.base_url
-
-    def call(self, coroutine: Any, timeout: float = 60.0) -> Any:
-        """Run a coroutine on the server's loop (e.g. to read its store) and return its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
-
-    def __enter__(self) -> ServeThread:
-        self._thread.start()
-        self.call(self.serve.start())
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            self.call(self.serve.stop())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
