@@ -178,7 +178,7 @@ def test_cancel_stops_the_trainer_within_ten_seconds(serve: ServeThread, tmp_pat
 
 
 def test_pause_saves_a_checkpoint_and_resume_goes_on_from_it(
-    serve: ServeThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    serve: ServeThread, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The trainer waits after step 1 until the pause arrives: under load the tiny model could
     # otherwise finish all 20 steps before the pause request reached it.
@@ -196,6 +196,8 @@ def test_pause_saves_a_checkpoint_and_resume_goes_on_from_it(
     wait_for(client, job.id, lambda j: j.status == "paused")
     paused_at = metrics_steps(client, job.id)[-1]["step"]
     assert paused_at < 20
+    resume_from = data_dir / "jobs" / job.id / "out" / f"checkpoint-{paused_at}"
+    assert (resume_from / "optimizer.pt").exists()  # what the resume needs
     assert client.fine_tuning.jobs.resume(job.id).status == "queued"
     job = wait_for(client, job.id, lambda j: j.status in FINISHED)
     assert job.status == "succeeded", job.error
@@ -204,6 +206,45 @@ def test_pause_saves_a_checkpoint_and_resume_goes_on_from_it(
     messages = [e.message for e in client.fine_tuning.jobs.list_events(job.id, limit=200)]
     assert f"Fine-tuning job paused at step {paused_at}" in messages
     assert "Fine-tuning job resumed" in messages
+    assert not (resume_from / "optimizer.pt").exists()  # no resume can need it any more
+
+
+def test_only_the_last_three_checkpoints_stay_and_a_deleted_model_leaves_no_files(
+    serve: ServeThread, tmp_path: Path, data_dir: Path
+) -> None:
+    client = sdk(serve)
+    training = upload(client, tmp_path, "train.jsonl", chat_lines())
+    job = client.fine_tuning.jobs.create(
+        model="tiny-llama",
+        training_file=training,
+        hyperparameters={"n_epochs": 4, "batch_size": 10},  # a step an epoch
+    )
+    job = wait_for(client, job.id, lambda j: j.status in FINISHED)
+    assert job.status == "succeeded", job.error
+    out = data_dir / "jobs" / job.id / "out"
+    checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id).data
+    assert [c.step_number for c in checkpoints] == [4, 3, 2]  # as OpenAI: the last three
+    listed = [m.id for m in client.models.list()]
+    assert f"{job.fine_tuned_model}:ckpt-step-1" not in listed
+    kept_dirs = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert kept_dirs == ["checkpoint-2", "checkpoint-3", "checkpoint-4", "final"]
+    for step in (2, 3, 4):  # no resume starts from an epoch checkpoint: no optimizer state
+        kept = sorted(p.name for p in (out / f"checkpoint-{step}").iterdir())
+        assert "adapter_model.safetensors" in kept
+        assert not [n for n in kept if n.startswith(("optimizer", "scheduler", "rng_state"))]
+
+    doomed = checkpoints[1].fine_tuned_model_checkpoint
+    assert client.models.delete(doomed).deleted
+    assert not (out / "checkpoint-3").exists()
+    assert doomed not in [m.id for m in client.models.list()]
+    steps = [c.step_number for c in client.fine_tuning.jobs.checkpoints.list(job.id).data]
+    assert steps == [4, 2]
+    assert client.models.delete(job.fine_tuned_model).deleted
+    assert not (out / "final").exists()
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(
+            model=job.fine_tuned_model, messages=[{"role": "user", "content": "Kot"}]
+        )
 
 
 def test_a_trainer_crash_fails_the_job_with_its_cause(tiny: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from tui.serve.store import ORG_SLUG, Store, new_id, now
 from tui.serve.train import MARK
 
 STOP_GRACE_SECONDS = 5.0
+KEEP_CHECKPOINTS = 3  # per job, as OpenAI keeps the last three epochs' checkpoints
+# What only a resume reads from a checkpoint (an epoch checkpoint is never resumed from).
+RESUME_STATE = ("optimizer*", "scheduler.pt", "scaler.pt", "rng_state*.pth")
 LORA_BASE_RATE = 1e-4  # times learning_rate_multiplier; LoRA wants ~1e-4..1e-3
 STDERR_TAIL = 20
 # Progress bars off in the trainer: its stderr is the log a failure's cause is read from.
@@ -105,6 +109,7 @@ class JobRunner:
         return "" if data is None else str(data["status"])
 
     def fail(self, job_id: str, message: str, code: str = "server_error") -> None:
+        self.release_resume_state(job_id)
         self.update(
             job_id,
             status="failed",
@@ -144,6 +149,21 @@ class JobRunner:
             await run.stop()
         elif task is not None:
             task.cancel()
+        self.release_resume_state(job_id)
+
+    def release_resume_state(self, job_id: str) -> None:
+        """A job that ended cannot resume: its pause checkpoint's optimizer state goes."""
+        path = self.store.job_private(job_id).get("resume_from_checkpoint")
+        if path:
+            self._release(Path(path))
+
+    def _release(self, checkpoint: Path) -> None:
+        """A pause checkpoint no resume needs: the whole folder, or only its resume state
+        when it is also a listed checkpoint model."""
+        if self.store.has_model_at(checkpoint):
+            _drop_resume_state(checkpoint)
+        else:
+            self.store.remove_output(checkpoint)
 
     def pause(self, job_id: str) -> None:
         (self.store.job_dir(job_id) / "control").write_text("pause")
@@ -357,6 +377,9 @@ class JobRunner:
         )
         self.store.add_model(name, job_id, data["model"], Path(report["path"]))
         self.store.add_event(job_id, f"Checkpoint created at step {step}")
+        _drop_resume_state(Path(report["path"]))
+        for older in self.store.checkpoints(job_id)[KEEP_CHECKPOINTS:]:  # newest first
+            self.store.delete_model(older["fine_tuned_model_checkpoint"])
 
     def _finish(self, job_id: str, run: Run, model_id: str, log_path: Path) -> None:
         status = self.status(job_id)
@@ -365,6 +388,9 @@ class JobRunner:
             return
         if last.get("type") == "paused":
             private = self.store.job_private(job_id)
+            earlier = private.get("resume_from_checkpoint")
+            if earlier and earlier != last["checkpoint"]:
+                self._release(Path(earlier))  # paused again: this one resumes now
             private["resume_from_checkpoint"] = last["checkpoint"]
             self.store.set_job_private(job_id, private)
             self.update(job_id, status="paused", estimated_finish=None)
@@ -410,6 +436,17 @@ class JobRunner:
             trained_tokens=trained,
         )
         self.store.add_event(job_id, "The job has successfully completed")
+        self.release_resume_state(job_id)
+
+
+def _drop_resume_state(checkpoint: Path) -> None:
+    """Keep a checkpoint's adapter, not the optimizer state a resume would need."""
+    for pattern in RESUME_STATE:
+        for path in checkpoint.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _tail(log_path: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import sqlite3
 import string
 import time
@@ -182,8 +183,26 @@ class Store:
         return None if row is None else (json.loads(row[0]), row[1], Path(row[2]))
 
     def delete_model(self, model_id: str) -> None:
+        """The model, its checkpoint record if it is one, and its adapter's files."""
+        found = self.model(model_id)
         with self.db:
             self.db.execute("DELETE FROM models WHERE id = ?", (model_id,))
+            self.db.execute(
+                "DELETE FROM checkpoints "
+                "WHERE json_extract(data, '$.fine_tuned_model_checkpoint') = ?",
+                (model_id,),
+            )
+        if found is not None:
+            self.remove_output(found[2])
+
+    def has_model_at(self, folder: Path) -> bool:
+        row = self.db.execute("SELECT 1 FROM models WHERE adapter = ?", (str(folder),))
+        return row.fetchone() is not None
+
+    def remove_output(self, folder: Path) -> None:
+        """Delete a training output folder; only ever one under the jobs folder."""
+        if folder.resolve().is_relative_to(self.jobs_dir.resolve()):
+            shutil.rmtree(folder, ignore_errors=True)
 
     # -- measured speed, for the pre-flight's time estimate -------------------------------------
 
