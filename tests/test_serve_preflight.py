@@ -85,9 +85,9 @@ def test_a_pairs_file_names_its_own_lines_past_the_context_length(
     asyncio.run(ask_server(client, check, 2))
     assert check.server is not None and check.server.too_long == [7]
     text = "\n".join(check.summary())
-    assert f"tokens with the tiny-llama tokenizer: {check.server.total:,} " in text
+    assert f"tokens (tiny-llama tokenizer): {check.server.total:,} · longest " in text
     assert "1 example(s) longer than 256 tokens, cut at training: pairs.txt:9" in text
-    assert f"epochs: 2 · trained tokens: {check.server.total * 2:,} · time: not known" in text
+    assert f"epochs: 2 · trained tokens: {check.server.total * 2:,} · time: unknown until" in text
     assert "local trainer: no price" in text and "$" not in text and "≈" not in text
 
 
@@ -117,7 +117,7 @@ def test_jobs_create_on_a_local_profile_shows_the_models_count(
         cast_to=object,
     )
     assert isinstance(tokens, dict)
-    assert f"tokens with the tiny-llama tokenizer: {tokens['total_tokens']:,} " in result.stderr
+    assert f"tokens (tiny-llama tokenizer): {tokens['total_tokens']:,} · " in result.stderr
     assert "epochs: 1 · trained tokens: " in result.stderr
     assert "local trainer: no price" in result.stderr and "$" not in result.stderr
 

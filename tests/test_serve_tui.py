@@ -155,10 +155,10 @@ async def test_the_job_screen_follows_a_real_local_job(
         )
         shown = preflight()
         tokens = sum(serve.call(_counts(serve, chat_lines())))
-        assert f"tokens with the tiny-llama tokenizer: {tokens:,} " in shown
-        assert "context length 256" in shown
+        assert f"tokens (tiny-llama tokenizer): {tokens:,} · longest " in shown
+        assert " of 256" in shown  # the context length (from the model config)
         assert "epochs: 2 · trained tokens: " in shown  # the config's default epochs
-        assert "time: not known yet (the first job on this model measures the speed)" in shown
+        assert "time: unknown until a first job has run" in shown
         assert "local trainer: no price" in shown and "$" not in shown
         await pilot.press("ctrl+s")
         await wait_until(

@@ -101,11 +101,12 @@ class Preflight:
             note = f"; {self.server_note}" if self.server_note else ""
             return [self._tokens_line(note), "local trainer: no price"]
         part = " (training part)" if self.validation is not None else ""
-        context = count.context_length if count.context_length is not None else "not given"
+        longest = max(count.tokens, default=0)
+        limit = count.context_length
+        context = f" (context {limit:,})" if limit is not None and limit != count.max_length else ""
         lines = [
-            f"tokens{part} with the {count.base_model} tokenizer: {count.total:,} (longest "
-            f"{max(count.tokens, default=0):,}; context length {context}, trains at up to "
-            f"{count.max_length:,})"
+            f"tokens{part} ({count.base_model} tokenizer): {count.total:,} · longest "
+            f"{longest:,} of {count.max_length:,}{context}"
         ]
         if count.too_long:
             named = [self._source_line(n) for n in count.too_long[:5]]
@@ -117,11 +118,11 @@ class Preflight:
         trained = count.total * count.n_epochs
         if count.estimated_seconds is not None and count.tokens_per_second:
             time = (
-                f"{duration_words(count.estimated_seconds)} at the "
-                f"{count.tokens_per_second:,.0f} tokens/s measured on this server"
+                f"{duration_words(count.estimated_seconds)} "
+                f"({count.tokens_per_second:,.0f} tokens/s measured)"
             )
         else:
-            time = "not known yet (the first job on this model measures the speed)"
+            time = "unknown until a first job has run"
         lines.append(f"epochs: {count.n_epochs} · trained tokens: {trained:,} · time: {time}")
         lines.append("local trainer: no price")
         return lines

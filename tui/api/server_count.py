@@ -81,7 +81,7 @@ async def server_count(
 
 
 def duration_words(seconds: int) -> str:
-    minutes = max(1, round(seconds / 60))
-    if minutes < 90:
-        return f"about {minutes} min"
-    return f"about {minutes / 60:.1f} h"
+    if seconds < 90:
+        return f"about {max(1, seconds)} s"
+    minutes = round(seconds / 60)
+    return f"about {minutes} min" if minutes < 90 else f"about {minutes / 60:.1f} h"
