@@ -79,17 +79,11 @@ class Run:
 
 
 class JobRunner:
-    def __init__(
-        self,
-        store: Store,
-        bases: dict[str, BaseModel],
-        settings: TrainSettings,
-        counter: Counter | None = None,
-    ) -> None:
+    def __init__(self, store: Store, bases: dict[str, BaseModel], settings: TrainSettings) -> None:
         self.store = store
         self.bases = bases
         self.settings = settings
-        self.counter = counter or Counter()
+        self.counter = Counter()  # the model's tokenizer, loaded once (the pre-flight route too)
         self.gpu = asyncio.Semaphore(1)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.runs: dict[str, Run] = {}
