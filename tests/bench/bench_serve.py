@@ -103,6 +103,12 @@ def _serve(model: Path, data: bytes, args: argparse.Namespace, work: Path) -> tu
         return wall, int(job.trained_tokens or 0)
 
 
+def _load() -> str:
+    """The machine's load while a phase ran (a shared machine skews the comparison)."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200)
@@ -140,12 +146,12 @@ def main() -> None:
     trained = tokens * args.epochs
     print(
         f"direct TRL:  {direct_wall:6.1f} s wall (process start to end), train loop "
-        f"{runtime:.1f} s = {trained / runtime:,.0f} tokens/s"
+        f"{runtime:.1f} s = {trained / runtime:,.0f} tokens/s; {_load()}"
     )
     serve_wall, serve_tokens = _serve(model, data, args, work)
     print(
         f"serve job:   {serve_wall:6.1f} s from create to succeeded = "
-        f"{serve_tokens / serve_wall:,.0f} trained tokens/s end to end"
+        f"{serve_tokens / serve_wall:,.0f} trained tokens/s end to end; {_load()}"
     )
     extra = serve_wall - direct_wall
     print(f"overhead:    {extra:+.1f} s = {extra / direct_wall:+.1%} of the direct run's wall time")
