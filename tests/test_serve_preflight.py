@@ -155,7 +155,7 @@ async def test_the_stats_line_on_a_local_profile_shows_no_openai_price(
     app = TunebenchApp(load_config(), profile_name="gpu", dataset_path=dataset)
     async with app.run_test(size=(120, 30)) as pilot:
         deadline = time.monotonic() + 60
-        while "counting" in (line := str(app.screen.query_one("#stats").render())):
+        while " tokens · " not in (line := str(app.screen.query_one("#stats").render())):
             assert time.monotonic() < deadline, "the stats line never counted the tokens"
             await pilot.pause(0.05)
         assert isinstance(app.screen, DatasetScreen)
