@@ -34,7 +34,7 @@ def open_lazy(path: Path, step: int = 64) -> LazyDocument:
     index.index_more(step)
     doc = LazyDocument.open(index, "chat")
     doc.grow()
-    doc.use_counter(COUNTER, MODEL.example_token_limit)
+    doc.use_counter(COUNTER, MODEL.example_token_limit, MODEL.name)
     return doc
 
 

@@ -77,7 +77,7 @@ def open_counted(data: bytes, fmt: str) -> Document:
     doc = Document.from_bytes(data, fmt, sep=";", system="")
     doc.check_all(doc.apply_checks)
     doc.checked = True
-    doc.use_counter(COUNTER, MODEL.example_token_limit)
+    doc.use_counter(COUNTER, MODEL.example_token_limit, MODEL.name)
     for entry in list(doc.entries):
         obj = entry.parse() if entry.kind == "example" else None
         if obj is not None:
@@ -245,3 +245,18 @@ def test_undo_to_the_start_is_not_dirty() -> None:
     doc.undo()
     doc.undo()
     assert not doc.dirty and doc.to_bytes() == data
+
+
+def test_an_example_over_the_token_limit_is_worded_as_validate_words_it() -> None:
+    """The editor's too_many_tokens warning, after an edit and on open, equals validate's."""
+    long_answer = "word " * (MODEL.example_token_limit + 100)
+    lines = [chat_line(f"q{i}", f"a{i}") for i in range(11)] + [chat_line("q", long_answer)]
+    doc = open_counted(("\n".join(lines) + "\n").encode(), "chat")
+    doc.replace(0, chat_line("edited", long_answer).encode())  # counted as it is made
+
+    def rows(problems: Any) -> set[tuple[int, str]]:
+        return {(p.line, p.message) for p in problems if p.code == "too_many_tokens"}
+
+    expected = rows(validate(doc).problems)
+    assert len(expected) == 2
+    assert rows(doc.problems()) == expected

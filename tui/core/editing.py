@@ -199,6 +199,7 @@ class Document:
         # Edits are counted as they are made once a counter is set (see use_counter).
         self.counter: Any = None
         self.token_limit: int | None = None
+        self.token_model = ""  # the model whose limit token_limit is (named in the warning)
         self._count_opened()
 
     def _initial_baseline(self) -> list[Entry]:
@@ -487,11 +488,13 @@ class Document:
         """Sum over counted examples of their tokens, each capped at the model's limit."""
         return self._billed
 
-    def use_counter(self, counter: Any, limit: int | None) -> None:
+    def use_counter(self, counter: Any, limit: int | None, model_name: str) -> None:
         """Count tokens of every entry an edit makes, as it is made (UI thread), with
-        `counter` (a tokens.TokenCounter); over `limit` an entry gets too_many_tokens."""
+        `counter` (a tokens.TokenCounter); over `limit` (of model_name) an entry gets
+        too_many_tokens."""
         self.counter = counter
         self.token_limit = limit
+        self.token_model = model_name
 
     def set_tokens(self, entry: Entry, text: bytes, tokens: int, limit: int | None = None) -> None:
         """Record a token count computed in a worker for `text`, if the entry still holds it.
@@ -502,7 +505,7 @@ class Document:
             return  # edited, deleted (its undo step keeps it) or in another document since
         self._count(entry, -1)
         entry.tokens = tokens
-        entry.findings = _with_token_finding(entry.findings, tokens, limit)
+        entry.findings = _with_token_finding(entry.findings, tokens, limit, self.token_model)
         self._count(entry, +1)
         self._rows = None
         self.problems_version += 1
@@ -529,7 +532,9 @@ class Document:
 
         tokens = example_tokens(obj, self.counter, dpo=self.fmt == "dpo")[0]
         entry.tokens = tokens
-        entry.findings = _with_token_finding(entry.findings, tokens, self.token_limit)
+        entry.findings = _with_token_finding(
+            entry.findings, tokens, self.token_limit, self.token_model
+        )
 
     def save_point(self) -> list[Entry]:
         """The entries as they are now: what a save in a worker writes, then `mark_saved`."""
@@ -837,16 +842,15 @@ class Document:
 
 
 def _with_token_finding(
-    findings: tuple[Finding, ...], tokens: int, limit: int | None
+    findings: tuple[Finding, ...], tokens: int, limit: int | None, model_name: str
 ) -> tuple[Finding, ...]:
-    """`findings` with too_many_tokens present exactly when `tokens` is over `limit`."""
+    """`findings` with too_many_tokens present exactly when `tokens` is over `limit`, worded
+    as validate words it."""
+    from tui.core.scan import too_many_tokens
+
     kept = tuple(f for f in findings if f.code != TOO_MANY_TOKENS)
     if limit is not None and tokens > limit:
-        message = (
-            f"messages: {tokens:,} tokens; only the first {limit:,} are trained on, "
-            "the rest is truncated"
-        )
-        kept += (Finding(TOO_MANY_TOKENS, WARNING, message),)
+        kept += (too_many_tokens(tokens, limit, model_name),)
     return kept
 
 

@@ -136,6 +136,7 @@ class Source:
         self.checks = checks if checks is not None else Checks()
         self.counter: Any = None  # a tokens.TokenCounter: unscanned lines are counted on demand
         self.limit: int | None = None
+        self.model_name = ""
         self._cache: OrderedDict[int, SourceEntry] = OrderedDict()
 
     def entry(self, line: int, *, keep: bool = True) -> SourceEntry:
@@ -175,7 +176,9 @@ class Source:
         from tui.core.tokens import example_tokens
 
         entry.tokens = example_tokens(obj, self.counter, dpo=self.fmt == "dpo")[0]
-        entry.findings = _with_token_finding(entry.findings, entry.tokens, self.limit)
+        entry.findings = _with_token_finding(
+            entry.findings, entry.tokens, self.limit, self.model_name
+        )
 
     def forget(self) -> None:
         """Drop cached entries (the scan has since found more about their lines)."""
@@ -460,10 +463,11 @@ class LazyDocument(Document):
             point.append(Rest(self.entries._known))
         return point
 
-    def use_counter(self, counter: Any, limit: int | None) -> None:
+    def use_counter(self, counter: Any, limit: int | None, model_name: str) -> None:
         """As Document's; entries made before (edits of the first moments) are counted now."""
-        super().use_counter(counter, limit)
+        super().use_counter(counter, limit, model_name)
         self.source.counter, self.source.limit = counter, limit
+        self.source.model_name = model_name
         self.source.forget()
         for piece in self.entries._pieces:
             for entry in piece if isinstance(piece, list) else ():
@@ -851,7 +855,7 @@ class LazyDocument(Document):
             pos += len(piece)
         runs.sort()
         starts = [r[0] for r in runs]
-        source.counter, source.limit = old.counter, old.limit
+        source.counter, source.limit, source.model_name = old.counter, old.limit, old.model_name
         new_pieces: list[Piece] = []
         for piece in self.entries._pieces:
             if isinstance(piece, list):
@@ -935,6 +939,7 @@ class LazyDocument(Document):
         index.index_all()  # a recovery may name any line of the file
         source = Source(index, self.fmt)
         source.counter, source.limit = self.source.counter, self.source.limit
+        source.model_name = self.source.model_name
         pieces: list[Piece] = []
         for item in items:
             if isinstance(item, list):
@@ -946,7 +951,7 @@ class LazyDocument(Document):
                            source_format=self.fmt, checked=False)  # fmt: skip
         doc.entries._set_pieces(pieces)
         doc.entries._known = len(index)
-        doc.use_counter(self.counter, self.token_limit)
+        doc.use_counter(self.counter, self.token_limit, self.token_model)
         doc.restart_scan()
         return doc
 

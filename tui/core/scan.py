@@ -93,14 +93,18 @@ def token_problem(
 
 
 def _too_many_tokens(line: int, tokens: int, model: BaseModel, *, exact: bool) -> Problem:
-    limit = model.example_token_limit
+    return too_many_tokens(tokens, model.example_token_limit, model.name, exact=exact).at(line)
+
+
+def too_many_tokens(tokens: int, limit: int, model_name: str, *, exact: bool = True) -> Finding:
+    """The warning for an example over the model's limit: validate and the editor both say it."""
     return Finding(
         "too_many_tokens",
         WARNING,
         f"messages: {'' if exact else 'about '}{tokens:,} tokens; "
-        f"{model.name} trains on the first {limit:,}, "
+        f"{model_name} trains on the first {limit:,}, "
         "the rest is truncated",
-    ).at(line)
+    )
 
 
 _SIMPLE_ROLES = {"system": 1, "user": 2, "assistant": 4}

@@ -235,7 +235,7 @@ class Workspace:
         """Another document for the same file (a restored recovery, a reload)."""
         old = self.doc
         if old is not None and old.counter is not None:
-            doc.use_counter(old.counter, self.model.example_token_limit)
+            doc.use_counter(old.counter, self.model.example_token_limit, self.model.name)
         self.doc = doc
         self.changed(OPENED)
         self.add_pending()

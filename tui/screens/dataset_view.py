@@ -271,7 +271,8 @@ class DatasetView(MainScreen):
         app = self.app
         if doc.counter is None:  # edits count their own tokens from the first key
             counter = TokenCounter(self.model.encoding)
-            app.call_from_thread(doc.use_counter, counter, self.model.example_token_limit)
+            limit = self.model.example_token_limit
+            app.call_from_thread(doc.use_counter, counter, limit, self.model.name)
         if doc.checked:
             return
         source = doc.source
@@ -336,7 +337,8 @@ class DatasetView(MainScreen):
         # From here on every edit counts its own entry as it is made (on the UI thread, with
         # its own counter): the totals stay exact while this pass runs.
         limit = self.model.example_token_limit
-        self.app.call_from_thread(doc.use_counter, TokenCounter(self.model.encoding), limit)
+        ui_counter = TokenCounter(self.model.encoding)
+        self.app.call_from_thread(doc.use_counter, ui_counter, limit, self.model.name)
         dpo = doc.fmt == "dpo"
         chunk: list[tuple[Entry, bytes, int]] = []
 
