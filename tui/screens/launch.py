@@ -31,8 +31,13 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     """Profile, model, method, hyperparameters, suffix, seed, validation, metadata; pre-flight."""
 
     DEFAULT_CLASSES = DIALOG
+    # Under 24 rows the form scrolls in fewer rows so the pre-flight (what the job costs,
+    # what blocks it) stays readable; the buttons' keys are in the footer.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]  # noqa: RUF012
     DEFAULT_CSS = """
     LaunchScreen #launch-form { height: auto; max-height: 60vh; }
+    LaunchScreen.-short #launch-form { max-height: 25vh; }
+    LaunchScreen.-short #launch-buttons { display: none; }
     LaunchScreen .row { height: 1; }
     LaunchScreen .row Label { width: 16; padding: 0 1 0 0; text-align: right; }
     LaunchScreen .row Input, LaunchScreen .row Select { width: 1fr; }
