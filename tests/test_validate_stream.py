@@ -102,10 +102,20 @@ def test_worker_processes_give_the_whole_file_report() -> None:
     assert any(p.code == "duplicate_example" for p in report.problems)
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A shell running the suite in the background (`cmd &`, nohup) passes SIGINT on ignored,
+    and Python then installs no Ctrl+C handler: give the child a terminal's default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def tunebench(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "tui", *args], text=True, env=env, **kwargs
+        [sys.executable, "-m", "tui", *args],
+        text=True,
+        env=env,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
+        **kwargs,
     )
 
 
