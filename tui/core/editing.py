@@ -35,6 +35,7 @@ from tui.core.formats import (
 )
 from tui.core.pairs_lines import NEEDS_JSONL, header_system
 from tui.core.problems import ERROR, WARNING, Finding, Problem
+from tui.core.scan import too_many_tokens
 from tui.core.validate import MIN_EXAMPLES, record_findings, too_few_examples
 
 TOO_MANY_TOKENS = "too_many_tokens"
@@ -846,8 +847,6 @@ def _with_token_finding(
 ) -> tuple[Finding, ...]:
     """`findings` with too_many_tokens present exactly when `tokens` is over `limit`, worded
     as validate words it."""
-    from tui.core.scan import too_many_tokens
-
     kept = tuple(f for f in findings if f.code != TOO_MANY_TOKENS)
     if limit is not None and tokens > limit:
         kept += (too_many_tokens(tokens, limit, model_name),)
