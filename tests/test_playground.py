@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from key_bursts import burst
 from playground_helpers import KEY_ENV, demo_examples, train, write_jsonl, write_profile
 from textual import events
 from textual.widgets import Input, Static, TextArea
@@ -382,6 +383,45 @@ async def test_number_keys_still_switch_screens_after_writing(env: SimpleNamespa
         assert screen.query_one("#prompt", Input).value == "i1"
         await pilot.press("escape", "2")
         assert type(app.screen).__name__ == "JobsScreen"
+
+
+async def test_typing_right_after_the_playground_opens_starts_the_message(
+    env: SimpleNamespace,
+) -> None:
+    """Keys typed before Enter (or i) are the message's first letters, not lost; the screen
+    keys (1/2/3, i) keep their meaning while nothing is focused."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        # one burst from the Dataset screen, as the terminal delivers it: every key queued
+        # before the first is handled. 3 opens the Playground and the rest is the message
+        # (the screen keys 1, i and 2 inside it are text once the message has begun).
+        await burst(pilot, "3", *"Kot 1 i 2, spać")
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        prompt = screen.query_one("#prompt", Input)
+        assert prompt.value == "Kot 1 i 2, spać"
+        assert app.focused is prompt
+        await pilot.press("ctrl+u")  # Input: delete to the start
+        await pilot.press(*PROMPT, "enter")  # and typed key by key
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one(ChatLog).messages()[-1].text == ANSWER
+        await pilot.press("escape", "2")  # a screen key once nothing is focused again
+        assert type(app.screen).__name__ == "JobsScreen"
+
+
+async def test_typing_in_the_playground_starts_with_a_screen_key_as_a_screen_key(
+    env: SimpleNamespace,
+) -> None:
+    """A burst that begins with i focuses the prompt (i is not typed) and the rest is text."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        await burst(pilot, *"iKot")
+        assert screen.query_one("#prompt", Input).value == "Kot"
 
 
 async def test_dataset_system_prompt_wins_and_edits_are_kept(env: SimpleNamespace) -> None:

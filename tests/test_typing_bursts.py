@@ -8,8 +8,7 @@ from pathlib import Path
 
 from dataset_support import settle
 from emulator_support import chat_line
-from textual import events
-from textual.pilot import Pilot
+from key_bursts import burst
 from textual.widgets import TextArea
 
 from tui.app import TunebenchApp
@@ -24,16 +23,6 @@ def make_app(tmp_path: Path) -> TunebenchApp:
     lines = [chat_line(user, assistant, SYSTEM) for user, assistant in PAIRS * 6]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return TunebenchApp(load_config(), profile_name="openai", dataset_path=path)
-
-
-async def burst(pilot: Pilot, *keys: str) -> None:  # type: ignore[type-arg]
-    """Keys arriving together, as from the terminal: all queued before the first is handled."""
-    for key in keys:
-        character = key if len(key) == 1 else " " if key == "space" else None
-        pilot.app.post_message(events.Key(key, character))
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
 
 
 def field(app: TunebenchApp, name: str) -> TextArea:

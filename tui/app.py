@@ -248,9 +248,31 @@ class TunebenchApp(App[int]):
                 await super().on_event(key)
                 return
             screen = self.screen
-            if isinstance(screen, MainScreen) and await screen.take_key(event.key):
+            if isinstance(screen, MainScreen) and (
+                await screen.take_key(event) or await self._switch_screen_at_once(event.key)
+            ):
                 return
         await super().on_event(event)
+
+    async def _switch_screen_at_once(self, key: str) -> bool:
+        """A screen key (1/2/3, or the keymap's) switches as it arrives, not after the keys
+        queued behind it: those were typed for the new screen and must land there."""
+        bound = self.screen.active_bindings.get(key)
+        if (
+            bound is None
+            or not bound.enabled
+            or bound.node is not self
+            or not bound.binding.action.startswith("switch_mode(")
+            or isinstance(self.focused, (Input, TextArea))  # typed text, not a screen key
+        ):
+            return False
+        await self.run_action(bound.binding.action, self)
+        return True
+
+    async def action_switch_mode(self, mode: str) -> None:
+        """Switch, and wait until the screen is mounted: a key typed right after the screen
+        key then finds the screen it was typed for."""
+        await self.switch_mode(mode)
 
     async def _press_escape(self, escape: events.Key) -> None:
         """Esc, done before the key after it is routed: its binding's action, else leave the

@@ -51,9 +51,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Every main screen hears about changes to the open dataset (WorkspaceChanged).
         tunebench_app(self).observe_workspace(self)
 
-    async def take_key(self, key: str) -> bool:
-        """Handle `key` at once, as it arrives, instead of after the keys queued behind it
-        (for keys that move the focus, so what is typed next lands in the right place)."""
+    async def take_key(self, event: events.Key) -> bool:
+        """Act on a key at once, as it arrives, instead of after the keys queued behind it
+        (for keys that move the focus, so what is typed next lands in the right place).
+        True: the key was handled; False: it is routed as usual (to the focus of then)."""
         return False
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.events import DescendantFocus, Resize
+from textual.events import DescendantFocus, Key, Resize
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -521,12 +521,13 @@ class DatasetView(MainScreen):
         other, self.current = index != self.current, index
         self._show_current(other=other)
 
-    async def take_key(self, key: str) -> bool:
+    async def take_key(self, event: Key) -> bool:
         """Keys that move the focus (Enter on an example or a problem, Ctrl+N, F3, Esc, Tab
         in the editor) act as they arrive: the focus has moved before the next key is
         routed, so keys typed right after land where the user expects, in order. So do the
         lists' own keys (arrows, Home, End), which Textual would run only after the keys
         queued behind."""
+        key = event.key
         focused = self.focused
         active = self.active_bindings.get(key)
         if key == "enter" and isinstance(focused, ExamplesList) and focused.row_count:

@@ -561,7 +561,22 @@ class PlaygroundScreen(MainScreen):
         self.load_models()  # exclusive: replaces a worker waiting to retry
 
     def action_focus_prompt(self) -> None:
-        self.query_one("#prompt", Input).focus()
+        self.set_focus(self.query_one("#prompt", Input))  # at once, before the next key
+
+    async def take_key(self, event: events.Key) -> bool:
+        """With no field focused, a printable key that is no binding here (a user who starts
+        typing right after the screen opens) moves the focus to the message at once, and is
+        routed there with the keys behind it: a fast burst is the message's start, not lost.
+        Enter and i (start writing) move it at once too."""
+        if self.focused is not None:
+            return False
+        bound = self.active_bindings.get(event.key)
+        if bound is not None and bound.enabled and bound.binding.action == "focus_prompt":
+            self.action_focus_prompt()
+            return True
+        if bound is None and event.is_printable and event.character:
+            self.action_focus_prompt()
+        return False
 
     def on_key(self, event: events.Key) -> None:
         """Esc in a field (when no reply is streaming) leaves it, so 1/2/3 switch screens."""
