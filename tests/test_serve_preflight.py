@@ -14,7 +14,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.serve_support import PAIRS, SYSTEM, chat_lines
+from tests.serve_support import PAIRS, SYSTEM, chat_lines, dpo_lines
 from tui.api.preflight import ask_server, preflight
 from tui.api.server_count import APPROXIMATE
 from tui.emulator import EmulatorThread
@@ -54,6 +54,78 @@ def test_the_route_counts_each_line_with_the_models_tokenizer(
         "/tunebench/preflight", body={"model": "tiny-llama", "lines": lines}, cast_to=object
     )
     assert isinstance(auto, dict) and auto["n_epochs"] == 25  # OpenAI's auto for 4 examples
+
+
+def own_dpo_count(tiny: Path, line: str) -> int:
+    """Tokens of one preference line, counted here: the prompt with its longer answer."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny)
+    example = json.loads(line)
+    prompt = example["input"]["messages"]
+    return max(
+        len(
+            tokenizer(
+                tokenizer.apply_chat_template(prompt + example[side], tokenize=False),
+                add_special_tokens=False,
+            )["input_ids"]
+        )
+        for side in ("preferred_output", "non_preferred_output")
+    )
+
+
+def long_rejected_line() -> str:
+    """A preference line whose rejected answer, not its preferred one, is past 256 tokens."""
+    example = json.loads(dpo_lines().decode().splitlines()[0])
+    example["non_preferred_output"] = [{"role": "assistant", "content": LONG_USER}]
+    return json.dumps(example, ensure_ascii=False)
+
+
+def test_the_route_counts_preference_lines_with_the_models_tokenizer(
+    serve: ServeThread, tiny: Path
+) -> None:
+    lines = dpo_lines().decode().splitlines()[:3]
+    lines.insert(1, long_rejected_line())
+    client = openai.OpenAI(base_url=serve.base_url, api_key="local", max_retries=0)
+    body = client.post(
+        "/tunebench/preflight",
+        body={"model": "tiny-llama", "lines": lines, "method": "dpo", "n_epochs": 1},
+        cast_to=object,
+    )
+    assert isinstance(body, dict)
+    assert body["tokens"] == [own_dpo_count(tiny, line) for line in lines]
+    assert body["tokens"][1] > 256 > max(body["tokens"][0], *body["tokens"][2:])
+    assert body["too_long"] == [2] and body["max_length"] == 256
+    assert body["total_tokens"] == sum(body["tokens"]) and body["n_epochs"] == 1
+    with pytest.raises(openai.BadRequestError, match="line 1 is no preference example"):
+        client.post(
+            "/tunebench/preflight",
+            body={"model": "tiny-llama", "lines": chat_lines(PAIRS[:1]).decode().splitlines(),
+                  "method": "dpo"},
+            cast_to=object,
+        )  # fmt: skip
+
+
+def test_a_preference_file_names_its_own_lines_past_the_context_length(
+    serve: ServeThread, tiny: Path, tmp_path: Path
+) -> None:
+    lines = dpo_lines().decode().splitlines()
+    lines.insert(4, long_rejected_line())
+    lines.insert(2, "")  # a blank line: the upload's line 5 is the file's line 6
+    path = tmp_path / "prefs.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    check = preflight(path, "tiny-llama", epochs=1, local=True)
+    assert check.method == "dpo"
+    client = openai.AsyncOpenAI(base_url=serve.base_url, api_key="local", max_retries=0)
+    asyncio.run(ask_server(client, check, 1))
+    assert check.server is not None
+    examples = [line for line in lines if line]
+    assert check.server.tokens == [own_dpo_count(tiny, line) for line in examples]
+    assert check.server.too_long == [5]
+    text = "\n".join(check.summary())
+    assert f"tokens (tiny-llama tokenizer): {check.server.total:,} · longest " in text
+    assert "1 example(s) longer than 256 tokens, cut at training: prefs.jsonl:6" in text
+    assert "local trainer: no price" in text and "$" not in text
 
 
 def test_the_route_refuses_what_it_cannot_count_in_openai_errors(serve: ServeThread) -> None:
