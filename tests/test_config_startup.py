@@ -140,35 +140,61 @@ def test_a_plain_file_gets_its_full_check_on_first_use(
 
 
 _START_PATH = """
+import asyncio
 import sys
 from pathlib import Path
-from tui.config import load_config
-from tui.app import TunebenchApp
-import tui.launch, tui.screens.dataset, tui.screens.dataset_view
 
-loaded = load_config()
-name = loaded.checked_profile_name()
-app = TunebenchApp(loaded, profile_name=name, dataset_path=Path(sys.argv[1]))
-heavy = sorted({"openai", "pydantic", "tiktoken"} & set(sys.modules))
-print(" ".join(heavy) or "none")
+from tui.app import TunebenchApp
+from tui.config import load_config
+from tui.screens.dataset_view import DatasetView
+from tui.widgets.examples_list import ExamplesList
+
+HEAVY = {"openai", "pydantic", "tiktoken"}
+seen = []
+
+
+def first_screen_painted(screen, doc):
+    # Called once the first screen with the file's examples has been refreshed, just
+    # before the background check and count start: what is loaded by then.
+    rows = screen.query_one(ExamplesList).row_count
+    seen.append(f"{rows} rows; " + (" ".join(sorted(HEAVY & set(sys.modules))) or "none"))
+    screen.app.exit()
+
+
+DatasetView._check_and_count = first_screen_painted
+
+
+async def main():
+    loaded = load_config()
+    name = loaded.checked_profile_name()
+    app = TunebenchApp(loaded, profile_name=name, dataset_path=Path(sys.argv[1]))
+    async with app.run_test(size=(int(sys.argv[2]), int(sys.argv[3]))) as pilot:
+        while not seen:
+            await pilot.pause()
+
+
+asyncio.run(main())
+print(seen[0])
 """
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_the_way_to_the_first_screen_imports_no_sdk_pydantic_or_tokenizer(
-    isolated_home: Path, tmp_path: Path
+    isolated_home: Path, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    """Guards the start-up target (issue 16): the SDK, the config schema's pydantic and the
-    tokenizer load after the first screen, when something needs them."""
+    """Guards the start-up target (issue 16): up to the first screen with the examples
+    painted, the SDK, the config schema's pydantic and the tokenizer are not loaded; they
+    load after it, when something needs them."""
     dataset = tmp_path / "d.jsonl"
-    dataset.write_text('{"messages": []}\n', encoding="utf-8")
+    dataset.write_text('{"messages": []}\n' * 3, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     load_config()  # the file a first run writes
     result = subprocess.run(
-        [sys.executable, "-c", _START_PATH, str(dataset)],
+        [sys.executable, "-c", _START_PATH, str(dataset), *map(str, size)],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "none"
+    assert result.stdout.strip() == "3 rows; none"

@@ -127,6 +127,7 @@ class Startup:
     default_profile: str = "openai"
     profiles: tuple[str, ...] = ("openai",)
     literal_keys: tuple[str, ...] = ()  # profiles with an api_key in the file
+    local_profiles: tuple[str, ...] = ()  # profiles of kind local (no price, own tokenizer)
     system_prompt: str = ""
     separator: str = ";"
     model: str = DEFAULT_MODEL
@@ -139,6 +140,7 @@ class Startup:
             default_profile=config.default_profile,
             profiles=tuple(config.profiles),
             literal_keys=tuple(n for n, p in config.profiles.items() if p.api_key is not None),
+            local_profiles=tuple(n for n, p in config.profiles.items() if p.kind == "local"),
             system_prompt=config.dataset.system_prompt,
             separator=config.dataset.separator,
             model=config.defaults.model,
@@ -210,6 +212,7 @@ def startup_of(data: object) -> Startup | None:
         default_profile=default_profile,
         profiles=tuple(profiles),
         literal_keys=tuple(n for n, p in profiles.items() if p.get("api_key") is not None),
+        local_profiles=tuple(n for n, p in profiles.items() if p.get("kind") == "local"),
         system_prompt=dataset["system_prompt"],
         separator=dataset["separator"],
         model=defaults["model"],
@@ -308,6 +311,14 @@ class LoadedConfig:
             else f"{self.path}: default_profile"
         )
         raise UsageError(f"{source}: unknown profile {name!r} (profiles: {known})")
+
+    def is_local(self, name: str) -> bool:
+        """Profile `name` is a local trainer (kind local), without checking the whole config
+        when it has not been yet (the first screen asks)."""
+        if self.checked is None:
+            return name in self.startup.local_profiles
+        profile = self.checked.profiles.get(name)
+        return profile is not None and profile.kind == "local"
 
     def profile(self, requested: str | None = None) -> tuple[str, Profile]:
         name = self.checked_profile_name(requested)

@@ -677,8 +677,7 @@ class DatasetView(MainScreen):
         if isinstance(doc, LazyDocument) and not doc.checked:
             progress = (len(doc), doc.scan_progress)
         app = tunebench_app(self)
-        profile = app.settings.profiles.get(app.profile_name)
-        local = profile is not None and profile.kind == "local"
+        local = app.loaded.is_local(app.profile_name)
         text = stats_text(
             self.workspace.stats(),
             self.model,
