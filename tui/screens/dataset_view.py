@@ -60,7 +60,7 @@ class DatasetView(MainScreen):
         self._notice_text = ""
         self._while_empty = ""  # the part of the notice true only until an example is added
         self._full_refresh = True
-        self._pane = "edit"
+        self._pane = "list"  # the list has the focus first (AUTO_FOCUS)
         self._recovery_error = False  # a recovery write failed and was reported
         self._shown: Document | None = None  # the document the views were last filled from
 
@@ -86,9 +86,11 @@ class DatasetView(MainScreen):
     # ------------------------------------------------------------------ layout
 
     def compose_body(self) -> ComposeResult:
+        # The layout's classes are set before the panes are styled, so none is styled twice.
+        self._set_layout(self._pane, self._layout_classes(*self.app.size))
         yield StatsLine("Loading…", id="stats")
         yield Static("", id="notice")
-        yield Static("", id="pane-tabs")
+        yield Static(self._tabs(), id="pane-tabs")
         with Horizontal(id="panes"):
             with Vertical(id="list-pane"):
                 yield Static("Examples  [dim]F2 · / filter[/]", classes="pane-title")
@@ -113,24 +115,35 @@ class DatasetView(MainScreen):
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width, event.size.height)
 
-    def _layout(self, width: int, height: int) -> None:
+    @staticmethod
+    def _layout_classes(width: int, height: int) -> dict[str, bool]:
         # Short: the JSONL preview gives its rows to the input and output fields.
-        self._show_pane(self._pane, {"-narrow": width < NARROW, "-short": height < SHORT})
+        return {"-narrow": width < NARROW, "-short": height < SHORT}
 
-    def _show_pane(self, pane: str, layout: dict[str, bool] | None = None) -> None:
+    def _layout(self, width: int, height: int) -> None:
+        self._show_pane(self._pane, self._layout_classes(width, height))
+
+    def _set_layout(self, pane: str, layout: dict[str, bool] | None = None) -> bool:
+        """Set the classes of the layout and of the pane shown; True if any changed."""
         self._pane = pane
         wanted = {**(layout or {}), **{f"-show-{name}": name == pane for name in PANES}}
-        if any(self.has_class(name) != on for name, on in wanted.items()):
-            # One restyle of the screen for all the changes, not one per class.
-            for name, on in wanted.items():
-                self.set_class(on, name, update=False)
-            self.update_node_styles()
+        if all(self.has_class(name) == wanted_on for name, wanted_on in wanted.items()):
+            return False
+        for name, wanted_on in wanted.items():
+            self.set_class(wanted_on, name, update=False)
+        return True
+
+    def _show_pane(self, pane: str, layout: dict[str, bool] | None = None) -> None:
+        if self._set_layout(pane, layout):
+            self.update_node_styles()  # one restyle of the screen for all the changes
+        self.query_one("#pane-tabs", Static).update(self._tabs())
+
+    def _tabs(self) -> str:
         labels = {"list": "F2 Examples", "edit": "F3 Edit", "problems": "F4 Problems"}
-        tabs = "  ".join(
-            f"[reverse b] {labels[name]} [/]" if name == pane else f" {labels[name]} "
+        return "  ".join(
+            f"[reverse b] {labels[name]} [/]" if name == self._pane else f" {labels[name]} "
             for name in PANES
         )
-        self.query_one("#pane-tabs", Static).update(tabs)
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         for pane in PANES:

@@ -32,19 +32,62 @@ def key_width(key: Widget) -> int:
 
 
 class KeyFooter(Footer):
-    """A compact Footer whose keys always fit on its one row."""
+    """A compact Footer whose keys always fit on its one row.
+
+    Textual's footer is built again (its keys mounted and styled) on every change of the
+    screen's bindings, several times while a screen starts (each focus move); this one only
+    when the keys it would show differ from those it shows.
+    """
 
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._fitted_for = -1
+        self._shown: tuple[object, ...] | None = None  # what the keys shown say (see _keys_of)
 
     def compose(self) -> ComposeResult:
+        yield from self._fitted()
+
+    def _fitted(self) -> list[Widget]:
         self._fitted_for = width = self.app.size.width
-        yield from fit(compose(self, super().compose()), width)
+        widgets = list(fit(compose(self, super().compose()), width))
+        for widget in widgets:  # styled compact from the start, not restyled when bound
+            widget.add_class("-compact", update=False)
+        self._shown = _keys_of(widgets)
+        return widgets
+
+    async def recompose(self) -> None:
+        if not self.is_attached:
+            return
+        shown = self._shown
+        widgets = self._fitted()
+        if shown is not None and self._shown == shown:
+            return
+        async with self.batch():
+            await self.query_children("*").exclude(".-textual-system").remove()
+            if self.is_attached:
+                await self.mount_all(widgets)
 
     def on_resize(self, event: events.Resize) -> None:
         if self._fitted_for != self.app.size.width:
             self.call_after_refresh(self.recompose)
+
+
+def _keys_of(widgets: list[Widget]) -> tuple[object, ...] | None:
+    """What the footer's widgets show, to compare two builds; None (never equal) when it
+    holds anything but plain keys (a group of keys)."""
+    if not all(shown_key(w) for w in widgets):
+        return None
+    return tuple(
+        (
+            tuple(sorted(w.classes)),
+            getattr(w, "key_display", ""),
+            getattr(w, "description", ""),
+            getattr(w, "action", ""),
+            w.disabled,
+            str(w.tooltip),
+        )
+        for w in widgets
+    )
 
 
 def fit(widgets: list[Widget], width: int) -> Iterator[Widget]:
