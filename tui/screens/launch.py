@@ -388,10 +388,12 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
             self.query_one("#launch-message", Static).update(str(exc))
             return
         self.query_one("#confirm", Button).disabled = True
-        self.launch(spec)
+        # The check confirmed, not whatever self.check is when the worker starts: a new
+        # pre-flight (the model list arriving) may have cleared it by then.
+        self.launch(spec, self.check)
 
     @work(exclusive=True, group="launch-go", exit_on_error=False)
-    async def launch(self, spec: Any) -> None:
+    async def launch(self, spec: Any, check: Any) -> None:
         from tui.api import jobs as api
         from tui.api.client import endpoint_for
         from tui.api.store import shared_store
@@ -399,7 +401,6 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         app = tunebench_app(self)
         message = self.query_one("#launch-message", Static)
         profile_name = self._value("f-profile")
-        check = self.check
         bar = self.query_one("#launch-progress", ProgressBar)
 
         def shown(sent: int, total: int) -> None:
