@@ -129,6 +129,15 @@ def test_usual_files_are_read_plainly(text: str) -> None:
     assert startup_of(yaml.safe_load(text)) == Startup.of(check_config(text, Path("c.yaml")))
 
 
+def test_the_file_the_first_run_writes_is_read_as_its_defaults(isolated_home: Path) -> None:
+    """The unedited file is not parsed at start (its values are Startup's defaults): the
+    two readings must stay equal, and the full check still runs on first use."""
+    assert startup_of(yaml.safe_load(DEFAULT_CONFIG_TEXT)) == Startup()
+    loaded = load_config()
+    assert loaded.startup == Startup() and loaded.checked is None
+    assert Startup.of(loaded.config) == Startup()
+
+
 def test_a_plain_file_gets_its_full_check_on_first_use(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

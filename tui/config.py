@@ -345,7 +345,9 @@ def load_config(path: Path | None = None, *, create: bool = True) -> LoadedConfi
 
 def _read_plain(text: str, path: Path) -> LoadedConfig | None:
     """The config of a plainly valid file, its full check left for first use; else None."""
-    import yaml
+    if text == DEFAULT_CONFIG_TEXT:  # as the first run wrote it: its values are the defaults
+        return LoadedConfig(path, Startup(), text=text)
+    import yaml  # (importing it is about 15 ms of the start)
 
     try:
         data = yaml.safe_load(text)
