@@ -84,6 +84,7 @@ class TunebenchApp(App[int]):
         self.dataset_path = dataset_path  # the file to open first; then the workspace's
         self.show_tracebacks = debug
         self.crash: BaseException | None = None
+        self.first_frame_shown = False  # Textual's Ready: the first frame is displayed
         self.clock: Callable[[], float] = time.time  # tests freeze it for snapshots
         self._startup_warnings = list(startup_warnings)
         startup = loaded.startup  # the full config is checked when first used
@@ -141,6 +142,13 @@ class TunebenchApp(App[int]):
         self._apply_keymap()
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", timeout=10)
+
+    def on_ready(self) -> None:
+        self.first_frame_shown = True
+        screen = self.screen
+        if isinstance(screen, DatasetScreen):
+            # What waited for the first frame (the other panes, the check) runs after it.
+            screen.call_after_refresh(screen.after_first_frame)
 
     def _apply_keymap(self) -> None:
         """The config's `keys:` (binding id → keys) over the built-in keys; an unknown id is
@@ -240,6 +248,8 @@ class TunebenchApp(App[int]):
         """Esc followed quickly by a key arrives from the terminal as Alt+key; unless this
         screen binds that Alt+key, it is what the user typed: Esc, then the key."""
         if isinstance(event, events.Key) and not event.is_forwarded:
+            if isinstance(self.screen, MainScreen):
+                await self.screen.ready_for_keys()
             parts = escape_then_key(event, self.screen.active_bindings)
             if parts is not None:
                 *escape, key = parts

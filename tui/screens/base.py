@@ -51,6 +51,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Every main screen hears about changes to the open dataset (WorkspaceChanged).
         tunebench_app(self).observe_workspace(self)
 
+    async def ready_for_keys(self) -> None:
+        """Return when the screen can take keys (called before each key is routed)."""
+
     async def take_key(self, event: events.Key) -> bool:
         """Act on a key at once, as it arrives, instead of after the keys queued behind it
         (for keys that move the focus, so what is typed next lands in the right place).

@@ -551,9 +551,9 @@ class DatasetScreen(DatasetView):
 
     # ------------------------------------------------------------------ palette
 
-    def _editor(self, action: str) -> Any:
-        editor = self.query_one(PairEditor)
-        return getattr(editor, f"action_{action}")
+    def _editor(self, action: str) -> Callable[[], object]:
+        """The editor's action, looked up when run."""
+        return lambda: getattr(self.query_one(PairEditor), f"action_{action}")()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Every action of this screen, for the command palette."""

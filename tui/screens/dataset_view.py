@@ -6,7 +6,11 @@ DatasetScreen (dataset.py) adds the file actions, the commands and the key bindi
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import stat
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +46,9 @@ NARROW = 120  # below this width the panes become tabs
 SHORT = 24  # below this height the preview shrinks so both fields stay visible
 DEBOUNCE = 0.1  # seconds between a keystroke and the problems/list/stats update
 AUTOSAVE = 0.8  # seconds from the first unsaved edit to the recovery file
+PAINT_WAIT = 0.5  # seconds the check waits for the list's first paint (when it is not shown)
 PANES = ("list", "edit", "problems")
+READ_AT_ONCE_BYTES = 256 * 1024  # a regular file up to this size is read on the UI thread
 _MESSAGE_INDEX = re.compile(r"messages\[(\d+)\]")
 
 
@@ -63,6 +69,11 @@ class DatasetView(MainScreen):
         self._pane = "list"  # the list has the focus first (AUTO_FOCUS)
         self._recovery_error = False  # a recovery write failed and was reported
         self._shown: Document | None = None  # the document the views were last filled from
+        self._before_paint: Document | None = None  # shown, its first frame not yet painted
+        # The editor, preview and problems panes; at narrow sizes, where the first frame shows
+        # only the list, they are mounted right after that frame is painted (see _mount_panes).
+        self.panes_ready = asyncio.Event()
+        self._panes_mounting = False
 
     # ------------------------------------------------------------------ the workspace
 
@@ -87,7 +98,9 @@ class DatasetView(MainScreen):
 
     def compose_body(self) -> ComposeResult:
         # The layout's classes are set before the panes are styled, so none is styled twice.
-        self._set_layout(self._pane, self._layout_classes(*self.app.size))
+        layout = self._layout_classes(*self.app.size)
+        self._set_layout(self._pane, layout)
+        later = layout["-narrow"]  # only the list is on the first frame
         yield StatsLine("Loading…", id="stats")
         yield Static("", id="notice")
         yield Static(self._tabs(), id="pane-tabs")
@@ -97,23 +110,67 @@ class DatasetView(MainScreen):
                 yield Input(id="filter", placeholder="filter: text, or code:NAME (Esc clears)")
                 yield ExamplesList(id="examples")
             with Vertical(id="edit-pane"):
-                yield PairEditor(id="editor", disabled=True)  # until an example is shown
-                with Vertical(id="preview-box"):
-                    yield JsonlPreview(id="preview")
+                if not later:
+                    yield from self._edit_pane()
         with Vertical(id="problems-pane"):
-            yield Static(
-                "Problems  [dim]F4 · Enter jumps to the example · f filters by code[/]",
-                classes="pane-title",
-            )
-            yield ProblemsPanel(id="problems")
+            if not later:
+                yield from self._problems_pane()
+        if not later:
+            self._panes_mounting = True  # mounted with the screen
+
+    @staticmethod
+    def _edit_pane() -> list[Widget]:
+        # Disabled until an example is shown.
+        return [
+            PairEditor(id="editor", disabled=True),
+            Vertical(JsonlPreview(id="preview"), id="preview-box"),
+        ]
+
+    @staticmethod
+    def _problems_pane() -> list[Widget]:
+        title = "Problems  [dim]F4 · Enter jumps to the example · f filters by code[/]"
+        return [Static(title, classes="pane-title"), ProblemsPanel(id="problems")]
 
     def on_mount(self) -> None:
         self._layout(self.size.width, self.size.height)
-        self.query_one(PairEditor).load(None, default_system="")
+        if self._panes_mounting:
+            self._panes_mounted()
         self.load(tunebench_app(self).dataset_path)
+
+    async def ready_for_keys(self) -> None:
+        """A key that comes before the panes are mounted waits for them: every key finds the
+        whole screen, in order."""
+        await self.ensure_panes()
+
+    async def ensure_panes(self) -> None:
+        """Mount the editor, preview and problems panes if they are not yet; return when
+        they are (their content filled in)."""
+        if self._panes_mounting:
+            await self.panes_ready.wait()
+            return
+        self._panes_mounting = True
+        await self.query_one("#edit-pane").mount_all(self._edit_pane())
+        await self.query_one("#problems-pane").mount_all(self._problems_pane())
+        self._panes_mounted()
+
+    def _panes_mounted(self) -> None:
+        """Fill the panes just mounted with what the screen shows."""
+        self.panes_ready.set()
+        self.query_one(PairEditor).load(None, default_system="")
+        doc = self._shown
+        if doc is not None and doc is self.doc:
+            self._fill_panes(doc)
+            self._show_current()
+
+    def _fill_panes(self, doc: Document) -> None:
+        own_lines = doc.source_format not in JSONL_FORMATS
+        self.query_one(PairEditor).lines_of = doc if own_lines else None
+        self.query_one(ProblemsPanel).show(doc)
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width, event.size.height)
+        if not self._panes_mounting and event.size.width >= NARROW:
+            self.call_later(self.ensure_panes)  # widened before they were mounted
 
     @staticmethod
     def _layout_classes(width: int, height: int) -> dict[str, bool]:
@@ -169,7 +226,21 @@ class DatasetView(MainScreen):
     def load(self, path: Path | None) -> None:
         self.workspace.close()
         self._update_stats()
-        self._read(path)
+        if path is None or _read_at_once(path):
+            # A small file is read here, before the next frame: no thread, and no frame that
+            # says Loading… a moment before the examples.
+            self._take(*self._open(path))
+        else:
+            self._read(path)
+
+    def _open(self, path: Path | None) -> tuple[Opened | None, BaseException | None]:
+        """The file read (or a new dataset), or why it cannot be opened."""
+        try:
+            return self.workspace.read(path), None
+        except (UnusableInput, OSError, UsageError) as exc:
+            if isinstance(exc, UnusableInput):
+                return None, UsageError(f"{path}: {exc}")
+            return None, exc
 
     @work(
         thread=True,
@@ -179,22 +250,20 @@ class DatasetView(MainScreen):
         description="dataset-load",
     )
     def _read(self, path: Path | None) -> None:
-        try:
-            opened = self.workspace.read(path)
-        except (UnusableInput, OSError, UsageError) as exc:
-            error: BaseException = exc
-            if isinstance(exc, UnusableInput):
-                error = UsageError(f"{path}: {exc}")
-            self.app.call_from_thread(self._open_failed, error)
-            return
-        self.app.call_from_thread(self._opened, opened)
+        self.app.call_from_thread(self._take, *self._open(path))
+
+    def _take(self, opened: Opened | None, error: BaseException | None) -> None:
+        if opened is not None:
+            self._opened(opened)
+        elif error is not None:
+            self._open_failed(error)
 
     def _open_failed(self, error: BaseException) -> None:
         """A file that cannot be opened: one line inline and as a notification."""
         message = tunebench_app(self).report_error(error)
         if self.doc is None:  # nothing open yet: start a new dataset under the error
             self._error = message
-            self._read(None)
+            self._take(*self._open(None))
         else:
             self._notice(message)
 
@@ -234,17 +303,37 @@ class DatasetView(MainScreen):
             kinds = (doc.entries[i].kind for i in range(min(1000, len(doc))))
             select = next((i for i, kind in enumerate(kinds) if kind != "comment"), 0)
         self._shown = doc
-        own_lines = doc.source_format not in JSONL_FORMATS
-        self.query_one(PairEditor).lines_of = doc if own_lines else None
+        if self.panes_ready.is_set():
+            self._fill_panes(doc)
         self.query_one(ExamplesList).show(doc)
         self.query_one(Input).value = ""
         self.query_one(Input).remove_class("-active")
-        self.query_one(ProblemsPanel).show(doc)
         self.select(min(select, max(0, len(doc) - 1)))
         self.query_one(ExamplesList).focus()
         self._update_stats()
-        # Paint the first screen before the background check competes for the GIL.
-        self.call_after_refresh(self._check_and_count, doc)
+        # The first frame with the examples goes out before the other panes are mounted and
+        # before the background check competes for the GIL: both wait for the list's paint
+        # (or, if the list is not on screen, a moment).
+        self._before_paint = doc
+        self.set_timer(PAINT_WAIT, partial(self._after_first_paint, doc))
+
+    @on(ExamplesList.Painted)
+    async def _list_painted(self) -> None:
+        # While the app starts its frames are held back, to be shown as its first (Ready).
+        if self._before_paint is not None and tunebench_app(self).first_frame_shown:
+            await self._after_first_paint(self._before_paint)
+
+    async def after_first_frame(self) -> None:
+        """The app's first frame is on the terminal (the app calls this)."""
+        if self._before_paint is not None:
+            await self._after_first_paint(self._before_paint)
+
+    async def _after_first_paint(self, doc: Document) -> None:
+        if self._before_paint is not doc:
+            return  # done already, or another document is shown since
+        self._before_paint = None
+        await self.ensure_panes()
+        self._check_and_count(doc)
 
     def _notice(self, text: str) -> None:
         self._notice_text = text
@@ -273,8 +362,6 @@ class DatasetView(MainScreen):
         """A big file (worker thread): index its lines (the list grows as they are found),
         hash it, then check and count it as `validate` does, in worker processes, each
         chunk's totals applied on the UI thread as it comes."""
-        import os
-
         from textual.worker import get_current_worker
 
         from tui.core.lazydoc import file_sha256, scan_results
@@ -325,9 +412,10 @@ class DatasetView(MainScreen):
         if doc.source.checks is not checks:
             return
         doc.finish_scan()
-        if doc is self.doc:
+        if doc is self.doc and self.panes_ready.is_set():
             self.query_one(ProblemsPanel).show(doc, force=True)
             self._show_current()
+        if doc is self.doc:
             self._update_stats()  # the whole figures, at once
             self._schedule_refresh()
 
@@ -338,7 +426,7 @@ class DatasetView(MainScreen):
 
     def _checked(self, doc: Document) -> None:
         doc.checked = True
-        if doc is self.doc:
+        if doc is self.doc and self.panes_ready.is_set():
             self.query_one(ProblemsPanel).show(doc, force=True)
             self._show_current()
             self._schedule_refresh()
@@ -490,7 +578,7 @@ class DatasetView(MainScreen):
         if doc is None:
             return
         # Opening an example from the list or problems puts the cursor at its end.
-        editing = self.focused is not None and self.query_one(PairEditor) in self.focused.ancestors
+        editing = self._editing(self.focused)
         other = index != self.current or (focus is not None and not editing)
         self.current = index
         examples = self.query_one(ExamplesList)
@@ -512,6 +600,8 @@ class DatasetView(MainScreen):
         self, *, reload_editor: bool = True, force_raw: bool = False, other: bool = False
     ) -> None:
         """Show the current entry; `other`: it is another example than the one shown."""
+        if not self.panes_ready.is_set():
+            return  # shown when the panes are mounted
         entry = self._entry()
         if reload_editor and self.doc is not None:
             self.query_one(PairEditor).load(
@@ -524,6 +614,8 @@ class DatasetView(MainScreen):
 
     def _preview(self, doc: Document, entry: Entry | None, index: int) -> None:
         """The preview of entry `index`, with what the whole file says of it (a repeat)."""
+        if not self.panes_ready.is_set():
+            return
         repeat = doc.duplicate_of(index) if entry is not None else None
         self.query_one(JsonlPreview).show(entry, doc.line_of(index), (repeat,) if repeat else ())
 
@@ -571,7 +663,11 @@ class DatasetView(MainScreen):
 
     def _editing(self, focused: Widget | None) -> bool:
         """The focus is in the editor's fields (Tab there moves to the next field)."""
-        return focused is not None and self.query_one(PairEditor) in focused.ancestors
+        return (
+            focused is not None
+            and self.panes_ready.is_set()
+            and self.query_one(PairEditor) in focused.ancestors
+        )
 
     @on(VirtualList.Selected, "#examples")
     def _example_selected(self, event: VirtualList.Selected) -> None:
@@ -666,7 +762,8 @@ class DatasetView(MainScreen):
         else:
             examples.refresh_entry(self.current)
         self._full_refresh = False
-        self.query_one(ProblemsPanel).show(doc)
+        if self.panes_ready.is_set():
+            self.query_one(ProblemsPanel).show(doc)
         self._update_stats()
         if self.app.screen is not self and self in self.app.screen_stack:
             # A dialog is open over this screen (the restore offer arrives before the first
@@ -853,3 +950,12 @@ class DatasetView(MainScreen):
         elif self._pane != "list":
             self._show_pane("list")
             self.set_focus(self.query_one(ExamplesList))
+
+
+def _read_at_once(path: Path) -> bool:
+    """A small regular file (not a FIFO, which could block): read without a worker."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False  # the worker reports it
+    return stat.S_ISREG(st.st_mode) and st.st_size <= READ_AT_ONCE_BYTES

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
+from textual.strip import Strip
 
 from tui.core.editing import Document, Entry, first_words
 from tui.widgets.virtual_list import VirtualList
@@ -23,17 +25,28 @@ class ExamplesList(VirtualList):
         Binding("alt+down", "screen.move(1)", "Move example down", show=False),
     ]
 
+    class Painted(Message):
+        """The rows of the document last shown are being painted (once per document): the
+        frame that shows them is on its way to the terminal."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.document: Document | None = None
         self.view: list[int] | None = None  # filtered entry indices, or None for all
         self._labels: dict[Entry, str] = {}
+        self._painted: Document | None = None
 
     def show(self, document: Document | None, view: list[int] | None = None) -> None:
         self.document = document
         self.view = view
         self._labels.clear()
         self.refresh_rows()
+
+    def render_line(self, y: int) -> Strip:
+        if self._painted is not self.document:
+            self._painted = self.document
+            self.post_message(self.Painted())  # handled after this frame is written
+        return super().render_line(y)
 
     @property
     def row_count(self) -> int:
