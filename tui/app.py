@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tui.api.arm import DeploymentBook
@@ -273,7 +273,7 @@ class TunebenchApp(App[int]):
             or not bound.enabled
             or bound.node is not self
             or not bound.binding.action.startswith("switch_mode(")
-            or isinstance(self.focused, (Input, TextArea))  # typed text, not a screen key
+            or _in_text_field(self.focused)  # typed text, not a screen key
         ):
             return False
         await self.run_action(bound.binding.action, self)
@@ -290,7 +290,7 @@ class TunebenchApp(App[int]):
         bound = self.screen.active_bindings.get("escape")
         if bound is not None and bound.enabled:
             await self.run_action(bound.binding.action, bound.node)
-        elif isinstance(self.focused, (Input, TextArea)):
+        elif _in_text_field(self.focused):
             self.screen.set_focus(None)
         else:
             await super().on_event(escape)
@@ -321,3 +321,12 @@ class TunebenchApp(App[int]):
             return
         self.bell()
         self._close_messages_no_wait()
+
+
+def _in_text_field(widget: Widget | None) -> bool:
+    """The focus is in a field that takes text (an Input or a TextArea)."""
+    if isinstance(widget, Input):
+        return True
+    from textual.widgets import TextArea  # loaded with the editor, after the first frame
+
+    return isinstance(widget, TextArea)

@@ -15,22 +15,16 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
-from textual.widgets import TextArea
 
 from tui.appref import tunebench_app
 from tui.core.editing import Batch, Document, Entry, apply_system_batch, set_system_for_all
 from tui.core.lazydoc import LazyDocument
 from tui.core.models import MODELS, resolve_model
-from tui.screens.dataset_modals import (
-    ChoiceModal,
-    ModelModal,
-    PathModal,
-    SplitModal,
-    SystemPromptModal,
-)
 from tui.screens.dataset_view import DatasetView
 from tui.widgets.examples_list import ExamplesList
-from tui.widgets.pair_editor import PairEditor
+
+# The dialogs (tui.screens.dataset_modals) and the editor's TextArea are imported where they
+# are first used: the first frame needs neither, and loading them costs start-up time.
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
@@ -116,6 +110,8 @@ class DatasetScreen(DatasetView):
         self._save(workspace.save_path, force=False, then=then)
 
     def _save_as(self, then: str | None = None) -> None:
+        from tui.screens.dataset_modals import PathModal
+
         if self.path is not None:
             suggestion = str(self.path)
             if self.workspace.read_only:
@@ -141,6 +137,8 @@ class DatasetScreen(DatasetView):
 
     def _offer_jsonl(self, count: int) -> None:
         """Some edits are more than the file's format can hold: say so, offer JSONL."""
+        from tui.screens.dataset_modals import ChoiceModal, PathModal
+
         name = self.path.name if self.path else "the file"
         suggestion = str(self.path.with_suffix(".jsonl")) if self.path else "dataset.jsonl"
 
@@ -234,6 +232,8 @@ class DatasetScreen(DatasetView):
         self._update_stats()
 
     def _confirm_overwrite(self, path: Path, then: str | None, new_target: bool) -> None:
+        from tui.screens.dataset_modals import ChoiceModal
+
         def answered(answer: str | None) -> None:
             if answer == "overwrite":
                 self._save(path, force=True, then=then, new_target=new_target)
@@ -274,6 +274,8 @@ class DatasetScreen(DatasetView):
     # ------------------------------------------------------------------ file actions
 
     def action_open(self) -> None:
+        from tui.screens.dataset_modals import PathModal
+
         def chosen(value: str | None) -> None:
             if value:
                 self._open_path(Path(value).expanduser())
@@ -296,6 +298,8 @@ class DatasetScreen(DatasetView):
         self.load(path)
 
     def _unless_unsaved(self, then: Callable[[], object]) -> None:
+        from tui.screens.dataset_modals import ChoiceModal
+
         if not self.has_unsaved():
             then()
             return
@@ -316,6 +320,8 @@ class DatasetScreen(DatasetView):
         )
 
     def confirm_quit(self) -> None:
+        from tui.screens.dataset_modals import ChoiceModal
+
         def answered(answer: str | None) -> None:
             if answer == "save":
                 self.action_save(then="quit")
@@ -337,6 +343,8 @@ class DatasetScreen(DatasetView):
         )
 
     def action_import(self) -> None:
+        from tui.screens.dataset_modals import PathModal
+
         def chosen(value: str | None) -> None:
             if value:
                 self._import(Path(value).expanduser())
@@ -379,6 +387,8 @@ class DatasetScreen(DatasetView):
         self.notify(f"Imported {len(texts):,} example(s) from {path.name}.")
 
     def action_export(self) -> None:
+        from tui.screens.dataset_modals import PathModal
+
         suggestion = str(self.path.with_suffix(".export.jsonl")) if self.path else "export.jsonl"
 
         def chosen(value: str | None) -> None:
@@ -415,6 +425,8 @@ class DatasetScreen(DatasetView):
         self.app.call_from_thread(self.notify, f"Exported {written[0]:,} example(s) to {path}.")
 
     def action_split(self) -> None:
+        from tui.screens.dataset_modals import SplitModal
+
         if self.doc is None:
             return
         stem = self.path.with_suffix("") if self.path else Path("dataset")
@@ -462,6 +474,8 @@ class DatasetScreen(DatasetView):
         )
 
     def action_system_prompt(self) -> None:
+        from tui.screens.dataset_modals import SystemPromptModal
+
         if self.doc is None:
             return
         if self.workspace.format == "pairs":
@@ -497,6 +511,8 @@ class DatasetScreen(DatasetView):
         self.notify(f"System prompt set on {len(batch.ops):,} example(s). Ctrl+Z undoes.")
 
     def action_choose_model(self) -> None:
+        from tui.screens.dataset_modals import ModelModal
+
         options = []
         for model in MODELS:
             if "supervised" not in model.methods and "dpo" not in model.methods:
@@ -517,7 +533,9 @@ class DatasetScreen(DatasetView):
         self.app.push_screen(ModelModal(options, self.model.name), chosen)
 
     def action_external_editor(self) -> None:
-        editor = self.query_one(PairEditor)
+        from textual.widgets import TextArea
+
+        editor = self._pair_editor()
         area = editor.focused_area() or (
             editor.query_one("#raw", TextArea)
             if editor.raw_mode
@@ -553,7 +571,7 @@ class DatasetScreen(DatasetView):
 
     def _editor(self, action: str) -> Callable[[], object]:
         """The editor's action, looked up when run."""
-        return lambda: getattr(self.query_one(PairEditor), f"action_{action}")()
+        return lambda: getattr(self._pair_editor(), f"action_{action}")()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Every action of this screen, for the command palette."""

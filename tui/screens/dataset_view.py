@@ -31,16 +31,15 @@ from tui.core.workspace import ADDED, OPENED, Opened, Workspace
 from tui.errors import UsageError
 from tui.messages import WorkspaceChanged
 from tui.screens.base import MainScreen
-from tui.screens.dataset_modals import ChoiceModal
 from tui.widgets.examples_list import ExamplesList
 from tui.widgets.jsonl_preview import JsonlPreview
-from tui.widgets.pair_editor import SOURCE_LINE, PairEditor
 from tui.widgets.problems_panel import ProblemsPanel
 from tui.widgets.stats_line import StatsLine, stats_text
 from tui.widgets.virtual_list import VirtualList
 
 if TYPE_CHECKING:
     from tui.core.recovery import Recovery
+    from tui.widgets.pair_editor import PairEditor
 
 NARROW = 120  # below this width the panes become tabs
 SHORT = 24  # below this height the preview shrinks so both fields stay visible
@@ -120,6 +119,9 @@ class DatasetView(MainScreen):
 
     @staticmethod
     def _edit_pane() -> list[Widget]:
+        # The editor's module (Textual's TextArea) is loaded when the pane is first made.
+        from tui.widgets.pair_editor import PairEditor
+
         # Disabled until an example is shown.
         return [
             PairEditor(id="editor", disabled=True),
@@ -156,15 +158,20 @@ class DatasetView(MainScreen):
     def _panes_mounted(self) -> None:
         """Fill the panes just mounted with what the screen shows."""
         self.panes_ready.set()
-        self.query_one(PairEditor).load(None, default_system="")
+        self._pair_editor().load(None, default_system="")
         doc = self._shown
         if doc is not None and doc is self.doc:
             self._fill_panes(doc)
             self._show_current()
 
+    def _pair_editor(self) -> PairEditor:
+        from tui.widgets.pair_editor import PairEditor
+
+        return self.query_one(PairEditor)
+
     def _fill_panes(self, doc: Document) -> None:
         own_lines = doc.source_format not in JSONL_FORMATS
-        self.query_one(PairEditor).lines_of = doc if own_lines else None
+        self._pair_editor().lines_of = doc if own_lines else None
         self.query_one(ProblemsPanel).show(doc)
 
     def on_resize(self, event: Resize) -> None:
@@ -219,7 +226,7 @@ class DatasetView(MainScreen):
         elif pane == "problems":
             self.query_one(ProblemsPanel).focus()
         else:
-            self.query_one(PairEditor).focus_field("user")
+            self._pair_editor().focus_field("user")
 
     # ------------------------------------------------------------------ loading
 
@@ -475,6 +482,7 @@ class DatasetView(MainScreen):
 
     def _offer_restore(self, recovery: Recovery) -> None:
         from tui.core.recovery import discard_found, restore
+        from tui.screens.dataset_modals import ChoiceModal
 
         def answered(answer: str | None) -> None:
             if answer == "restore" and self.doc is not None:
@@ -587,7 +595,7 @@ class DatasetView(MainScreen):
             examples.move_to(row, notify=False)
         self._show_current(reload_editor=True, other=other)
         if focus is not None:
-            self.query_one(PairEditor).focus_field(focus)
+            self._pair_editor().focus_field(focus)
 
     def _entry(self) -> Entry | None:
         doc = self.doc
@@ -604,7 +612,7 @@ class DatasetView(MainScreen):
             return  # shown when the panes are mounted
         entry = self._entry()
         if reload_editor and self.doc is not None:
-            self.query_one(PairEditor).load(
+            self._pair_editor().load(
                 entry, default_system=self.doc.default_system, force_raw=force_raw, other=other
             )
         if self.doc is not None:
@@ -666,7 +674,7 @@ class DatasetView(MainScreen):
         return (
             focused is not None
             and self.panes_ready.is_set()
-            and self.query_one(PairEditor) in focused.ancestors
+            and self._pair_editor() in focused.ancestors
         )
 
     @on(VirtualList.Selected, "#examples")
@@ -696,7 +704,7 @@ class DatasetView(MainScreen):
             self._apply_filter("")
         self.select(index)
         self._show_pane("edit")
-        self.query_one(PairEditor).focus_field(*self._field_of(index, finding.message))
+        self._pair_editor().focus_field(*self._field_of(index, finding.message))
 
     def _field_of(self, index: int, message: str) -> tuple[str, int | None]:
         """The editor field a problem message points at: (role, message index)."""
@@ -713,8 +721,9 @@ class DatasetView(MainScreen):
 
     # ------------------------------------------------------------------ editing
 
-    @on(PairEditor.Edited)
-    def _edited(self, event: PairEditor.Edited) -> None:
+    def on_pair_editor_edited(self, event: PairEditor.Edited) -> None:
+        from tui.widgets.pair_editor import SOURCE_LINE
+
         doc = self.doc
         if doc is None or not doc.entries:
             return
@@ -722,7 +731,7 @@ class DatasetView(MainScreen):
         entry = doc.replace(
             index, event.text, key=(index, event.field), source_line=event.field == SOURCE_LINE
         )
-        editor = self.query_one(PairEditor)
+        editor = self._pair_editor()
         typed_on = event.field != "messages" and editor.current_text() != event.text
         if typed_on:
             # Keys landed in the field after this edit was posted (a slow link, a busy
@@ -837,7 +846,7 @@ class DatasetView(MainScreen):
         self.doc.insert(index, [self.doc.new_example_text(index)])
         self._after_op(len(self.doc) - 1)  # (an empty CSV got its header before it)
         self._show_pane("edit")
-        self.query_one(PairEditor).focus_field("user")
+        self._pair_editor().focus_field("user")
 
     def on_workspace_changed(self, message: WorkspaceChanged) -> None:
         """Changes made outside this screen: a restore, an example from the Playground."""
@@ -887,7 +896,7 @@ class DatasetView(MainScreen):
             self._after_op(target)
 
     def action_toggle_raw(self) -> None:
-        editor = self.query_one(PairEditor)
+        editor = self._pair_editor()
         self._show_current(force_raw=not editor.raw_mode)
         if editor.raw_mode is False and editor.entry is not None:
             editor.focus_field("user")
