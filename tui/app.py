@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -149,6 +150,7 @@ class TunebenchApp(App[int]):
         if isinstance(screen, DatasetScreen):
             # What waited for the first frame (the other panes, the check) runs after it.
             screen.call_after_refresh(screen.after_first_frame)
+        self.call_after_refresh(gc.enable)  # paused by launch while the app starts
 
     def _apply_keymap(self) -> None:
         """The config's `keys:` (binding id → keys) over the built-in keys; an unknown id is
