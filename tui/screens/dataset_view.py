@@ -69,6 +69,8 @@ class DatasetView(MainScreen):
         self._recovery_error = False  # a recovery write failed and was reported
         self._shown: Document | None = None  # the document the views were last filled from
         self._before_paint: Document | None = None  # shown, its first frame not yet painted
+        self._first_read: tuple[Path | None, tuple[Opened | None, BaseException | None]] | None
+        self._first_read = None
         # The editor, preview and problems panes; at narrow sizes, where the first frame shows
         # only the list, they are mounted right after that frame is painted (see _mount_panes).
         self.panes_ready = asyncio.Event()
@@ -100,6 +102,10 @@ class DatasetView(MainScreen):
         layout = self._layout_classes(*self.app.size)
         self._set_layout(self._pane, layout)
         later = layout["-narrow"]  # only the list is on the first frame
+        path = tunebench_app(self).dataset_path
+        if path is None or _read_at_once(path):
+            # Read now, so the editor is made for what it will show (no restyle after).
+            self._first_read = (path, self._open(path))
         yield StatsLine("Loading…", id="stats")
         yield Static("", id="notice")
         yield Static(self._tabs(), id="pane-tabs")
@@ -110,7 +116,8 @@ class DatasetView(MainScreen):
                 yield ExamplesList(id="examples")
             with Vertical(id="edit-pane"):
                 if not later:
-                    yield from self._edit_pane()
+                    opened = self._first_read[1][0] if self._first_read else None
+                    yield from self._edit_pane(example=opened is not None and bool(opened.doc))
         with Vertical(id="problems-pane"):
             if not later:
                 yield from self._problems_pane()
@@ -118,13 +125,13 @@ class DatasetView(MainScreen):
             self._panes_mounting = True  # mounted with the screen
 
     @staticmethod
-    def _edit_pane() -> list[Widget]:
+    def _edit_pane(*, example: bool) -> list[Widget]:
+        """The editor (disabled without an example to show) and the preview."""
         # The editor's module (Textual's TextArea) is loaded when the pane is first made.
         from tui.widgets.pair_editor import PairEditor
 
-        # Disabled until an example is shown.
         return [
-            PairEditor(id="editor", disabled=True),
+            PairEditor(id="editor", disabled=not example),
             Vertical(JsonlPreview(id="preview"), id="preview-box"),
         ]
 
@@ -135,9 +142,11 @@ class DatasetView(MainScreen):
 
     def on_mount(self) -> None:
         self._layout(self.size.width, self.size.height)
-        if self._panes_mounting:
-            self._panes_mounted()
+        if self._panes_mounting:  # composed with the screen
+            self.panes_ready.set()
         self.load(tunebench_app(self).dataset_path)
+        if self.doc is None and self.panes_ready.is_set():
+            self._pair_editor().load(None, default_system="")  # until the file is read
 
     async def ready_for_keys(self) -> None:
         """A key that comes before the panes are mounted waits for them: every key finds the
@@ -151,18 +160,23 @@ class DatasetView(MainScreen):
             await self.panes_ready.wait()
             return
         self._panes_mounting = True
-        await self.query_one("#edit-pane").mount_all(self._edit_pane())
+        await self.query_one("#edit-pane").mount_all(
+            self._edit_pane(example=self._entry() is not None)
+        )
         await self.query_one("#problems-pane").mount_all(self._problems_pane())
+        if not self._pair_editor().is_mounted:
+            return  # the app closed while they were being mounted
         self._panes_mounted()
 
     def _panes_mounted(self) -> None:
         """Fill the panes just mounted with what the screen shows."""
         self.panes_ready.set()
-        self._pair_editor().load(None, default_system="")
         doc = self._shown
         if doc is not None and doc is self.doc:
             self._fill_panes(doc)
             self._show_current()
+        else:
+            self._pair_editor().load(None, default_system="")
 
     def _pair_editor(self) -> PairEditor:
         from tui.widgets.pair_editor import PairEditor
@@ -233,7 +247,10 @@ class DatasetView(MainScreen):
     def load(self, path: Path | None) -> None:
         self.workspace.close()
         self._update_stats()
-        if path is None or _read_at_once(path):
+        first, self._first_read = self._first_read, None
+        if first is not None and first[0] == path:
+            self._take(*first[1])  # read while the screen was composed
+        elif path is None or _read_at_once(path):
             # A small file is read here, before the next frame: no thread, and no frame that
             # says Loading… a moment before the examples.
             self._take(*self._open(path))
@@ -340,7 +357,8 @@ class DatasetView(MainScreen):
             return  # done already, or another document is shown since
         self._before_paint = None
         await self.ensure_panes()
-        self._check_and_count(doc)
+        if self.panes_ready.is_set():  # (not if the app closed meanwhile)
+            self._check_and_count(doc)
 
     def _notice(self, text: str) -> None:
         self._notice_text = text
