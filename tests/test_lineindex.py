@@ -8,8 +8,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.core.chunks import Chunk, read_chunks
 from tui.core.formats import BOM, split_lines
 from tui.core.lineindex import LineIndex
+from tui.core.models import resolve_model
+from tui.core.scan import Scanner
 
 line_texts = st.lists(
     st.one_of(
@@ -49,6 +52,45 @@ def test_the_index_reads_what_a_full_read_reads(data: bytes, step: int) -> None:
         # Whole lines copied by offset put the file back together, byte for byte.
         copied = index.read(0, index.offset_of(len(index)))
         assert copied == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=files(), first=st.integers(0, 64), chunk_bytes=st.integers(1, 64), skips=st.data())
+def test_line_ends_found_by_the_scan_index_the_file_as_index_more_does(
+    data: bytes, first: int, chunk_bytes: int, skips: st.DataObject
+) -> None:
+    """The app's index is filled from the check's chunks (the file is walked once): the same
+    lines as reading it whole, whatever the first screen indexed before, and with chunks the
+    scan never saw (lines too long to hold) indexed in between."""
+    scanner = Scanner("chat", resolve_model(None))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.jsonl"
+        path.write_bytes(data)
+        index = LineIndex(path)
+        index.index_more(first)  # the first screen's lines
+        with open(path, "rb") as f:
+            f.seek(index.start)
+            for chunk in read_chunks(f, chunk_bytes=chunk_bytes, offset=index.start):
+                assert isinstance(chunk, Chunk)
+                if skips.draw(st.integers(0, 4)) == 0:
+                    continue  # a chunk whose lines the scan did not report
+                scan = scanner.scan_lines(chunk.data, chunk.first_line, chunk.offset)
+                seen = len(index)
+                index.add_found(chunk.offset, scan.ends)
+                assert len(index) >= seen
+        index.index_all()
+        _has_bom, lines = split_lines(data)
+        assert [index.line(i) for i in range(len(index))] == [(r, e) for _n, r, e in lines]
+        assert index.read(0, index.offset_of(len(index))) == data
+
+
+def test_the_hash_is_of_the_mapped_bytes(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "data.jsonl"
+    data = b"x" * (5 << 20) + b"\n"
+    path.write_bytes(data)
+    assert LineIndex(path).sha256() == hashlib.sha256(data).hexdigest()
 
 
 def test_a_large_generated_file_is_indexed_line_for_line(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.core import pool
-from tui.core.chunks import read_chunks
+from tui.core.chunks import Chunk, read_chunks
 from tui.core.formats import BOM, read_jsonl
 from tui.core.models import resolve_model
 from tui.core.pool import scan_chunks
@@ -170,6 +170,13 @@ def test_a_line_over_the_limit_is_reported_without_being_held(
         (5, "line_too_long"),
     ]
     same(result, reference(data))
+    # Each chunk says where it is in the stream, past the skipped lines too (the app's line
+    # index is filled from the chunks' line ends).
+    for head in (b"", data[:150]):
+        stream = io.BytesIO(data[len(head) :])
+        chunks = [c for c in read_chunks(stream, head, chunk_bytes=100) if isinstance(c, Chunk)]
+        assert [data[c.offset : c.offset + len(c.data)] for c in chunks] == [c.data for c in chunks]
+        assert chunks[-1].data.endswith(LINES_BYTES[1] + b"\n")
 
 
 def _chat(user: str, assistant: str, system: str = "S") -> dict[str, object]:

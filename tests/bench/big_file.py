@@ -20,6 +20,7 @@ import fcntl
 import os
 import pty
 import re
+import resource
 import select
 import signal
 import struct
@@ -38,11 +39,14 @@ sys.path.insert(0, str(REPO / "tests" / "bench"))
 from validate import fill_tiktoken_cache, generate  # noqa: E402
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far: steadier than wall time on a
-    loaded machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int, *, children: bool = False, thread: int | None = None) -> float:
+    """CPU time (user + system) the process has used so far (children: that of its children
+    waited for, such as the scan's workers once the pool is shut down; thread: of that
+    thread alone): steadier than wall time on a loaded machine."""
+    stat = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -94,6 +98,9 @@ def run_app(path: Path, first_words: str, env: dict[str, str]) -> dict[str, floa
             stats = " ".join(screen.display[1:3])
             if "first_screen_s" in out and "tokens" in stats and "counting" not in stats:
                 out["scan_s"] = time.perf_counter() - started
+                out["scan_cpu_s"] = cpu_seconds(pid)
+                out["ui_cpu_s"] = cpu_seconds(pid, thread=pid)  # the main thread: the UI loop
+                out["workers_cpu_s"] = cpu_seconds(pid, children=True)
                 tokens = re.search(r"([\d,]+) tokens", stats)
                 out["tokens"] = tokens.group(1) if tokens else "?"
                 time.sleep(1.0)  # let the last chunk's buffers go
@@ -109,7 +116,9 @@ def run_app(path: Path, first_words: str, env: dict[str, str]) -> dict[str, floa
     return out
 
 
-def run_validate(path: Path, env: dict[str, str]) -> tuple[float, str]:
+def run_validate(path: Path, env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (its workers included) and the token total of validate."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "tui", "validate", str(path)],
@@ -119,8 +128,10 @@ def run_validate(path: Path, env: dict[str, str]) -> tuple[float, str]:
         check=False,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     tokens = re.search(r"total ([\d,]*\d)", result.stdout)
-    return elapsed, tokens.group(1) if tokens else "?"
+    return elapsed, cpu, tokens.group(1) if tokens else "?"
 
 
 def main() -> None:
@@ -157,12 +168,15 @@ def main() -> None:
         for run in range(args.runs):
             load = os.getloadavg()[0]
             app = run_app(path, first_words, env)
-            validate_s, validate_tokens = run_validate(path, env)
+            validate_s, validate_cpu, validate_tokens = run_validate(path, env)
             print(
                 f"run {run + 1} (load {load:.1f} → {os.getloadavg()[0]:.1f}): "
                 f"first screen {app['first_screen_s']:.2f} s wall, "
                 f"{app['first_screen_cpu_s']:.2f} s CPU ('{app['first_stats']}'); "
                 f"scan complete {app['scan_s']:.1f} s vs validate {validate_s:.1f} s; "
+                f"CPU app {app['scan_cpu_s']:.1f} s (UI thread {app['ui_cpu_s']:.1f} s) "
+                f"+ workers {app['workers_cpu_s']:.1f} s "
+                f"vs validate {validate_cpu:.1f} s (workers included); "
                 f"tokens {app['tokens']} (validate {validate_tokens}); "
                 f"RSS after the scan {app['rss_mb']:,.0f} MB "
                 f"(file + {float(app['rss_mb']) - size_mb:,.0f} MB; target file + 300); "

@@ -1012,8 +1012,10 @@ def scan_results(
 ) -> Iterator[tuple[Scan | Problem, int, float]]:
     """Check and count every line of the document's source file as `validate` does (in a
     worker thread, chunks in `workers` forked processes): (each chunk's result, the line it
-    covers up to, the share of lines done), in order, for `LazyDocument.apply_scan`. The
-    checks are finished (`Checks.finish`) when every line is done, not if `stop()` ends it.
+    covers up to, the share of the file's bytes done), in order, for
+    `LazyDocument.apply_scan`. The source's line index is filled from the same chunks as
+    they come (`LineIndex.add_found`): the file is walked once. The checks are finished
+    (`Checks.finish`) when every line is done, not if `stop()` ends it.
     """
     from collections import deque
 
@@ -1022,28 +1024,33 @@ def scan_results(
 
     source = doc.source
     index = source.index
-    index.index_all()
-    total = max(1, len(index))
-    ends: deque[int] = deque()
+    size = max(1, index.size)
+    owed: deque[tuple[int, int] | Problem] = deque()  # each coming result's (line, offset)
     stopped = False
 
     def chunks() -> Iterator[Chunk | Problem]:
         nonlocal stopped
         with open(index.path, "rb") as f:
             f.seek(index.start)
-            for item in read_chunks(f, chunk_bytes=chunk_bytes):
+            for item in read_chunks(f, chunk_bytes=chunk_bytes, offset=index.start):
                 if stop():
                     stopped = True
                     return
-                if isinstance(item, Chunk):
-                    lines = item.data.count(b"\n") + (not item.data.endswith(b"\n"))
-                    ends.append(item.first_line - 1 + lines)
-                else:
-                    ends.append(item.line)
+                owed.append(item if isinstance(item, Problem) else (item.first_line, item.offset))
                 yield item
 
-    for result in scan_chunks(chunks(), doc.fmt, base, workers):
-        end = ends.popleft()
-        yield result, end, min(1.0, end / total)
+    done = 0.0
+    for result in scan_chunks(chunks(), doc.fmt, base, workers, line_ends=True):
+        item = owed.popleft()
+        if isinstance(item, Problem):
+            end = item.line
+        else:
+            assert not isinstance(result, Problem)
+            first_line, offset = item
+            index.add_found(offset, result.ends)
+            end = first_line - 1 + len(result.ends)
+            done = (result.ends[-1] if result.ends else offset) / size
+        yield result, end, min(1.0, done)
     if not stopped and not stop():
+        index.index_all()  # lines past the last chunk, if any (too long to scan)
         source.checks.finish()

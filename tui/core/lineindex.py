@@ -1,10 +1,11 @@
 """The lines of a big file without reading it into memory (the way toolong opens huge logs).
 
 The file is mapped (`mmap`), not read: the operating system pages in what is touched and
-can drop it again. A scan (`index_more`, run in a worker thread) finds where each line
-ends, a chunk at a time, into a packed array (8 bytes a line); `line(i)` then reads line i
-from the map on demand. Until the scan ends the index knows the lines found so far, so a
-screen can show the first lines of a 512 MB file at once.
+can drop it again. Where each line ends is found a chunk at a time into a packed array
+(8 bytes a line): by `index_more`, or taken from the background check's scan of the same
+chunks (`add_found`: the check splits every line anyway, so the file is walked once);
+`line(i)` then reads line i from the map on demand. Until then the index knows the lines
+found so far, so a screen can show the first lines of a 512 MB file at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import re
 import threading
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate, islice
 from pathlib import Path
 
@@ -26,9 +28,9 @@ INDEX_STEP = 4 * 1024 * 1024  # bytes looked at per index_more call
 class LineIndex:
     """Line offsets of one file version, found incrementally; lines read on demand.
 
-    `index_more` takes a lock (the scan's thread indexes; a restore may need every line at
-    once); any thread may read lines already indexed (the array only grows, and appending
-    to it is atomic under the GIL).
+    `index_more` and `add_found` take a lock (the scan's thread indexes; a restore may need
+    every line at once); any thread may read lines already indexed (the array only grows,
+    and appending to it is atomic under the GIL).
     """
 
     def __init__(self, path: Path) -> None:
@@ -81,6 +83,24 @@ class LineIndex:
         self.complete = cut >= size
         return len(self._ends) - before
 
+    def add_found(self, start: int, ends: Sequence[int]) -> int:
+        """Take in the line ends a scan found in the bytes from `start` on (a line boundary),
+        each the offset after its newline (a last line without one may say one byte past the
+        end of the file); lines before `start` not indexed yet are indexed first, ends
+        already indexed are skipped. Returns how many lines were added."""
+        with self._lock:
+            before = len(self._ends)
+            if self._scanned < start:  # lines the scan skipped (too long to hold)
+                self._index_more(start - self._scanned)
+            if self.complete or not ends or ends[-1] <= self._scanned:
+                return len(self._ends) - before
+            self._ends.extend(ends[bisect.bisect_right(ends, self._scanned) :])
+            if self._ends[-1] > self.size:
+                self._ends[-1] = self.size  # the last line has no newline
+            self._scanned = self._ends[-1]
+            self.complete = self._scanned >= self.size
+            return len(self._ends) - before
+
     def index_all(self) -> None:
         while not self.complete:
             self.index_more()
@@ -99,6 +119,17 @@ class LineIndex:
         if raw.endswith(b"\n"):
             return raw[:-1], b"\n"
         return raw, b""
+
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes as mapped (the version this index reads)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        step = 1 << 22
+        with memoryview(self._data) as view:
+            for at in range(0, self.size, step):
+                digest.update(view[at : at + step])  # no copy; the GIL is released
+        return digest.hexdigest()
 
     def read(self, start: int, end: int) -> bytes:
         """Bytes of the file between two offsets (a streamed save copies lines this way)."""

@@ -34,18 +34,28 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _scan_in_worker(fmt: str, base: BaseModel, chunk: Chunk) -> Scan:
+def _scan(scanner: Scanner, chunk: Chunk, line_ends: bool) -> Scan:
+    return scanner.scan_lines(chunk.data, chunk.first_line, chunk.offset if line_ends else None)
+
+
+def _scan_in_worker(fmt: str, base: BaseModel, chunk: Chunk, line_ends: bool) -> Scan:
     """Runs in a worker: the chunk's Scan, by the worker's Scanner for (fmt, model)."""
     scanner = _worker_scanners.get((fmt, base.name))
     if scanner is None:
         scanner = _worker_scanners[fmt, base.name] = Scanner(fmt, base)
-    return scanner.scan_lines(chunk.data, chunk.first_line)
+    return _scan(scanner, chunk, line_ends)
 
 
 def scan_chunks(
-    items: Iterable[Chunk | Problem], fmt: str, base: BaseModel, workers: int = 1
+    items: Iterable[Chunk | Problem],
+    fmt: str,
+    base: BaseModel,
+    workers: int = 1,
+    *,
+    line_ends: bool = False,
 ) -> Iterator[Scan | Problem]:
-    """The Scan of each chunk (and each Problem passed through), in order.
+    """The Scan of each chunk (and each Problem passed through), in order; line_ends: each
+    Scan says where its lines end (Scan.ends).
 
     The first chunk is scanned here, so workers forked after it start with its token caches
     (the common words of the file) instead of each learning them again.
@@ -56,9 +66,9 @@ def scan_chunks(
         if isinstance(item, Problem):
             yield item
             continue
-        yield local.scan_lines(item.data, item.first_line)
+        yield _scan(local, item, line_ends)
         if workers > 1:
-            yield from _scan_in_pool(iterator, fmt, base, workers, local)
+            yield from _scan_in_pool(iterator, fmt, base, workers, local, line_ends)
             return
 
 
@@ -68,6 +78,7 @@ def _scan_in_pool(
     base: BaseModel,
     workers: int,
     local: Scanner,
+    line_ends: bool,
 ) -> Iterator[Scan | Problem]:
     following = next(rest, None)
     if following is None:  # nothing more: no pool
@@ -89,17 +100,17 @@ def _scan_in_pool(
             future = None
             if isinstance(item, Chunk) and not broken:
                 with contextlib.suppress(BrokenProcessPool):  # then scanned here
-                    future = pool.submit(_scan_in_worker, fmt, base, item)
+                    future = pool.submit(_scan_in_worker, fmt, base, item, line_ends)
             owed.append((item, future))
 
         submit(following)
         for item in rest:
             submit(item)
             while len(owed) > workers * IN_FLIGHT_PER_WORKER:
-                result, broken = _settle(owed.popleft(), local, broken)
+                result, broken = _settle(owed.popleft(), local, broken, line_ends)
                 yield result
         while owed:
-            result, broken = _settle(owed.popleft(), local, broken)
+            result, broken = _settle(owed.popleft(), local, broken, line_ends)
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -107,7 +118,10 @@ def _scan_in_pool(
 
 
 def _settle(
-    entry: tuple[Chunk | Problem, Future[Scan] | None], local: Scanner, broken: bool
+    entry: tuple[Chunk | Problem, Future[Scan] | None],
+    local: Scanner,
+    broken: bool,
+    line_ends: bool,
 ) -> tuple[Scan | Problem, bool]:
     """The result of one owed item, and whether the pool is now known broken."""
     from concurrent.futures.process import BrokenProcessPool
@@ -120,4 +134,4 @@ def _settle(
             return future.result(), False
         except BrokenProcessPool:
             broken = True
-    return local.scan_lines(item.data, item.first_line), broken
+    return _scan(local, item, line_ends), broken

@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from itertools import accumulate, islice
 
 from tui.core import formats
 from tui.core.checks import check_chat, check_dpo
@@ -45,6 +46,9 @@ class Scan:
     lines: array[int] = field(default_factory=_ints)
     digests: bytearray = field(default_factory=bytearray)
     exact: bool = True
+    # Where each line of the chunk ends in the file (after its newline), when asked for:
+    # the app's line index is filled from these, not by a pass of its own.
+    ends: array[int] = field(default_factory=_ints)
 
     def digest(self, index: int) -> bytes:
         return bytes(self.digests[index * DIGEST_BYTES : (index + 1) * DIGEST_BYTES])
@@ -55,6 +59,7 @@ class Scan:
         self.lines.extend(other.lines)
         self.digests.extend(other.digests)
         self.exact = self.exact and other.exact
+        self.ends.extend(other.ends)
 
 
 def record_findings(rec: Record, fmt: str) -> list[Finding]:
@@ -172,9 +177,11 @@ class Scanner:
         }
         self.scan = Scan()
 
-    def scan_lines(self, chunk: bytes, first_line: int = 1) -> Scan:
+    def scan_lines(self, chunk: bytes, first_line: int = 1, offset: int | None = None) -> Scan:
         """The Scan of whole JSONL lines (the last may lack its newline), numbered from
-        first_line; equal to scan_records of their records. Starts a new Scan.
+        first_line; equal to scan_records of their records. Starts a new Scan. offset:
+        where the chunk starts in its file, if the Scan is to say where each line ends
+        (a last line without a newline is said to end one byte after the chunk).
 
         A plain chat example (the common case) is parsed and counted in one tight loop; a
         line the loop is not sure of goes through jsonl_record and the full checks. This is
@@ -185,6 +192,9 @@ class Scanner:
         unterminated = not chunk.endswith(b"\n")
         if not unterminated or not chunk:
             lines.pop()  # nothing follows the last newline
+        if offset is not None:  # each line's end: the previous one's plus its length and \n
+            ends = accumulate(map((1).__add__, map(len, lines)), initial=offset)
+            self.scan.ends.extend(islice(ends, 1, None))
         counter, roles, counted = self.counter, self.roles, self.counted
         fast = self.fmt == "chat"
         max_line = formats.MAX_LINE_BYTES

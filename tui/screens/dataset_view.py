@@ -384,12 +384,13 @@ class DatasetView(MainScreen):
         self._count_all(doc)
 
     def _scan_big(self, doc: LazyDocument) -> None:
-        """A big file (worker thread): index its lines (the list grows as they are found),
-        hash it, then check and count it as `validate` does, in worker processes, each
-        chunk's totals applied on the UI thread as it comes."""
+        """A big file (worker thread): check and count it as `validate` does, in worker
+        processes, each chunk's totals applied on the UI thread as it comes; the list grows
+        as the same chunks index its lines. The file's hash is made last: the figures come
+        first."""
         from textual.worker import get_current_worker
 
-        from tui.core.lazydoc import file_sha256, scan_results
+        from tui.core.lazydoc import scan_results
         from tui.core.tokens import TokenCounter
 
         worker = get_current_worker()
@@ -402,11 +403,6 @@ class DatasetView(MainScreen):
             return
         source = doc.source
         checks = source.checks
-        while not source.index.complete and doc.source is source:
-            source.index.index_more()
-            app.call_from_thread(self._grown, doc)
-        app.call_from_thread(self._grown, doc)
-        app.call_from_thread(self.workspace.hashed, doc, file_sha256(source.index.path))
 
         def stop() -> bool:
             return worker.is_cancelled or doc.source.checks is not checks
@@ -416,11 +412,13 @@ class DatasetView(MainScreen):
             app.call_from_thread(self._apply_scan, doc, checks, result, end, progress)
         if checks.complete:
             app.call_from_thread(self._scan_finished, doc, checks)
+        if not worker.is_cancelled and doc.source is source:
+            app.call_from_thread(self.workspace.hashed, doc, source.index.sha256())
 
     def _grown(self, doc: LazyDocument) -> None:
+        """Take in the lines the scan indexed since."""
         if doc.grow() and doc is self.doc:
             self._full_refresh = True
-            self._schedule_refresh()
         if doc.complete and doc is self.doc:
             self.workspace.add_pending()
 
@@ -429,6 +427,7 @@ class DatasetView(MainScreen):
     ) -> None:
         if doc.source.checks is not checks:
             return  # re-based on a save since; a new scan runs
+        self._grown(doc)
         doc.apply_scan(result, end, progress)
         if doc is self.doc:
             self._schedule_refresh()
@@ -436,6 +435,7 @@ class DatasetView(MainScreen):
     def _scan_finished(self, doc: LazyDocument, checks: Any) -> None:
         if doc.source.checks is not checks:
             return
+        self._grown(doc)
         doc.finish_scan()
         if doc is self.doc and self.panes_ready.is_set():
             self.query_one(ProblemsPanel).show(doc, force=True)
