@@ -261,6 +261,36 @@ def test_the_last_edits_finish_a_scan_exactly(tmp_path: Path) -> None:
     assert_shows_what_validate_reports(doc)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lines_too_long_to_scan_are_reported_as_validate_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The scan sends the workers offsets into the mapped file; a line over the limit is
+    reported (or, blank, passed over) without being read, numbered as validate numbers it,
+    and the lines after it are indexed and counted all the same."""
+    from tui.core import formats
+
+    monkeypatch.setattr(formats, "MAX_LINE_BYTES", 1000)
+    ok = [chat_line(f"u{i}", f"a{i}").encode() for i in range(40)]
+    long_line = b'{"messages": "' + b"x" * 3000 + b'"}'
+    for last in (long_line, long_line + b"\r", ok[0]):  # the last line has no newline
+        lines = [*ok[:10], long_line, *ok[10:20], b" " * 3000, long_line + b"\r", *ok[20:], last]
+        data = b"\n".join(lines)
+        path = tmp_path / "data.jsonl"
+        path.write_bytes(data)
+        doc = open_lazy(path, step=200)
+        for result in scan_results(doc, MODEL, workers, lambda: False, chunk_bytes=300):
+            doc.apply_scan(*result)
+        doc.grow()
+        doc.finish_scan()
+        assert doc.complete and len(doc) == len(lines)
+        assert doc.to_bytes() == data
+        assert_shows_what_validate_reports(doc)
+        theirs = [(p.line, p.message) for p in report(data).problems if p.code == "line_too_long"]
+        assert [line for line, _ in theirs][:2] == [11, 23]
+        assert [(p.line, p.message) for p in doc.problems() if p.code == "line_too_long"] == theirs
+
+
 def big_file(path: Path, n: int) -> list[bytes]:
     lines = [chat_line(f"zdanie {i}", f"Zdanie {i}.", None).encode() for i in range(n)]
     path.write_bytes(b"\n".join(lines) + b"\r\n")  # a CRLF last line: kept as it is

@@ -25,6 +25,16 @@ class Chunk:
     offset: int = 0  # where data starts in the stream (the head included)
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Whole lines [start, end) of a file mapped in this process, numbered from 1 (whoever
+    gets their Scan knows how many lines came before): a worker reads them from its own view
+    of the map, so the bytes never go through a pipe (see pool.scan_chunks)."""
+
+    start: int
+    end: int
+
+
 def read_chunks(
     stream: BinaryIO,
     head: bytes = b"",

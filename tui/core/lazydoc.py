@@ -36,7 +36,7 @@ from tui.core.editing import (
     check_entry,
 )
 from tui.core.lineindex import LineIndex
-from tui.core.problems import WARNING, Finding, Problem
+from tui.core.problems import ERROR, WARNING, Finding, Problem
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
@@ -66,6 +66,7 @@ class Checks:
         self.ex_lines: array[int] = array("q")
         self.tokens: array[int] = array("q")
         self.heads: array[int] = array("Q")
+        self.head_runs: array[int] = array("Q")  # the scans' heads, in sorted runs (see Scan)
         self.problem_lines: array[int] = array("q")
         self.findings: list[Finding] = []
         self.upto = 0
@@ -84,6 +85,7 @@ class Checks:
         self.tokens.extend(scan.counts)
         with memoryview(scan.digests) as view, view.cast("Q") as words:
             self.heads.extend(words[:: DIGEST_BYTES // 8])
+        self.head_runs.extend(scan.head_runs)
         for problem in scan.problems:
             self.add_problem(problem)
         self.upto = max(self.upto, end)
@@ -93,7 +95,10 @@ class Checks:
         self.findings.append(problem)  # a Problem is a Finding (its line kept apart, above)
 
     def finish(self) -> None:
-        heads = array("Q", sorted(self.heads))
+        # The scans' runs hold every head unless the heads were put in some other way.
+        runs = self.head_runs if len(self.head_runs) == len(self.heads) else self.heads
+        heads = array("Q", sorted(runs))
+        self.head_runs = array("Q")
         self.repeated = {a for a, b in pairwise(heads) if a == b}
         self.sorted_heads = heads
 
@@ -1013,44 +1018,59 @@ def scan_results(
     """Check and count every line of the document's source file as `validate` does (in a
     worker thread, chunks in `workers` forked processes): (each chunk's result, the line it
     covers up to, the share of the file's bytes done), in order, for
-    `LazyDocument.apply_scan`. The source's line index is filled from the same chunks as
-    they come (`LineIndex.add_found`): the file is walked once. The checks are finished
-    (`Checks.finish`) when every line is done, not if `stop()` ends it.
-    """
-    from collections import deque
+    `LazyDocument.apply_scan`.
 
-    from tui.core.chunks import Chunk, read_chunks
+    The chunks are cut from the mapped file and go to the workers as offsets (`Span`): each
+    reads its lines from the map it inherited, so no byte is read here or sent through a
+    pipe, and the lines scanned are those of the version the index reads. The source's line
+    index is filled from the same chunks as they come (`LineIndex.add_found`): the file is
+    walked once. The checks are finished (`Checks.finish`) when every line is done, not if
+    `stop()` ends it.
+    """
+    from tui.core.chunks import Span
     from tui.core.pool import scan_chunks
 
     source = doc.source
     index = source.index
     size = max(1, index.size)
-    owed: deque[tuple[int, int] | Problem] = deque()  # each coming result's (line, offset)
     stopped = False
 
-    def chunks() -> Iterator[Chunk | Problem]:
+    def chunks() -> Iterator[Span | Scan]:
         nonlocal stopped
-        with open(index.path, "rb") as f:
-            f.seek(index.start)
-            for item in read_chunks(f, chunk_bytes=chunk_bytes, offset=index.start):
-                if stop():
-                    stopped = True
-                    return
-                owed.append(item if isinstance(item, Problem) else (item.first_line, item.offset))
-                yield item
+        pos = index.start
+        while pos < index.size:
+            if stop():
+                stopped = True
+                return
+            cut = index.cut(pos, chunk_bytes)
+            yield _too_long(index, pos, cut) or Span(pos, cut)
+            pos = cut
 
-    done = 0.0
-    for result in scan_chunks(chunks(), doc.fmt, base, workers, line_ends=True):
-        item = owed.popleft()
-        if isinstance(item, Problem):
-            end = item.line
-        else:
-            assert not isinstance(result, Problem)
-            first_line, offset = item
-            index.add_found(offset, result.ends)
-            end = first_line - 1 + len(result.ends)
-            done = (result.ends[-1] if result.ends else offset) / size
-        yield result, end, min(1.0, done)
+    lines, offset = 0, index.start  # where the next result's lines start
+    for result in scan_chunks(chunks(), doc.fmt, base, workers, line_ends=True, read=index.read):
+        assert not isinstance(result, Problem)  # (a line too long to scan comes as a Scan)
+        result.renumber(lines + 1)
+        index.add_found(offset, result.ends)
+        lines, offset = lines + len(result.ends), result.ends[-1]
+        yield result, lines, min(1.0, offset / size)
     if not stopped and not stop():
-        index.index_all()  # lines past the last chunk, if any (too long to scan)
         source.checks.finish()
+
+
+def _too_long(index: LineIndex, start: int, end: int) -> Scan | None:
+    """The Scan of bytes [start, end) if they are one line too long to scan (over
+    MAX_LINE_BYTES: what a worker would report of it, found without reading it), else None."""
+    from tui.core import formats
+    from tui.core.scan import Scan
+
+    if end - start <= formats.MAX_LINE_BYTES or index.cut(start, 0) != end:
+        return None
+    body = end
+    if index.read(end - 1, end) == b"\n":
+        body -= 1 + (index.read(end - 2, end - 1) == b"\r")  # a CRLF line's \r is not part of it
+    scan = Scan()
+    scan.ends.append(end if body < end else end + 1)  # (said one byte past: no newline)
+    if body - start > formats.MAX_LINE_BYTES and not index.blank(start, body):
+        code, message = formats.line_too_long(body - start)
+        scan.problems.append(Problem(code, ERROR, message, 1))
+    return scan if body - start > formats.MAX_LINE_BYTES else None

@@ -23,6 +23,7 @@ from pathlib import Path
 from tui.core.formats import BOM
 
 INDEX_STEP = 4 * 1024 * 1024  # bytes looked at per index_more call
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 
 
 class LineIndex:
@@ -67,9 +68,7 @@ class LineIndex:
         if self.complete:
             return 0
         data, pos, size = self._data, self._scanned, self.size
-        cut = data.rfind(b"\n", pos, min(size, pos + step)) + 1
-        if not cut:  # a line longer than step: to its newline, or the end of the file
-            cut = data.find(b"\n", pos + step) + 1 or size
+        cut = self.cut(pos, step)
         before = len(self._ends)
         parts = data[pos:cut].split(b"\n")
         if parts[-1] == b"":
@@ -100,6 +99,21 @@ class LineIndex:
             self._scanned = self._ends[-1]
             self.complete = self._scanned >= self.size
             return len(self._ends) - before
+
+    def cut(self, pos: int, step: int) -> int:
+        """Where the whole lines in the `step` bytes from `pos` (a line's start) end: after
+        the last newline there, or, if a line is longer, after its newline (or at the end
+        of the file)."""
+        data, size = self._data, self.size
+        cut = data.rfind(b"\n", pos, min(size, pos + step)) + 1
+        if not cut:
+            cut = data.find(b"\n", pos + step) + 1 or size
+        return cut
+
+    def blank(self, start: int, end: int) -> bool:
+        """Bytes [start, end) are ASCII whitespace only (as bytes.strip() sees it), read
+        without copying them."""
+        return _NOT_BLANK.search(self._data, start, end) is None
 
     def index_all(self) -> None:
         while not self.complete:

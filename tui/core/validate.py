@@ -249,24 +249,27 @@ class Tally:
         self.exact = True
         self._lines: array[int] = array("q")
         self._digests = bytearray()
+        self._head_runs: array[int] = array("Q")
 
     def add(self, scan: Scan) -> None:
         self.problems.extend(scan.problems)
         self.counts.extend(scan.counts)
         self._lines.extend(scan.lines)
         self._digests += scan.digests
+        self._head_runs += scan.head_runs
         self.exact = self.exact and scan.exact
 
     def _duplicates(self) -> list[Problem]:
         """duplicate_example on each example seen before, naming the line it repeats."""
-        with memoryview(self._digests) as view, view.cast("Q") as words:
-            heads = words[:: DIGEST_BYTES // 8].tolist()  # first 8 bytes of each digest
-        ordered = sorted(heads)
+        ordered = sorted(self._head_runs)  # the scans' sorted runs, merged
+        self._head_runs = array("Q")
         repeated = {a for a, b in pairwise(ordered) if a == b}
         del ordered
         found: list[Problem] = []
         if not repeated:
             return found
+        with memoryview(self._digests) as view, view.cast("Q") as words:
+            heads = words[:: DIGEST_BYTES // 8].tolist()  # first 8 bytes of each digest
         first_line: dict[bytes, int] = {}  # only the examples whose head repeats
         for index, head in enumerate(heads):
             if head not in repeated:
