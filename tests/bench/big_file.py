@@ -10,7 +10,9 @@ a real pseudo-terminal (80x24) and reads its screen through pyte:
   token total read off the screen;
 - resident memory (VmRSS) of the app once the scan is complete (target: file size + 300 MB);
 then times `tunebench validate FILE` on the same file right after (target: the scan takes no
-longer than validate). The load average is printed with each run: the machine is shared.
+longer than validate), with the CPU time of each: the app's process (its UI thread apart)
+and its scan workers, validate's with its workers. The load average is printed with each
+run: the machine is shared.
 """
 
 from __future__ import annotations
