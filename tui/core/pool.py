@@ -6,12 +6,14 @@ a few chunks per worker are in flight, so memory stays bounded however big the s
 and results come back in stream order. Each worker keeps one Scanner (and its token caches)
 for all the chunks it gets. If the pool breaks (a worker killed), the chunks still owed are
 scanned here. A file mapped in this process is sent as Spans (offsets): forked workers read
-the lines from the map they inherit.
+the lines from the map they inherit. A worker ends with the process that started it (see
+`_start_worker`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +26,7 @@ from tui.core.scan import Scan, Scanner
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from multiprocessing.process import BaseProcess
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -34,9 +37,25 @@ Item = Chunk | Span | Problem | Scan  # a Problem or a ready Scan is passed thro
 Read = Callable[[int, int], bytes]  # the bytes [start, end) of the mapped file Spans are of
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl+C to the parent, which stops them."""
+def _start_worker() -> None:
+    """In each worker: leave Ctrl+C to the parent, which stops the pool; and end with the
+    parent. A forked worker holds copies of the pool's pipes, so after the parent is killed
+    (kill -9, SIGTERM) nothing would ever wake it: it would sleep on, reparented to pid 1."""
+    import multiprocessing
+    import threading
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        watch = threading.Thread(target=_exit_with, args=(parent,), daemon=True)
+        watch.start()
+
+
+def _exit_with(parent: BaseProcess) -> None:
+    """Runs in a worker's thread: end the worker as soon as its parent has ended, whatever
+    the worker is doing (a chunk half scanned is of no use to anyone any more)."""
+    parent.join()  # returns once the parent process is gone
+    os._exit(1)
 
 
 def _scan(scanner: Scanner, chunk: Chunk | Span, line_ends: bool, read: Read | None) -> Scan:
@@ -109,7 +128,7 @@ def _scan_in_pool(
         _worker_maps[read_id] = read  # inherited too: workers read Spans from the map
     owed: deque[tuple[Item, Future[Scan] | None]] = deque()
     broken = False
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
     try:
 
         def submit(item: Item) -> None:
