@@ -212,6 +212,14 @@ class LazyMachine(RuleBasedStateMachine):
             assert_shows_what_validate_reports(self.doc)
 
     @invariant()
+    def the_problem_rows_kept_are_a_fresh_listings(self) -> None:
+        """Rows are added as the scan finds them and replaced as lines are edited: always
+        what listing the document's problems whole gives."""
+        from test_problem_rows_grow import fresh
+
+        assert self.doc.problem_rows() == fresh(self.doc)
+
+    @invariant()
     def a_finished_scan_agrees_with_validate(self) -> None:
         """Run the rest of the scan on the side: what it leaves is exact."""
         if self.doc.checked or not self.doc.complete:

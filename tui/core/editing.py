@@ -190,6 +190,7 @@ class Document:
         self._dup_rows: list[tuple[int, Finding]] | None = None
         self._rows: list[tuple[int, Finding]] | None = None
         self._row_index: list[int] = []
+        self._checks_applied = 0  # entries of check_all's results applied so far
         self.problems_version = 0  # bumps when any entry's findings change
         self._tokens_total = 0
         self._tokens_known = 0
@@ -306,14 +307,43 @@ class Document:
         progress(chunk)
 
     def apply_checks(self, chunk: Iterable[tuple[Entry, bytes, str, tuple[Finding, ...]]]) -> None:
-        for entry, text, kind, findings in chunk:
-            if entry.text is not text:
-                continue  # edited since; the edit checked it
+        """A chunk of check_all's results (UI thread). Its rows join the problem rows where
+        they belong: the rows found so far are not rebuilt for each chunk."""
+        entries = self.entries
+        at = self._checks_applied  # where the chunk's first entry was when check_all began
+        rows: list[tuple[int, Finding]] | None = []
+        count = 0
+        for count, (entry, text, kind, findings) in enumerate(chunk, 1):
+            if entry.text is not text or entry.owner is not self:
+                continue  # edited (replaced) or deleted since; the edit checked it
+            index = at + count - 1
+            if rows is not None and (
+                entry.findings or index >= len(entries) or entries[index] is not entry
+            ):
+                rows = None  # lines moved since check_all began: the rows are listed again
             self._count(entry, -1)
             entry.kind, entry.findings = kind, findings
             self._count(entry, +1)
-        self._rows = None
+            if rows is not None:
+                rows.extend((index, finding) for finding in findings)
+        self._checks_applied = at + count
+        if rows is None:
+            self._rows = None
+        elif rows:
+            self._add_rows(rows)
         self.problems_version += 1
+
+    def _add_rows(self, new: list[tuple[int, Finding]]) -> None:
+        """Rows of entries that had none, sorted by index, merged into the problem rows."""
+        if self._rows is None or not new:
+            return  # (None: listed whole when next asked for)
+        index = self._row_index
+        lo = bisect.bisect_left(index, new[0][0])
+        hi = bisect.bisect_right(index, new[-1][0])
+        if lo < hi:  # (an edit's rows among them: merge that stretch only)
+            new = list(heapq.merge(self._rows[lo:hi], new, key=lambda row: row[0]))
+        self._rows[lo:hi] = new
+        index[lo:hi] = [i for i, _ in new]
 
     # ------------------------------------------------------------------ reading
 
@@ -506,10 +536,12 @@ class Document:
             return  # edited, deleted (its undo step keeps it) or in another document since
         self._count(entry, -1)
         entry.tokens = tokens
-        entry.findings = _with_token_finding(entry.findings, tokens, limit, self.token_model)
+        findings = entry.findings
+        entry.findings = _with_token_finding(findings, tokens, limit, self.token_model)
         self._count(entry, +1)
-        self._rows = None
-        self.problems_version += 1
+        if entry.findings != findings:  # (the rows of a token count rarely change)
+            self._rows = None
+            self.problems_version += 1
 
     def reset_tokens(self) -> None:
         """Forget every token count (another encoding was chosen)."""

@@ -436,9 +436,18 @@ class LazyDocument(Document):
 
     def grow(self) -> int:
         """Take in the lines the index found since (UI thread)."""
+        known = self.entries._known
         added = self.entries.grow()
         if added:
             self._line_starts = None
+            # The scan may have got past the index's end as the document knew it.
+            lines, findings = self.source.checks.problem_lines, self.source.checks.findings
+            lo = bisect.bisect_left(lines, known)
+            hi = bisect.bisect_left(lines, known + added, lo)
+            shift = len(self.entries) - added - known
+            self._add_rows(
+                [(line + shift, f) for line, f in zip(lines[lo:hi], findings[lo:hi], strict=True)]
+            )
         return added
 
     # ------------------------------------------------------------------ state
@@ -528,7 +537,7 @@ class LazyDocument(Document):
         if isinstance(entry, SourceEntry) and entry.file is self.source:
             entry.owner = self if sign > 0 else None
             assert entry.origin is not None
-            self._count_line(entry.origin, sign)
+            self._count_line(entry.origin, sign, entry.findings)
             return
         super()._count(entry, sign)
 
@@ -537,18 +546,22 @@ class LazyDocument(Document):
             return  # counted from the scan
         super()._measure(entry)
 
-    def _count_line(self, line: int, sign: int) -> None:
-        """A line of the source file enters (+1) or leaves (-1) the document."""
-        self._rows = None
+    def _count_line(self, line: int, sign: int, shown: tuple[Finding, ...] = ()) -> None:
+        """A line of the source file enters (+1) or leaves (-1) the document. Its problem
+        rows are the caller's (Document._set replaces the rows of one index with `shown`,
+        the entry's findings) unless they are not the scan's: then all are listed again."""
         self.problems_version += 1
         checks = self.source.checks
         if line >= checks.upto:  # the scan counts it when it gets there, if it is here
+            self._rows = None  # (the rows list no line the scan has not reached)
             if sign < 0:
                 self._absent.add(line)
             else:
                 self._absent.discard(line)
             return
         findings = checks.findings_at(line)
+        if shown != findings:  # (an entry made before the scan got to its line)
+            self._rows = None
         k = checks.example_at(line)
         self._add_totals(findings, None if k is None else checks.tokens[k], sign)
         if k is not None:
@@ -627,8 +640,29 @@ class LazyDocument(Document):
                 self._count_head(checks.heads[k], -1)
         self.source.forget()
         self.scan_progress = progress
-        self._rows = None
+        if len(checks.findings) > first_problem:
+            self._add_rows(self._scanned_rows(first_problem))
         self.problems_version += 1
+
+    def _scanned_rows(self, first: int) -> list[tuple[int, Finding]]:
+        """The problem rows of the scan's problems from `first` on (lines the scan has just
+        reached, so none has rows yet), at the document's indexes, in order."""
+        checks = self.source.checks
+        lines, findings = checks.problem_lines, checks.findings
+        low, high = lines[first], lines[-1] + 1
+        rows: list[tuple[int, Finding]] = []
+        pos = 0
+        for piece in self.entries._pieces:
+            if isinstance(piece, range) and piece.start < high and piece.stop > low:
+                lo = bisect.bisect_left(lines, piece.start, first)
+                hi = bisect.bisect_left(lines, piece.stop, lo)
+                shift = pos - piece.start
+                rows.extend(
+                    (line + shift, finding)
+                    for line, finding in zip(lines[lo:hi], findings[lo:hi], strict=True)
+                )
+            pos += len(piece)
+        return rows
 
     def finish_scan(self) -> None:
         """Every line scanned (UI thread): duplicates and the token total are now known.
@@ -642,8 +676,7 @@ class LazyDocument(Document):
         self._dup_rows = None
         self.checked = self.tokens_ready = True
         self.scan_progress = 1.0
-        self._rows = None
-        self.problems_version += 1
+        self.problems_version += 1  # (the rows of lines stay; the repeats join them)
 
     # ------------------------------------------------------------------ problems
 
