@@ -11,6 +11,7 @@ a FIFO in the middle of a chunk (a test-only sitecustomize wraps the worker's sc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.skipif(WORKERS < 2, reason="one CPU: scans run without 
 HOLD = '''\
 """Test only: the app's scan workers stop in the middle of a chunk until the FIFO named by
 TUNEBENCH_TEST_HOLD has no writer (the test holds one), and SIGHUP is ignored as under nohup."""
+import contextlib
 import os
 import select
 import signal
@@ -192,21 +194,23 @@ def _as_in_a_terminal() -> None:
 
 
 @pytest.mark.parametrize("how", ["ctrl+c", "sigterm", "kill -9"])
-def test_validate_stopped_during_a_scan_leaves_no_worker(how: str) -> None:
+def test_validate_stopped_during_a_scan_leaves_no_worker(how: str, tmp_path: Path) -> None:
     """validate reads a pipe that gave it three chunks and then waits: its workers idle,
     waiting for the fourth, when validate is stopped."""
     line = chat_line("Kot, spać, kanapa", "Kot śpi.", "Popraw.").encode() + b"\n"
     data = line * (13 * 1024 * 1024 // len(line))  # three 4 MB chunks and a bit
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui", "validate", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        preexec_fn=_as_in_a_terminal,
-        start_new_session=True,  # a process group of its own, as a terminal's job
-    )
-    assert proc.stdin is not None and proc.stderr is not None
+    errors = tmp_path / "stderr"  # a file: a worker left behind would keep a pipe open
+    with errors.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui", "validate", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            preexec_fn=_as_in_a_terminal,
+            start_new_session=True,  # a process group of its own, as a terminal's job
+        )
+    assert proc.stdin is not None
     workers: list[int] = []
     try:
         proc.stdin.write(data)  # returns once validate has read all but a pipe's buffer
@@ -219,13 +223,13 @@ def test_validate_stopped_during_a_scan_leaves_no_worker(how: str) -> None:
         else:
             proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
         proc.wait(timeout=60)
-        err = proc.stderr.read().decode()
     finally:
         proc.kill()
         proc.wait()
-        proc.stdin.close()
-        proc.stderr.close()
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
         wait_gone(workers)
+    err = errors.read_text()
     if how == "ctrl+c":
         assert proc.returncode == 130  # as the shell reports a job ended by Ctrl+C
         assert "Traceback" not in err
