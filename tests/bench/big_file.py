@@ -76,6 +76,7 @@ def run_app(path: Path, first_words: str, env: dict[str, str]) -> dict[str, floa
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
+        os.chdir(REPO)  # `python -m` imports from the working directory first: this checkout
         argv = [sys.executable, "-m", "tui", str(path)]
         os.execvpe(argv[0], argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -125,6 +126,7 @@ def run_validate(path: Path, env: dict[str, str]) -> tuple[float, float, str]:
     result = subprocess.run(
         [sys.executable, "-m", "tui", "validate", str(path)],
         env=env,
+        cwd=REPO,
         capture_output=True,
         text=True,
         check=False,

@@ -162,6 +162,7 @@ def run(script: str, path: Path, model: str, repo: Path) -> dict[str, float]:
         capture_output=True,
         text=True,
         env=env,
+        cwd=repo,  # `python -c` imports from the working directory first: the checkout timed
         check=True,
     )
     return json.loads(proc.stdout)
