@@ -266,6 +266,7 @@ async def test_dpo_dataset_launches_a_dpo_job(emu: Emulator, tmp_path: Path) -> 
         store = Store()
         train = await jobs.upload(client, store, "emu", check.training, check.upload_name)
         held = await jobs.upload(client, store, "emu", check.validation or b"", "v.jsonl")
+        assert check.validation is not None and held.sha256 == check.validation.sha256
         job = await jobs.create_job(
             client, store, "emu", spec, training=train, validation_file=held.file_id
         )

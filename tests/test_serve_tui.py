@@ -73,20 +73,25 @@ async def test_a_late_preflight_is_dropped_and_ctrl_s_waits_for_the_current_one(
 ) -> None:
     """The form checks the default model on open, then the server's model when the list
     arrives. The first check finishing last must not replace the second (Ctrl+S launches the
-    model of the check shown: this race timed the job test out once), and Ctrl+S pressed
+    model of the check shown: this race timed the job test out once; now the superseded check
+    stops at its first block), and Ctrl+S pressed
     while the current check runs launches once it is done, with its model."""
     real = tui.api.preflight.preflight
     release = {"gpt": threading.Event(), "tiny-llama": threading.Event()}
     in_thread = threading.local()
     started: list[str] = []
     delivered: list[str] = []
+    finished: list[str] = []  # pre-flight calls that returned (or stopped)
 
     def held(path: Path, model: str, **kwargs: Any) -> Any:
         name = "tiny-llama" if model == "tiny-llama" else "gpt"
         in_thread.model = name
         started.append(name)
         release[name].wait(WAIT_SECONDS)
-        return real(path, model, **kwargs)
+        try:
+            return real(path, model, **kwargs)
+        finally:
+            finished.append(name)
 
     dataset = tmp_path / "pairs.jsonl"
     dataset.write_bytes(chat_lines())
@@ -113,9 +118,11 @@ async def test_a_late_preflight_is_dropped_and_ctrl_s_waits_for_the_current_one(
         message = launch.query_one("#launch-message")
         assert "confirming after the pre-flight" in str(message.render())
         release["gpt"].set()
-        await wait_until(pilot, lambda: "gpt" in delivered, "the first check's late answer")
+        await wait_until(pilot, lambda: "gpt" in finished, "the first check's end")
         await pilot.pause()
-        assert launch.check is None and app.screen is launch  # dropped: nothing launched
+        # Superseded, it stopped at its first block and answered nothing: nothing launched.
+        assert "gpt" not in delivered
+        assert launch.check is None and app.screen is launch
         release["tiny-llama"].set()
         await wait_until(
             pilot,

@@ -36,15 +36,18 @@ def test_launch_split_and_dataset_split_agree_and_keep_duplicates_on_one_side(
     for seed in range(6):
         check = preflight(path, "gpt-4.1-mini", split_percent=30, seed=seed)
         assert check.validation is not None
-        train = set(check.training.splitlines())
-        valid = set(check.validation.splitlines())
+        uploaded, held_out = check.training.read_bytes(), check.validation.read_bytes()
+        train = set(uploaded.splitlines())
+        valid = set(held_out.splitlines())
         assert train and valid and not train & valid  # no example on both sides
-        assert check.n_validation == len(check.validation.splitlines())
+        assert check.n_validation == len(held_out.splitlines())
         again = preflight(path, "gpt-4.1-mini", split_percent=30, seed=seed)
-        assert again.validation == check.validation  # deterministic by seed
+        assert again.validation is not None
+        assert again.validation.read_bytes() == held_out  # deterministic by seed
         texts = [to_jsonl_line(json.loads(line)).encode() for line in lines]
-        _, screen_valid, _, _ = split_bytes(texts, 0.30, seed)
-        assert screen_valid == check.validation  # F9 holds out the same examples
+        screen_train, screen_valid, _, _ = split_bytes(texts, 0.30, seed)
+        assert screen_valid == held_out  # F9 holds out the same examples
+        assert screen_train == uploaded
 
 
 def test_training_is_never_emptied_by_a_group_of_duplicates(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import base64
 import binascii
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -26,7 +27,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tui.api.file_import import ImportFailed, wait_until_processed
 from tui.api.job_info import (
@@ -39,6 +40,7 @@ from tui.api.job_info import (
 )
 from tui.api.paging import PageWalk
 from tui.api.store import JobRecord, Store, Upload
+from tui.core.upload_file import UploadFile
 from tui.errors import TunebenchError, retry_after_seconds
 
 if TYPE_CHECKING:
@@ -128,7 +130,7 @@ async def upload(
     client: AsyncOpenAI,
     store: Store,
     profile: str,
-    data: bytes,
+    data: bytes | UploadFile,
     filename: str,
     *,
     progress: Progress | None = None,
@@ -137,11 +139,16 @@ async def upload(
 ) -> UploadResult:
     """Upload `data` for fine-tuning unless these bytes already sit on this profile's endpoint.
 
-    Large files go in parts through the Uploads API; a server without it (404/405) gets
-    the whole file in one request. `parts_from` and `part_size` default to the module's
-    UPLOAD_IN_PARTS_FROM and PART_SIZE."""
+    `data` is bytes or the pre-flight's temporary upload file, which is streamed from disk
+    (never read whole). Large files go in parts through the Uploads API; a server without it
+    (404/405) gets the whole file in one request. `parts_from` and `part_size` default to
+    the module's UPLOAD_IN_PARTS_FROM and PART_SIZE."""
     openai = _openai()
-    digest = sha256(data)
+    if isinstance(data, bytes):
+        size, digest = len(data), sha256(data)
+        opened: Callable[[], BinaryIO] = functools.partial(io.BytesIO, data)
+    else:
+        size, digest, opened = data.size, data.sha256, data.open
     known = await store.find_upload(profile, digest)
     if known is not None:
         try:
@@ -149,46 +156,55 @@ async def upload(
         except openai.NotFoundError:
             await store.forget_upload(profile, digest)
         else:
-            if remote.status != "error" and remote.bytes == len(data):
+            if remote.status != "error" and remote.bytes == size:
                 return UploadResult(known.file_id, digest, True, remote.status)
             await store.forget_upload(profile, digest)
     uploaded = None
-    if len(data) >= (parts_from if parts_from is not None else UPLOAD_IN_PARTS_FROM):
-        size = part_size if part_size is not None else PART_SIZE
-        uploaded = await _upload_in_parts(client, data, filename, size, progress)
-    if uploaded is None:
-        uploaded = await client.files.create(file=(filename, data), purpose="fine-tune")
-        if progress is not None:
-            progress(len(data), len(data))
-    await store.save_upload(Upload(profile, digest, uploaded.id, filename, len(data)))
+    with opened() as stream:
+        if size >= (parts_from if parts_from is not None else UPLOAD_IN_PARTS_FROM):
+            part = part_size if part_size is not None else PART_SIZE
+            uploaded = await _upload_in_parts(client, stream, size, filename, part, progress)
+        if uploaded is None:
+            stream.seek(0)
+            # A file object is streamed by httpx in blocks (a path would be read whole).
+            uploaded = await client.files.create(file=(filename, stream), purpose="fine-tune")
+            if progress is not None:
+                progress(size, size)
+    await store.save_upload(Upload(profile, digest, uploaded.id, filename, size))
     return UploadResult(uploaded.id, digest, False, uploaded.status, uploaded.status_details)
 
 
 async def _upload_in_parts(
-    client: AsyncOpenAI, data: bytes, filename: str, part_size: int, progress: Progress | None
+    client: AsyncOpenAI,
+    stream: BinaryIO,
+    size: int,
+    filename: str,
+    part_size: int,
+    progress: Progress | None,
 ) -> FileObject | None:
     """The file, or None when the server has no Uploads API. A part that fails cancels
-    the upload (so nothing half-made is left) and raises."""
+    the upload (so nothing half-made is left) and raises. One part is in memory at a time."""
     openai = _openai()
     try:
         started = await client.uploads.create(
-            bytes=len(data), filename=filename, mime_type="application/jsonl", purpose="fine-tune"
+            bytes=size, filename=filename, mime_type="application/jsonl", purpose="fine-tune"
         )
     except openai.APIStatusError as exc:
         if exc.status_code in (404, 405):
             return None
         raise
     part_ids: list[str] = []
+    md5 = hashlib.md5(usedforsecurity=False)
+    sent = 0
     try:
-        for offset in range(0, len(data), part_size):
-            chunk = data[offset : offset + part_size]
+        while chunk := stream.read(part_size):
+            md5.update(chunk)
             part = await client.uploads.parts.create(started.id, data=chunk)
             part_ids.append(part.id)
+            sent += len(chunk)
             if progress is not None:
-                progress(offset + len(chunk), len(data))
-        done = await client.uploads.complete(
-            started.id, part_ids=part_ids, md5=hashlib.md5(data, usedforsecurity=False).hexdigest()
-        )
+                progress(sent, size)
+        done = await client.uploads.complete(started.id, part_ids=part_ids, md5=md5.hexdigest())
     except BaseException:
         with contextlib.suppress(Exception):
             await client.uploads.cancel(started.id)

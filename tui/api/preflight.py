@@ -7,20 +7,30 @@ used for upload dedupe is the hash of what the API receives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from openai import APIError, AsyncOpenAI
 
 from tui.api.server_count import APPROXIMATE, ServerCount, duration_words, server_count
-from tui.core.dataset import Dataset
+from tui.core.chunks import CHUNK_BYTES
 from tui.core.estimate import Estimate, estimate
-from tui.core.formats import UnusableInput, to_jsonl_line
+from tui.core.formats import EMPTY_BYTES
 from tui.core.models import is_tuned, resolve_model
-from tui.core.split import split_indices
-from tui.core.validate import ValidationReport
+from tui.core.upload_file import (
+    Progress,
+    UploadFile,
+    exported_lines,
+    open_counted,
+    split_upload,
+    write_upload,
+)
+from tui.core.validate import ValidationReport, validate_stream
 from tui.errors import UsageError
+
+PreflightProgress = Callable[[str, int, int], None]
+"""Called with (step, bytes of the file read, the file's size) as the pre-flight advances."""
 
 
 @dataclass
@@ -28,19 +38,23 @@ class Preflight:
     path: Path
     model: str
     method: str  # "supervised" or "dpo"
-    training: bytes  # the JSONL to upload
+    training: UploadFile  # the JSONL to upload, in a temporary file
     report: ValidationReport
     estimate: Estimate | None
-    validation: bytes | None = None
+    validation: UploadFile | None = None
     validation_name: str | None = None
     n_validation: int = 0
     local: bool = False  # for a `tunebench serve`: no price; it counts with the model's tokenizer
-    lines: list[int] | None = None
-    """The source file's line of each line of `training` (for file:line in messages)."""
     server: ServerCount | None = None
     """A local trainer's own count of `training` (tui.api.server_count), once it answered."""
     server_note: str | None = None
     """Why there is no server count (yet): asking, not offered (approximate), failed."""
+
+    def remove(self) -> None:
+        """Remove the temporary upload files now (they also go with this object)."""
+        self.training.remove()
+        if self.validation is not None:
+            self.validation.remove()
 
     @property
     def blocked(self) -> bool:
@@ -130,8 +144,9 @@ class Preflight:
     def _source_line(self, upload_line: int) -> str:
         """`file:line` of an upload line, in the file the user edits."""
         index = upload_line - 1
-        if self.lines is not None and 0 <= index < len(self.lines) and self.lines[index]:
-            return f"{self.path.name}:{self.lines[index]}"
+        lines = self.training.lines  # the source file's line of each line of the upload
+        if 0 <= index < len(lines) and lines[index]:
+            return f"{self.path.name}:{lines[index]}"
         return f"{self.upload_name}:{upload_line}"
 
 
@@ -156,26 +171,59 @@ async def ask_server(client: AsyncOpenAI, check: Preflight, epochs: int | None) 
         check.server, check.server_note = count, None
 
 
-def _held_out(examples: list[Any], percent: float, seed: int) -> set[int]:
-    """Indexes of about `percent` of the examples, by core.split (the Dataset screen's F9
-    split too): deterministic by seed, an example and its exact duplicates on one side."""
-    if not 0 < percent < 100:
-        raise UsageError(f"validation split must be between 0 and 100 percent, not {percent:g}")
-    texts = [to_jsonl_line(e).encode("utf-8") for e in examples]
-    held_out = set(split_indices(texts, percent / 100, seed)[1])
-    if examples and not held_out:
+def _split(
+    whole: UploadFile, percent: float, seed: int, progress: Progress | None
+) -> tuple[UploadFile, UploadFile, bytearray]:
+    """About `percent` of the examples held out, by core.split (the Dataset screen's F9 split
+    too): deterministic by seed, an example and its exact duplicates on one side."""
+    train, valid, sides = split_upload(whole, percent / 100, seed, progress)
+    if len(whole) and not len(valid):
         raise UsageError(
             f"cannot hold out {percent:g}% for validation: every example is the same, and an "
             "example and its duplicates stay on one side (give a validation file instead)"
         )
-    return held_out
+    return train, valid, sides
 
 
-def _open(path: Path, *, system: str | None, sep: str) -> Dataset:
-    try:
-        return Dataset.from_bytes(path.read_bytes(), filename=str(path), system=system, sep=sep)
-    except UnusableInput as exc:
-        raise UsageError(f"{path}: {exc}") from None
+def _check(
+    path: Path,
+    model: str | None,
+    *,
+    epochs: int | None,
+    system: str | None,
+    sep: str,
+    workers: int,
+    progress: Progress | None,
+) -> ValidationReport:
+    """validate's streaming report of the file; a file that is no dataset raises UsageError."""
+    with open_counted(path, progress) as stream:
+        report = validate_stream(
+            stream,
+            model,
+            filename=str(path),
+            sep=sep,
+            system=system,
+            epochs=epochs,
+            workers=workers,
+        )
+    if report.fatal is not None:
+        raise UsageError(f"{path}: {report.fatal}")
+    return report
+
+
+def _export(
+    path: Path, fmt: str, *, system: str | None, sep: str, progress: Progress | None
+) -> UploadFile:
+    return write_upload(exported_lines(path, fmt, sep=sep, system=system, progress=progress))
+
+
+def _refuse_empty(path: Path) -> None:
+    """A file of only whitespace (or nothing) is no dataset: read until a chunk with text."""
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            if chunk.strip(EMPTY_BYTES):
+                return
+    raise UsageError(f"{path}: the file is empty")
 
 
 def preflight(
@@ -189,40 +237,71 @@ def preflight(
     system: str | None = None,
     sep: str = ";",
     local: bool = False,
+    workers: int = 1,
+    progress: PreflightProgress | None = None,
 ) -> Preflight:
-    """Validate the dataset for `model` and build the exact upload; raises UsageError for
-    files that are no dataset at all (exit 2). `local`: `model` is an open model on a
-    `tunebench serve`, checked with the default model's rules and tokenizer, without a price."""
+    """Validate the dataset for `model` and write the exact upload to a temporary file;
+    raises UsageError for files that are no dataset at all (exit 2). `local`: `model` is an
+    open model on a `tunebench serve`, checked with the default model's rules and tokenizer,
+    without a price. Memory stays bounded whatever the file's size: the report is validate's
+    streaming one and the upload is written in blocks. `workers`: processes for the scan
+    (1 inside a threaded app). `progress(step, done, total)`: bytes of the file read so far
+    by each step ("checking", "writing the upload")."""
+    if split_percent and not 0 < split_percent < 100:
+        raise UsageError(
+            f"validation split must be between 0 and 100 percent, not {split_percent:g}"
+        )
     base = resolve_model(None if local else model)
-    dataset = _open(path, system=system, sep=sep)
-    report = dataset.validate(model=base.name, epochs=epochs)
-    method = "dpo" if dataset.fmt == "dpo" else "supervised"
-    examples = [r.obj for r in dataset.records if r.kind == "example"]
+    _refuse_empty(path)
+    total = path.stat().st_size
+
+    def step(name: str, size: int = total) -> Progress | None:
+        if progress is None:
+            return None
+        return lambda done: progress(name, done, size)
+
+    report = _check(
+        path,
+        base.name,
+        epochs=epochs,
+        system=system,
+        sep=sep,
+        workers=workers,
+        progress=step("checking"),
+    )
+    method = "dpo" if report.format == "dpo" else "supervised"
+    training = _export(
+        path, report.format, system=system, sep=sep, progress=step("writing the upload")
+    )
     # A tuned model can be trained further: keep its name; the base gives tokenizer and price.
     name = model.strip() if local or is_tuned(model) else base.name
-    result = Preflight(
-        path, name, method, dataset.export_jsonl(), report, None if local else report.estimate
-    )
+    result = Preflight(path, name, method, training, report, None if local else report.estimate)
     result.local = local
-    result.lines = [r.line for r in dataset.records if r.kind == "example"]
     if validation_path is not None:
-        held = _open(validation_path, system=system, sep=sep)
-        result.validation = held.export_jsonl()
+        _refuse_empty(validation_path)
+        held = _check(
+            validation_path,
+            base.name,
+            epochs=epochs,
+            system=system,
+            sep=sep,
+            workers=workers,
+            progress=None,
+        )
+        result.validation = _export(
+            validation_path, held.format, system=system, sep=sep, progress=None
+        )
         result.validation_name = validation_path.with_suffix(".jsonl").name
-        result.n_validation = sum(1 for r in held.records if r.kind == "example")
+        result.n_validation = len(result.validation)
     elif split_percent:
-        from tui.core.formats import export_jsonl
-
-        held_out = _held_out(examples, split_percent, seed)
-        train = [e for i, e in enumerate(examples) if i not in held_out]
-        valid = [e for i, e in enumerate(examples) if i in held_out]
-        result.training = export_jsonl(train)
-        result.lines = [n for i, n in enumerate(result.lines) if i not in held_out]
-        result.validation = export_jsonl(valid)
+        held_out = step("holding out validation examples", training.size)
+        train, valid, sides = _split(training, split_percent, seed, held_out)
+        training.remove()
+        result.training, result.validation = train, valid
         result.validation_name = f"{path.stem}.validation.jsonl"
         result.n_validation = len(valid)
         counts = report.token_counts
-        if len(counts) == len(examples) and not local:
-            kept = [c for i, c in enumerate(counts) if i not in held_out]
+        if len(counts) == len(sides) and not local:
+            kept = [c for c, side in zip(counts, sides, strict=True) if not side]
             result.estimate = estimate(kept, base, epochs)
     return result

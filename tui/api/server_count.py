@@ -16,6 +16,7 @@ from typing import Any
 from openai import APIStatusError, AsyncOpenAI
 
 from tui.api.job_info import int_or_none
+from tui.core.upload_file import UploadFile
 
 ROUTE = "/tunebench/preflight"  # under the client's base URL (…/v1)
 UNSUPPORTED = (404, 405, 501)
@@ -60,11 +61,13 @@ class ServerCount:
 
 
 async def server_count(
-    client: AsyncOpenAI, model: str, training: bytes, *, method: str, epochs: int | None
+    client: AsyncOpenAI, model: str, training: UploadFile, *, method: str, epochs: int | None
 ) -> ServerCount | None:
     """The server's count of `training` (the exact upload) for `model`; None when the server
-    has no such route. Other failures raise (the caller falls back and says why)."""
-    lines = [line for line in training.decode("utf-8").split("\n") if line.strip()]
+    has no such route. Other failures raise (the caller falls back and says why). The request
+    holds every line (the route takes them in one JSON body): a local trainer's files are
+    small; the upload file is read line by line, never as one more copy."""
+    lines = [line.decode("utf-8") for line in training.iter_lines() if line.strip()]
     body = {
         "model": model,
         "lines": lines,

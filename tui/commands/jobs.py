@@ -99,6 +99,24 @@ def upload_progress(sent: int, total: int) -> None:
         _say(line)
 
 
+class _StepProgress:
+    """The pre-flight's step and percent on stderr, redrawn in place on a terminal (a 500 MB
+    file takes about a minute to check and write)."""
+
+    def __init__(self) -> None:
+        self.shown: tuple[str, int] | None = None
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        percent = done * 100 // total if total else 100
+        if (step, percent) != self.shown:
+            self.shown = (step, percent)
+            print(f"\r\033[Kpre-flight: {step}… {percent}%", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self.shown is not None:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
 async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from tui.api import jobs
     from tui.api.client import endpoint_for
@@ -111,6 +129,7 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     )
     from tui.api.preflight import ask_server, preflight
     from tui.api.store import shared_store
+    from tui.commands.validate import _usable_cpus
 
     settings = loaded.config
     model = args.model or settings.defaults.model
@@ -125,17 +144,23 @@ async def _create(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     metadata = parse_metadata(args.metadata)
     endpoint = endpoint_for(loaded, args.profile)
     training_type = check_training_type(args.training_type, endpoint.profile.kind, endpoint.name)
-    check = preflight(
-        Path(args.path),
-        model,
-        epochs=epochs,
-        validation_path=validation_path,
-        split_percent=split_percent,
-        seed=args.seed or 0,
-        system=settings.dataset.system_prompt or None,
-        sep=settings.dataset.separator,
-        local=endpoint.profile.kind == "local",
-    )
+    shown = _StepProgress()
+    try:
+        check = preflight(
+            Path(args.path),
+            model,
+            epochs=epochs,
+            validation_path=validation_path,
+            split_percent=split_percent,
+            seed=args.seed or 0,
+            system=settings.dataset.system_prompt or None,
+            sep=settings.dataset.separator,
+            local=endpoint.profile.kind == "local",
+            workers=_usable_cpus(),
+            progress=shown if sys.stderr.isatty() else None,
+        )
+    finally:
+        shown.clear()
     if beta != AUTO and check.method != "dpo":
         raise UsageError(f"--beta: {args.path} is a supervised dataset; beta is for DPO")
     if check.local and not check.blocked:  # the model's own tokenizer is on the server

@@ -27,6 +27,10 @@ from tui.screens.base import DIALOG, ReportsWorkerErrors
 from tui.widgets.key_footer import KeyFooter
 
 
+class _Superseded(Exception):
+    """A newer pre-flight was asked: the running one stops."""
+
+
 class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     """Profile, model, method, hyperparameters, suffix, seed, validation, metadata; pre-flight."""
 
@@ -65,6 +69,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         thread worker still runs to its end, and the first check (on the default model) can
         finish after the one asked when the server's model list arrived."""
         self._checking = False  # a pre-flight is running: Ctrl+S waits for it
+        self._launching: Any = None  # the Preflight whose files a launch is sending
         self._confirm_when_checked = False
 
     def compose(self) -> ComposeResult:
@@ -245,6 +250,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         """Read the form here, check in a thread (tokenizing can take a moment)."""
         app = tunebench_app(self)
         self._asked += 1  # whatever an older check finds now is out of date
+        self._drop(self.check)
         self.check = None  # Ctrl+S waits for this one
         self._checking = False
         try:
@@ -268,24 +274,54 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         self._checking = True
         self._preflight(self._asked, Path(path_text).expanduser(), self._value("f-model"), kwargs)
 
-    @work(exclusive=True, group="launch-preflight", thread=True, exit_on_error=False)
+    @work(group="launch-preflight", thread=True, exit_on_error=False)
     def _preflight(self, asked: int, path: Path, model: str, kwargs: dict[str, Any]) -> None:
+        """A big file takes a while (about a minute at 500 MB): the panel shows each step's
+        progress, and a check asked later stops this one at its next block (not exclusive:
+        a thread worker cannot be cancelled, so each waits for its own end)."""
         from tui.api.preflight import preflight
 
+        shown: tuple[str, int] | None = None
+
+        def progress(step: str, done: int, total: int) -> None:
+            nonlocal shown
+            if asked != self._asked:
+                raise _Superseded
+            percent = done * 100 // total if total else 100
+            if shown != (step, percent):
+                shown = (step, percent)
+                text = f"pre-flight: {step}… {percent}%"
+                self.app.call_from_thread(self._show_progress, asked, text)
+
         try:
-            check = preflight(path, model, **kwargs)
+            check = preflight(path, model, progress=progress, **kwargs)
+        except _Superseded:
+            return
         except (UsageError, OSError) as exc:
             self.app.call_from_thread(self._show_failure, asked, f"[red]{describe(exc)}[/red]")
             return
         self.app.call_from_thread(self._show_check, asked, check)
+
+    def _show_progress(self, asked: int, text: str) -> None:
+        if asked == self._asked:
+            self._set_confirm(False, text)
 
     def _show_failure(self, asked: int, text: str) -> None:
         if asked == self._asked:
             self._checking = self._confirm_when_checked = False
             self._set_confirm(False, text)
 
+    def _drop(self, check: Any) -> None:
+        """Remove a check's temporary upload files now, unless a launch is sending them."""
+        if check is not None and check is not self._launching:
+            check.remove()
+
+    def on_unmount(self) -> None:
+        self._drop(self.check)
+
     def _show_check(self, asked: int, check: Any) -> None:
         if asked != self._asked:
+            check.remove()
             return  # an older check (another model or file) finished late
         self.check = check
         self._checking = False
@@ -390,6 +426,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         self.query_one("#confirm", Button).disabled = True
         # The check confirmed, not whatever self.check is when the worker starts: a new
         # pre-flight (the model list arriving) may have cleared it by then.
+        self._launching = self.check  # its files stay while they are sent
         self.launch(spec, self.check)
 
     @work(exclusive=True, group="launch-go", exit_on_error=False)
@@ -430,6 +467,10 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[str | None]):
                 confirm.label = "Create again (Ctrl+S)"
                 message.update(text)
             return
+        finally:
+            self._launching = None
+            if check is not self.check or not self.is_mounted:
+                check.remove()  # checked again (or closed) while it was sent
         reused = "reusing" if training.reused else "uploaded"
         app.notify(f"created {job.id} ({reused} {training.file_id})", title="Job launched")
         if name != app.profile_name:  # the job lives on that profile: follow it there
