@@ -16,7 +16,7 @@ import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from tui.core.chunks import Chunk, read_chunks
 from tui.core.formats import BOM, JSONL_FORMATS, jsonl_record, read_records, to_jsonl_line
@@ -106,15 +106,11 @@ class _CountingReader:
         return data
 
 
-def open_counted(path: Path, progress: Progress | None) -> contextlib.AbstractContextManager:
+@contextlib.contextmanager
+def open_counted(path: Path, progress: Progress | None) -> Iterator[BinaryIO]:
     """`path` opened for reading, `progress` called with the bytes read so far."""
-
-    @contextlib.contextmanager
-    def opened() -> Iterator[BinaryIO]:
-        with open(path, "rb") as f:
-            yield _CountingReader(f, progress)  # type: ignore[misc]
-
-    return opened()
+    with open(path, "rb") as f:
+        yield cast(BinaryIO, _CountingReader(f, progress))
 
 
 def exported_lines(
