@@ -1,7 +1,7 @@
 """Benchmark: launching a job from a big file, as `tunebench jobs create` and as the launch form.
 
-    python tests/bench/preflight.py [--examples 1500000] [--file PATH] [--split 10]
-                                    [--skip-cli] [--skip-form]
+    python tests/bench/preflight.py [--examples 1500000] [--file PATH] [--split 10%]
+                                    [--skip-cli] [--skip-form] [--repo CHECKOUT]
 
 Uses PATH read-only (else generates a chat JSONL of N examples with validate.py's generator,
 kept in --dir). Starts `tunebench emulator` in another process and a private config whose
@@ -12,13 +12,15 @@ profile points at it, then:
 - the launch form (headless, in a subprocess): the app opened on the file, the form opened with
   the launch key, time from opening until the pre-flight shows its result, and the app's peak
   resident memory over that time.
-`uptime` is printed before and after each part: the machine is shared.
+`uptime` is printed before and after each part: the machine is shared. `--repo`: run another
+checkout's tunebench (e.g. one from before a change) with the same script.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,7 +46,7 @@ async def main(path: Path, split: str) -> None:
     app = TunebenchApp(load_config(), profile_name="emu", dataset_path=path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         app.push_screen(LaunchScreen(path))
         await pilot.pause()
         launch = app.screen
@@ -60,7 +62,8 @@ async def main(path: Path, split: str) -> None:
             elif "examples" in text or "error" in text.lower():
                 break
             await asyncio.sleep(0.05)
-        print(f"FORM {time.monotonic() - started:.2f}", flush=True)
+        print(f"FORM {time.monotonic() - started:.2f} s wall, "
+              f"{time.process_time() - cpu:.2f} s CPU (the app's threads)", flush=True)
         print("STEPS " + " | ".join(sorted(seen)), flush=True)
         print(text, flush=True)
 
@@ -119,14 +122,14 @@ class PeakRss:
         self._thread.join()
 
 
-def start_emulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_emulator(env: dict[str, str], repo: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "emulator", "--port", "0", "--speed", "1000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=repo,
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -136,10 +139,10 @@ def start_emulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
-def private_env(home: Path, url: str) -> dict[str, str]:
+def private_env(home: Path, url: str, repo: Path) -> dict[str, str]:
     from emulator_support import write_emulator_config
 
-    env = dict(os.environ, HOME=str(home), EMU_KEY="sk-emulator", PYTHONPATH=str(REPO))
+    env = dict(os.environ, HOME=str(home), EMU_KEY="sk-emulator", PYTHONPATH=str(repo))
     for sub in ("config", "data", "cache", "state"):  # every user dir in the private home
         (home / sub).mkdir(parents=True, exist_ok=True)
         env[f"XDG_{sub.upper()}_HOME"] = str(home / sub)
@@ -147,14 +150,15 @@ def private_env(home: Path, url: str) -> dict[str, str]:
     return env
 
 
-def bench_cli(path: Path, env: dict[str, str], split: str) -> None:
+def bench_cli(path: Path, env: dict[str, str], split: str, repo: Path) -> None:
     args = [sys.executable, "-m", "tui", "jobs", "create", str(path), "--model", "gpt-4o-mini"]
     if split:
         args += ["--validation", split]
     print(f"jobs create: {uptime()}")
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=repo
     )
     peak = PeakRss(proc.pid)
     marks: dict[str, float] = {}
@@ -170,15 +174,17 @@ def bench_cli(path: Path, env: dict[str, str], split: str) -> None:
     proc.wait()
     peak.stop()
     total = time.monotonic() - started
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
     print(f"  exit {proc.returncode}, job {job}")
     for name, at in marks.items():
         print(f"  {name}: {at:.1f} s")
-    print(f"  job id printed: {total:.1f} s")
+    print(f"  job id printed: {total:.1f} s wall, {cpu_s:.1f} s CPU (workers included)")
     print(f"  peak RSS: {peak.main:.0f} MB (scan workers together: {peak.workers:.0f} MB)")
     print(f"  after: {uptime()}")
 
 
-def bench_form(path: Path, env: dict[str, str], split: str) -> None:
+def bench_form(path: Path, env: dict[str, str], split: str, repo: Path) -> None:
     print(f"launch form: {uptime()}")
     proc = subprocess.Popen(
         [sys.executable, "-c", FORM_CHILD, str(path), split],
@@ -186,7 +192,7 @@ def bench_form(path: Path, env: dict[str, str], split: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=repo,
     )
     peak = PeakRss(proc.pid)
     out, err = proc.communicate()
@@ -206,6 +212,7 @@ def main() -> None:
     parser.add_argument("--split", default="", help='e.g. "10%%": a held-out validation share')
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--skip-form", action="store_true")
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout to run")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     path = args.file
@@ -217,17 +224,22 @@ def main() -> None:
     fill_tiktoken_cache(cache)
     print(f"{path}: {path.stat().st_size / 1e6:.0f} MB")
     with tempfile.TemporaryDirectory(prefix="tb-preflight-") as home:
-        env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
-        emulator, url = start_emulator(env)
+        repo = args.repo.resolve()
+        env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache), PYTHONPATH=str(repo))
+        emulator, url = start_emulator(env, repo)
         try:
-            env = private_env(Path(home), url) | {"TIKTOKEN_CACHE_DIR": str(cache)}
+            env = private_env(Path(home), url, repo) | {"TIKTOKEN_CACHE_DIR": str(cache)}
             if not args.skip_cli:
-                bench_cli(path, env, args.split)
+                bench_cli(path, env, args.split, repo)
             if not args.skip_form:
-                bench_form(path, env, args.split)
+                bench_form(path, env, args.split, repo)
         finally:
-            emulator.terminate()
-            emulator.wait(timeout=30)
+            emulator.terminate()  # it may be busy training on the file: then it is killed
+            try:
+                emulator.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                emulator.kill()
+                emulator.wait()
 
 
 if __name__ == "__main__":
