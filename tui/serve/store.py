@@ -49,6 +49,12 @@ class Store:
         for folder in (self.files_dir, self.jobs_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(data_dir / "serve.sqlite3", check_same_thread=False)
+        # A metrics event is written at every training step, from the event loop: in the
+        # default rollback journal each commit waits for two fsyncs (about 8 ms here), in WAL
+        # with synchronous=NORMAL for none (0.1 ms). A power cut may lose the last commits;
+        # the database stays whole.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
