@@ -1026,33 +1026,40 @@ def first_words(entry: Entry, width: int = 60) -> str:
     return " ".join(text[: width * 2].split())[:width] or "(empty)"
 
 
-def set_system_for_all(doc: Document, new: str) -> Batch:
-    """Replace ops setting `new` on every example using the default system prompt.
+def with_system(obj: Any, old: str, new: str) -> bool:
+    """Give a chat example `new` as its system prompt if it uses the default `old` (its
+    system prompt is `old`, or it has none); an override (another system prompt) stays.
+    Changes `obj` in place; returns whether it changed. The one rule of Ctrl+T, for the
+    in-memory path (set_system_for_all) and a big file's streamed one (system_stream)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+        return False
+    messages = obj["messages"]
+    current = system_of(obj)
+    if current is not None and current != old:
+        return False
+    if current is not None:
+        if new:
+            if current == new:
+                return False
+            messages[0] = {**messages[0], "content": new}
+        else:
+            del messages[0]
+    elif new:
+        messages.insert(0, {"role": "system", "content": new})
+    else:
+        return False
+    return True
 
-    An example uses the default when its system prompt equals the current default or it
-    has none. Overrides (a different system prompt) are left alone. O(dataset): run it in
-    a worker and `apply` the batch on the UI thread.
+
+def set_system_for_all(doc: Document, new: str) -> Batch:
+    """Replace ops setting `new` on every example using the default system prompt
+    (`with_system`). O(dataset): run it in a worker and `apply` the batch on the UI thread.
     """
     old = doc.default_system
     ops: list[Op] = []
     for i, entry in enumerate(list(doc.entries)):
         obj = entry.parse()
-        if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
-            continue
-        messages = obj["messages"]
-        current = system_of(obj)
-        if current is not None and current != old:
-            continue
-        if current is None and not old and not new:
-            continue
-        if current is not None:
-            if new:
-                messages[0] = {**messages[0], "content": new}
-            else:
-                del messages[0]
-        elif new:
-            messages.insert(0, {"role": "system", "content": new})
-        else:
+        if not with_system(obj, old, new):
             continue
         replacement = Entry(encode_example(obj), entry.eol)
         replacement.kind, replacement.findings = check_entry(replacement, doc.fmt)

@@ -28,6 +28,7 @@ from tui.widgets.examples_list import ExamplesList
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
+    from tui.core.workspace import Opened
 
 
 class DatasetScreen(DatasetView):
@@ -91,6 +92,8 @@ class DatasetScreen(DatasetView):
         Binding("f8", "export", "Export chat JSONL", show=False, id="dataset.export"),
         Binding("f9", "split", "Split train/validation", show=False, id="dataset.split"),
     ]
+
+    _reopen_system: tuple[Path, str] | None = None  # (file, its prompt) being read again
 
     # ------------------------------------------------------------------ saving
 
@@ -485,6 +488,9 @@ class DatasetScreen(DatasetView):
                 severity="warning",
             )
             return
+        if isinstance(self.doc, LazyDocument):
+            self._ask_system_big(self.doc)
+            return
 
         def chosen(value: str | None) -> None:
             if value is not None and self.doc is not None:
@@ -509,6 +515,162 @@ class DatasetScreen(DatasetView):
         self._show_current()
         self._changed(self._entry())
         self.notify(f"System prompt set on {len(batch.ops):,} example(s). Ctrl+Z undoes.")
+
+    # A big file's Ctrl+T: an undoable edit would hold two entries per example (gigabytes
+    # at 1.5M examples), so the file itself is rewritten, streamed and atomic, then read
+    # again (see core/system_stream.py). In place rather than into a new file: the file
+    # keeps its name, lock and place in the jobs, no second 512 MB copy is left on the
+    # disk, and it is what Ctrl+S of the same edit would end in. The dialog says so first.
+
+    def _ask_system_big(self, doc: LazyDocument) -> None:
+        workspace = self.workspace
+        path = workspace.save_path
+        if path is None or workspace.read_only:
+            name = path.name if path is not None else "The dataset"
+            self.notify(
+                f"{name} is read-only, and Ctrl+T on a big file rewrites the file: "
+                "save it elsewhere first (Ctrl+P: Save dataset as…).",
+                severity="warning",
+            )
+            return
+        size_mb = doc.source.index.size / 2**20
+        big = (
+            f"{path.name} is big ({size_mb:,.0f} MB): applying rewrites the file itself "
+            "now, streamed and atomic, your unsaved edits included, then reads it again. "
+            "Ctrl+Z cannot undo it (Ctrl+T with the old prompt puts it back on the examples "
+            "that use the default). Esc while it runs stops it and leaves the file as it was."
+        )
+
+        def chosen(value: str | None) -> None:
+            if value is not None and self.doc is doc:
+                self._start_system_big(doc, path, value)
+
+        self.app.push_screen(SystemPromptModal(doc.default_system, big=big), chosen)
+
+    def _start_system_big(self, doc: LazyDocument, path: Path, new: str) -> None:
+        from tui.screens.dataset_modals import ProgressModal
+
+        stamp = self.workspace.stamp
+        point = doc.save_point()
+        modal = ProgressModal(
+            "System prompt for all examples",
+            f"Rewriting {path.name}. Esc stops it; the file stays as it was.",
+            lambda: worker.cancel(),
+        )
+        self.app.push_screen(modal)
+        worker = self._system_big(doc, path, stamp, point, doc.default_system, new, modal)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dataset-system",
+        exit_on_error=False,
+        description="dataset-system-big",
+    )
+    def _system_big(
+        self,
+        doc: LazyDocument,
+        path: Path,
+        stamp: FileStamp | None,
+        point: Any,
+        old: str,
+        new: str,
+        modal: Any,
+    ) -> None:
+        from textual.worker import get_current_worker
+
+        from tui.core.system_stream import Stopped, rewrite_system_for_all
+
+        worker = get_current_worker()
+        app = self.app
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            app.call_from_thread(self._system_failed, modal, path, exc)
+            return
+        if stamp is not None and (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
+            app.call_from_thread(self._system_refused, modal, path)
+            return
+        shown = [-1]
+
+        def progress(share: float) -> None:
+            percent = int(share * 100)
+            if percent != shown[0]:
+                shown[0] = percent
+                app.call_from_thread(self._system_progress, modal, percent)
+
+        try:
+            changed = rewrite_system_for_all(
+                doc,
+                path,
+                point,
+                old,
+                new,
+                progress=progress,
+                stop=lambda: worker.is_cancelled,
+                workers=max(1, len(os.sched_getaffinity(0))),
+            )
+        except Stopped:
+            app.call_from_thread(self._system_stopped, modal, path)
+            return
+        except OSError as exc:
+            app.call_from_thread(self._system_failed, modal, path, exc)
+            return
+        app.call_from_thread(self._system_written, modal, path, new, changed)
+
+    def _system_progress(self, modal: Any, percent: int) -> None:
+        self._busy = f"system prompt… {percent}%"
+        modal.show(self._busy)
+        self._update_stats()
+
+    def _system_ended(self, modal: Any) -> None:
+        self._busy = ""
+        if modal.is_attached:
+            modal.dismiss()
+        self._update_stats()
+
+    def _system_stopped(self, modal: Any, path: Path) -> None:
+        self._system_ended(modal)
+        self.notify(f"Stopped: {path.name} is as it was; your edits are still here.")
+
+    def _system_refused(self, modal: Any, path: Path) -> None:
+        from tui.errors import UsageError
+
+        self._system_ended(modal)
+        message = tunebench_app(self).report_error(
+            UsageError(
+                f"{path}: changed on disk since it was opened; not rewritten "
+                "(open it again with Ctrl+O, or save your version first)"
+            )
+        )
+        self._notice(message)
+
+    def _system_failed(self, modal: Any, path: Path, exc: OSError) -> None:
+        from tui.errors import UsageError, write_failure
+
+        self._system_ended(modal)
+        message = tunebench_app(self).report_error(
+            UsageError(f"{write_failure(f'rewrite {path.name}', exc)}; it is as it was")
+        )
+        self._notice(message)
+
+    def _system_written(self, modal: Any, path: Path, new: str, changed: int) -> None:
+        """The file holds the new prompt: read it again (the scan counts it as validate
+        does), keeping the prompt as the dataset default."""
+        self._system_ended(modal)
+        self.workspace.discard_recovery()  # the edits it held are in the file now
+        self._reopen_system = (path, new)
+        self.load(path)
+        self.notify(
+            f"System prompt set on {changed:,} example(s); {path.name} rewritten "
+            "(Ctrl+Z cannot undo this)."
+        )
+
+    def _opened(self, opened: Opened) -> None:
+        reopened, self._reopen_system = self._reopen_system, None
+        if reopened is not None and opened.path == reopened[0]:
+            opened.doc.default_system = reopened[1]
+        super()._opened(opened)
 
     def action_choose_model(self) -> None:
         from tui.screens.dataset_modals import ModelModal

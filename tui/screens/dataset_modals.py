@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -62,7 +64,10 @@ class PathModal(_SubmitOrCancel, ModalScreen[str | None]):
 
 
 class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
-    """Edits the dataset's default system prompt."""
+    """Edits the dataset's default system prompt.
+
+    big: for a big file, what applying does instead of an undoable edit (it rewrites the
+    file; see DatasetScreen._system_big), said before the user applies it."""
 
     DEFAULT_CLASSES = DIALOG
     DEFAULT_CSS = """
@@ -73,20 +78,28 @@ class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
         Binding("ctrl+s,ctrl+j", "apply", "Apply", priority=True),
     ]
 
-    def __init__(self, current: str, users: int | None = None) -> None:
+    def __init__(self, current: str, users: int | None = None, big: str = "") -> None:
         super().__init__()
         self._current = current
         self._users = users
+        self._big = big
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("System prompt for all examples", classes="modal-title")
             yield TextArea(self._current, id="prompt", soft_wrap=True)
-            yield Static(
+            rule = (
                 "Applies to every example that uses the dataset default or has none; "
-                "overrides stay. Undo with Ctrl+Z. Ctrl+S or Ctrl+J: apply · Esc: cancel",
-                classes="modal-hint",
+                "overrides stay."
             )
+            if self._big:
+                yield Static(f"{rule} {self._big}", id="big", classes="modal-hint")
+                yield Static("Ctrl+S or Ctrl+J: apply · Esc: cancel", classes="modal-hint")
+            else:
+                yield Static(
+                    f"{rule} Undo with Ctrl+Z. Ctrl+S or Ctrl+J: apply · Esc: cancel",
+                    classes="modal-hint",
+                )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply to all", id="ok", variant="primary")
@@ -97,6 +110,36 @@ class SystemPromptModal(_SubmitOrCancel, ModalScreen[str | None]):
 
     def _submit(self) -> None:
         self.dismiss(self.query_one("#prompt", TextArea).text.strip())
+
+
+class ProgressModal(ModalScreen[None]):
+    """A long operation on the open file: its share done, and Esc to stop it (the caller
+    stops the work, then dismisses this)."""
+
+    DEFAULT_CLASSES = DIALOG
+    BINDINGS = [Binding("escape", "stop", "Stop")]  # noqa: RUF012
+
+    def __init__(self, title: str, hint: str, on_stop: Callable[[], object]) -> None:
+        super().__init__()
+        self._title, self._hint, self._on_stop = title, hint, on_stop
+        self.stopping = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._title, classes="modal-title")
+            yield Static("starting…", id="progress")
+            yield Static(self._hint, id="hint", classes="modal-hint")
+        yield KeyFooter()
+
+    def show(self, text: str) -> None:
+        if not self.stopping:
+            self.query_one("#progress", Static).update(text)
+
+    def action_stop(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.query_one("#progress", Static).update("stopping…")
+            self._on_stop()
 
 
 class SplitModal(_SubmitOrCancel, ModalScreen[tuple[float, int] | None]):

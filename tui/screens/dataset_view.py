@@ -60,6 +60,7 @@ class DatasetView(MainScreen):
         self._refresh_timer: Timer | None = None
         self._autosave_timer: Timer | None = None
         self._status = ""
+        self._busy = ""  # a long operation on the file and its share done
         self._stats = ""
         self._error = ""  # why the file asked for could not be opened
         self._notice_text = ""
@@ -806,8 +807,9 @@ class DatasetView(MainScreen):
                 state = "unsaved"
             elif self.path is not None:
                 state = "saved"
-        if self._status:
-            state = f"{state} · {self._status}" if state else self._status
+        for part in (self._status, self._busy):
+            if part:
+                state = f"{state} · {part}" if state else part
         doc = self.doc
         checking = doc is not None and not doc.checked
         progress = None
