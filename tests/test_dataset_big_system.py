@@ -33,8 +33,8 @@ def mixed_lines(n: int) -> list[bytes]:
     """Mostly the default prompt; some without one, an override, a broken line, a compact
     line, a blank line and a CRLF line, as a big export holds them."""
     lines = [chat_line(f"Kot, spać, kanapa {i}", "Kot śpi.", OLD).encode() for i in range(n)]
-    lines[3] = json.dumps({"messages": [{"role": "user", "content": "bez"},
-                                        {"role": "assistant", "content": "b"}]}).encode()  # fmt: skip
+    no_system = [{"role": "user", "content": "bez"}, {"role": "assistant", "content": "b"}]
+    lines[3] = json.dumps({"messages": no_system}).encode()
     lines[5] = OVERRIDE.encode()
     lines[7] = BROKEN.encode()
     lines[9] = b""
@@ -91,7 +91,7 @@ def test_the_streamed_rewrite_is_the_in_memory_rule_line_for_line(tmp_path: Path
 async def test_ctrl_t_on_a_big_file_rewrites_it_and_shows_what_validate_says(
     big: tuple[Path, bytes],
 ) -> None:
-    path, data = big
+    path, _ = big
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.screen
@@ -108,9 +108,11 @@ async def test_ctrl_t_on_a_big_file_rewrites_it_and_shows_what_validate_says(
         await pilot.press("end", *" Nowy", "ctrl+s")
         await wait_until(
             pilot,
-            lambda: not isinstance(app.screen, ProgressModal)
-            and isinstance(screen.doc, LazyDocument)
-            and screen.doc.tokens_ready,
+            lambda: (
+                not isinstance(app.screen, ProgressModal)
+                and isinstance(screen.doc, LazyDocument)
+                and screen.doc.tokens_ready
+            ),
             tries=2000,
         )
         written = path.read_bytes()

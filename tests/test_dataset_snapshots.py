@@ -109,3 +109,21 @@ def test_new_dataset(snap_compare, size: tuple[int, int]) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(None), run_before=run_before, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_big_file_system_prompt_dialog(
+    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """Ctrl+T on a lazily opened file says, before applying, that it rewrites the file."""
+    from tui.core import workspace
+
+    monkeypatch.setattr(workspace, "LAZY_MIN_BYTES", 1024)
+    app = make_app(dataset_with_errors(tmp_path))
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=size)

@@ -533,12 +533,12 @@ class DatasetScreen(DatasetView):
                 severity="warning",
             )
             return
-        size_mb = doc.source.index.size / 2**20
+        size = doc.source.index.size
+        size_text = f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} KB"
         big = (
-            f"{path.name} is big ({size_mb:,.0f} MB): applying rewrites the file itself "
+            f"{path.name} is big ({size_text}): applying rewrites the file itself "
             "now, streamed and atomic, your unsaved edits included, then reads it again. "
-            "Ctrl+Z cannot undo it (Ctrl+T with the old prompt puts it back on the examples "
-            "that use the default). Esc while it runs stops it and leaves the file as it was."
+            "Ctrl+Z cannot undo it. Esc while it runs stops it and leaves the file as it was."
         )
 
         def chosen(value: str | None) -> None:
@@ -751,7 +751,11 @@ class DatasetScreen(DatasetView):
             ("Import pairs/CSV…", "Append examples from a file", self.action_import),
             ("Export chat JSONL…", "Write the examples as uploaded", self.action_export),
             ("Split train/validation…", "Two files, by seed", self.action_split),
-            ("Set system prompt for all…", "Undoable", self.action_system_prompt),
+            (
+                "Set system prompt for all…",
+                "Undoable (a big file is rewritten: not undoable)",
+                self.action_system_prompt,
+            ),
             ("Filter examples…", "By text or code:NAME", self.action_filter),
             ("Raw JSON / form", "Edit the line as JSON", self.action_toggle_raw),
             ("Add message", "A new turn after the focused one", self._editor("add_message")),
