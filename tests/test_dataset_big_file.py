@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dataset_support import assert_shows_validate
 from emulator_support import chat_line
 from test_dataset_screen import make_app, wait_until
 
 from tui.core.lazydoc import LazyDocument
-from tui.core.validate import validate_bytes
 from tui.screens.dataset import DatasetScreen
 from tui.widgets.problems_panel import ProblemsPanel
 from tui.widgets.stats_line import StatsLine
@@ -43,15 +43,7 @@ async def test_a_big_file_is_shown_at_once_and_counted_exactly(tmp_path: Path) -
         assert doc.checked
         counting = [text for text in shown if "counting…" in text]
         assert counting and not any("tokens" in text for text in counting)
-        report = validate_bytes(app.workspace.save_bytes(), "gpt-4.1-mini-2025-04-14")
-        figures = app.workspace.stats()
-        assert figures is not None
-        assert (figures.examples, figures.errors, figures.warnings, figures.tokens) == (
-            report.n_examples,
-            len(report.errors),
-            len(report.warnings),
-            report.tokens.total,
-        )
+        report = assert_shows_validate(app, app.workspace.save_bytes())
         assert f"{report.tokens.total:,} tokens" in shown[-1]
         rows = screen.query_one(ProblemsPanel)._rows
         assert [index for index, _ in rows] == sorted(index for index, _ in rows)

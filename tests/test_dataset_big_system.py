@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from dataset_support import assert_shows_validate
 from emulator_support import chat_line
 from test_dataset_screen import make_app, wait_until
 
@@ -18,7 +19,6 @@ from tui.core import system_stream, workspace
 from tui.core.editing import Document, apply_system_batch, set_system_for_all
 from tui.core.lazydoc import LazyDocument
 from tui.core.lineindex import LineIndex
-from tui.core.validate import validate_bytes
 from tui.screens.dataset import DatasetScreen
 from tui.screens.dataset_modals import ProgressModal, SystemPromptModal
 from tui.widgets.stats_line import StatsLine
@@ -121,15 +121,7 @@ async def test_ctrl_t_on_a_big_file_rewrites_it_and_shows_what_validate_says(
         doc = screen.doc
         assert isinstance(doc, LazyDocument) and not doc.dirty
         assert doc.default_system == NEW
-        report = validate_bytes(written, "gpt-4.1-mini-2025-04-14")
-        figures = app.workspace.stats()
-        assert figures is not None
-        assert (figures.examples, figures.errors, figures.warnings, figures.tokens) == (
-            report.n_examples,
-            len(report.errors),
-            len(report.warnings),
-            report.tokens.total,
-        )
+        report = assert_shows_validate(app, written)
         await wait_until(pilot, lambda: screen._refresh_timer is None)
         stats = str(screen.query_one(StatsLine).render())
         assert f"{report.tokens.total:,} tokens" in stats and "saved" in stats

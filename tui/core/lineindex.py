@@ -149,6 +149,16 @@ class LineIndex:
         """Bytes of the file between two offsets (a streamed save copies lines this way)."""
         return self._data[start:end]
 
+    def drop_pages(self, start: int, end: int) -> None:
+        """Let the pages of [start, end) go from this process's memory (a pass over the
+        whole file, such as Ctrl+T's rewrite, would otherwise keep all of them resident);
+        a later read pages them in again from the page cache."""
+        if not isinstance(self._data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        start -= start % mmap.PAGESIZE
+        if end > start:
+            self._data.madvise(mmap.MADV_DONTNEED, start, min(end, self.size) - start)
+
     def same_lines(self, first: int, other: int, count: int) -> bool:
         """Lines [first, first + count) hold the same bytes as [other, other + count)."""
         a, a_end = self.offset_of(first), self.offset_of(first + count)

@@ -100,6 +100,7 @@ def point_blocks(doc: LazyDocument, point: Iterable[Piece | Rest]) -> Iterator[b
                     nl = index.read(stop, end).find(b"\n")
                     stop = end if nl < 0 else stop + nl + 1
             yield index.read(pos, stop)
+            index.drop_pages(pos, stop)  # read once: the file's pages need not stay resident
             pos = stop
     if pending:
         yield b"".join(pending)
@@ -156,36 +157,6 @@ def _restyled(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def write_system_for_all(
-    f: BinaryIO,
-    doc: LazyDocument,
-    point: list[Piece | Rest],
-    old: str,
-    new: str,
-    *,
-    progress: Callable[[float], None] = lambda share: None,
-    stop: Callable[[], bool] = lambda: False,
-    workers: int = 1,
-) -> int:
-    """Write a save point of `doc` to `f` with `new` as the system prompt of every example
-    using `old` (the dataset default) or none (a worker thread). Returns how many lines
-    changed. Raises Stopped when `stop()` turns true (checked between blocks)."""
-    total = max(1, point_bytes(doc, point))
-    if doc.has_bom:
-        f.write(BOM)
-    done = changed = 0
-    for data, count, read in _restyled(point_blocks(doc, point), old, new, workers):
-        if stop():
-            raise Stopped
-        f.write(data)
-        done += read
-        changed += count
-        progress(min(1.0, done / total))
-    if stop():
-        raise Stopped
-    return changed
-
-
 def rewrite_system_for_all(
     doc: LazyDocument,
     path: Path,
@@ -197,26 +168,30 @@ def rewrite_system_for_all(
     stop: Callable[[], bool] = lambda: False,
     workers: int = 1,
 ) -> int:
-    """`write_system_for_all` into `path`, atomically (a worker thread): the file holds
-    either all of it or, if stopped or failing (Stopped, OSError), what it held before.
-    Returns how many lines changed."""
+    """Write a save point of `doc` into `path` with `new` as the system prompt of every
+    example using `old` (the dataset default) or none, atomically (a worker thread): the file
+    holds either all of it or, if stopped or failing, what it held before. Returns how many
+    lines changed. Raises Stopped when `stop()` turns true (checked between blocks), OSError.
+    """
     from tui.core.atomic import write_atomic_with
 
-    changed: list[int] = []
+    total = max(1, point_bytes(doc, point))
+    changed = 0
 
     def write(f: BinaryIO) -> None:
-        changed.append(
-            write_system_for_all(
-                f,
-                doc,
-                point,
-                old,
-                new,
-                progress=progress,
-                stop=stop,
-                workers=workers,
-            )
-        )
+        nonlocal changed
+        if doc.has_bom:
+            f.write(BOM)
+        done = 0
+        for data, count, read in _restyled(point_blocks(doc, point), old, new, workers):
+            if stop():
+                raise Stopped
+            f.write(data)
+            done += read
+            changed += count
+            progress(min(1.0, done / total))
+        if stop():
+            raise Stopped
 
     write_atomic_with(path, write)
-    return changed[0]
+    return changed
