@@ -88,6 +88,22 @@ def test_the_streamed_rewrite_is_the_in_memory_rule_line_for_line(tmp_path: Path
     assert lines[11].endswith(b"\r") and NEW.encode() in lines[11]
 
 
+def test_a_rewrite_that_changes_nothing_leaves_the_file_alone(tmp_path: Path) -> None:
+    """The same prompt again, on examples that all have it: the file is not replaced."""
+    path = tmp_path / "big.jsonl"
+    data = b"".join(chat_line(f"k {i}", "a", OLD).encode() + b"\n" for i in range(500))
+    path.write_bytes(data)
+    before = path.stat()
+    index = LineIndex(path)
+    index.index_all()
+    doc = LazyDocument.open(index, "chat")
+    doc.grow()
+    assert system_stream.rewrite_system_for_all(doc, path, doc.save_point(), OLD, OLD) == 0
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert path.read_bytes() == data and not list(tmp_path.glob(".big.jsonl.*"))
+
+
 async def test_ctrl_t_on_a_big_file_rewrites_it_and_shows_what_validate_says(
     big: tuple[Path, bytes],
 ) -> None:

@@ -11,6 +11,7 @@ leaves the file as it was. Blocks are rewritten in worker processes where there 
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -30,6 +31,10 @@ IN_FLIGHT_PER_WORKER = 2
 
 class Stopped(Exception):
     """The user stopped the rewrite; the temporary file is gone, the dataset untouched."""
+
+
+class _Unchanged(Exception):
+    """The rule changed no line: the temporary file goes, the dataset is not replaced."""
 
 
 def restyle_line(text: bytes, old: str, new: str) -> bytes | None:
@@ -170,8 +175,9 @@ def rewrite_system_for_all(
 ) -> int:
     """Write a save point of `doc` into `path` with `new` as the system prompt of every
     example using `old` (the dataset default) or none, atomically (a worker thread): the file
-    holds either all of it or, if stopped or failing, what it held before. Returns how many
-    lines changed. Raises Stopped when `stop()` turns true (checked between blocks), OSError.
+    holds either all of it or, if stopped or failing, what it held before; if no line changes
+    it is left alone. Returns how many lines changed. Raises Stopped when `stop()` turns
+    true (checked between blocks), OSError.
     """
     from tui.core.atomic import write_atomic_with
 
@@ -192,6 +198,10 @@ def rewrite_system_for_all(
             progress(min(1.0, done / total))
         if stop():
             raise Stopped
+        if not changed:
+            raise _Unchanged
 
-    write_atomic_with(path, write)
+    # No example uses the default: the file is left as it is (unsaved edits stay unsaved).
+    with contextlib.suppress(_Unchanged):
+        write_atomic_with(path, write)
     return changed

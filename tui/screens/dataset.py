@@ -616,7 +616,10 @@ class DatasetScreen(DatasetView):
         except OSError as exc:
             app.call_from_thread(self._system_failed, modal, path, exc)
             return
-        app.call_from_thread(self._system_written, modal, path, new, changed)
+        if changed:
+            app.call_from_thread(self._system_written, modal, path, new, changed)
+        else:
+            app.call_from_thread(self._system_unchanged, modal, path, new)
 
     def _system_progress(self, modal: Any, percent: int) -> None:
         self._busy = f"system prompt… {percent}%"
@@ -653,6 +656,12 @@ class DatasetScreen(DatasetView):
             UsageError(f"{write_failure(f'rewrite {path.name}', exc)}; it is as it was")
         )
         self._notice(message)
+
+    def _system_unchanged(self, modal: Any, path: Path, new: str) -> None:
+        self._system_ended(modal)
+        self.notify(
+            f"No example uses another system prompt than {new!r} or none: {path.name} is as it was."
+        )
 
     def _system_written(self, modal: Any, path: Path, new: str, changed: int) -> None:
         """The file holds the new prompt: read it again (the scan counts it as validate
