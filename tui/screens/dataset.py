@@ -545,6 +545,8 @@ class DatasetScreen(DatasetView):
             if value is not None and self.doc is doc:
                 self._start_system_big(doc, path, value)
 
+        from tui.screens.dataset_modals import SystemPromptModal
+
         self.app.push_screen(SystemPromptModal(doc.default_system, big=big), chosen)
 
     def _start_system_big(self, doc: LazyDocument, path: Path, new: str) -> None:
