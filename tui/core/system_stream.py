@@ -143,12 +143,12 @@ def _restyled(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from tui.core.pool import _ignore_interrupts
+    from tui.core.pool import _start_worker
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     owed: deque[tuple[Future[tuple[bytes, int]], int]] = deque()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
     try:
         for block in blocks:
             owed.append((pool.submit(restyle_block, block, old, new), len(block)))
