@@ -111,6 +111,15 @@ def test_help_documents_faults(run_cli) -> None:
         assert word in result.stdout
 
 
+def test_a_port_out_of_range_is_a_usage_error_in_one_line(run_cli) -> None:
+    for port, why in (("99999", "must be 0 to 65535"), ("-1", "must be 0 to 65535")):
+        result = run_cli("emulator", "--port", port)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            f"tunebench emulator: argument --port: {why}: '{port}'"
+        ]
+
+
 def test_port_in_use_is_a_usage_error(run_cli) -> None:
     import socket
 

@@ -221,6 +221,24 @@ def test_local_with_a_missing_model_says_why_in_one_line(run_cli, tmp_path: Path
     )
 
 
+def test_serve_refuses_a_bad_port_and_a_missing_gpu_in_one_line(run_cli, tiny: Path) -> None:
+    result = run_cli("serve", "--model", str(tiny), "--port", "70000")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tunebench serve: argument --port: must be 0 to 65535: '70000'"
+    ]
+    import torch
+
+    if torch.cuda.is_available():
+        return  # a GPU machine: --device cuda is fine there
+    result = run_cli("serve", "--model", str(tiny), "--device", "cuda", "--port", "0", timeout=120)
+    assert result.returncode == 2  # before listening, not at the first job
+    assert result.stderr.strip().splitlines() == [
+        "--device cuda: torch sees no CUDA device here (no GPU, or a CPU build of torch); "
+        "use --device cpu or auto"
+    ]
+
+
 def test_serve_refuses_a_public_host_without_a_key_in_one_line(run_cli, tiny: Path) -> None:
     result = run_cli("serve", "--model", str(tiny), "--host", "0.0.0.0", "--allow-remote")
     assert result.returncode == 2

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
+from tui.commands._args import port_number
 from tui.emulator.faults import FAULT_KINDS
 from tui.errors import UsageError
 
@@ -54,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default 127.0.0.1; loopback only unless --allow-remote)",
     )
     parser.add_argument(
-        "--port", type=int, default=0, help="port to listen on (default 0: a free port)"
+        "--port", type=port_number, default=0, help="port to listen on (default 0: a free port)"
     )
     parser.add_argument(
         "--speed",

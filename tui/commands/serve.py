@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.commands._args import port_number
 from tui.errors import UsageError
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: free)"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0: free)",
     )
     parser.add_argument(
         "--data-dir",
@@ -75,6 +79,17 @@ def check_train_stack() -> None:
         )
 
 
+def _check_cuda() -> None:
+    """--device cuda on a machine where torch sees no GPU: say so now, not at the first job."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise UsageError(
+            "--device cuda: torch sees no CUDA device here (no GPU, or a CPU build of torch); "
+            "use --device cpu or auto"
+        )
+
+
 def _api_key(name: str | None) -> str | None:
     if name is None:
         return None
@@ -88,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     check_train_stack()
+    if args.device == "cuda":
+        _check_cuda()
     import platformdirs
 
     from tui.emulator.http import RemoteBindRefused, run_until_signal
