@@ -21,6 +21,7 @@ from test_workspace_model import MODEL, SYSTEM, chat_line, chat_lines, texts
 from tui.core.editing import Document, Pair, encode_example, pair_example
 from tui.core.lazydoc import LazyDocument, save_lazy, scan_results
 from tui.core.lineindex import LineIndex
+from tui.core.split import split_bytes
 from tui.core.tokens import TokenCounter
 from tui.core.validate import validate_bytes
 from tui.core.workspace import stats_of
@@ -200,6 +201,18 @@ class LazyMachine(RuleBasedStateMachine):
         whole.check_all(whole.apply_checks)
         assert out.getvalue() == whole.export_bytes()
         assert written == out.getvalue().count(b"\n")
+
+    @rule(seed=st.integers(0, 50), share=st.sampled_from([0.1, 0.3, 0.5]))
+    def split(self, seed: int, share: float) -> None:
+        """F9 on a big file streams the split a whole-file document makes (same examples on
+        each side, in file order; duplicates on one side)."""
+        train, valid = io.BytesIO(), io.BytesIO()
+        counts = self.doc.write_split(train, valid, self.doc.save_point(), share, seed)
+        whole = Document.from_bytes(self.doc.to_bytes(), "chat")
+        whole.check_all(whole.apply_checks)
+        texts = whole.export_bytes().splitlines()
+        expected = split_bytes(texts, share, seed)
+        assert (train.getvalue(), valid.getvalue(), *counts) == expected
 
     @invariant()
     def dirty_means_it_differs_from_the_file(self) -> None:

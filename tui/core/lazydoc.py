@@ -37,6 +37,7 @@ from tui.core.editing import (
 )
 from tui.core.lineindex import LineIndex
 from tui.core.problems import ERROR, WARNING, Finding, Problem
+from tui.core.split import split_key, split_sides
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
@@ -817,20 +818,28 @@ class LazyDocument(Document):
             for line in piece:
                 yield source.entry(line, keep=False)
 
+    def exported_texts(self, point: list[Piece | Rest]) -> Iterator[bytes]:
+        """The examples Document.export_bytes keeps (no errors), of a save point, one at a
+        time (a worker: F8, F9)."""
+        for entry in self.point_entries(point):
+            if entry.kind == "example" and not any(f.is_error for f in entry.findings):
+                yield entry.text
+
     def write_export(self, f: BinaryIO, point: list[Piece | Rest]) -> int:
         """Document.export_bytes of a save point, written to `f` as it goes (a worker);
         returns how many examples it wrote."""
-        written = 0
-        block: list[bytes] = []
-        for entry in self.point_entries(point):
-            if entry.kind == "example" and not any(f.is_error for f in entry.findings):
-                block.append(entry.text + b"\n")
-                written += 1
-                if len(block) >= 4096:
-                    f.write(b"".join(block))
-                    block.clear()
-        f.write(b"".join(block))
-        return written
+        return _write_lines({0: f}, ((0, text) for text in self.exported_texts(point)))[0]
+
+    def write_split(
+        self, train: BinaryIO, valid: BinaryIO, point: list[Piece | Rest], share: float, seed: int
+    ) -> tuple[int, int]:
+        """The F9 split of a save point (the exported examples, as `split_bytes` splits
+        them), streamed in two passes: one for the groups' keys, one writing each example
+        to its side. No text is held past its block. Returns (n_train, n_valid)."""
+        sides = split_sides(map(split_key, self.exported_texts(point)), share, seed)
+        texts = self.exported_texts(point)
+        written = _write_lines({0: train, 1: valid}, zip(sides, texts, strict=True))
+        return written[0], written[1]
 
     def rebased_source(self, point: list[Piece | Rest], index: LineIndex) -> Source:
         """The Source of the file a save of `point` wrote (a worker): its lines indexed, and
@@ -1107,3 +1116,20 @@ def _too_long(index: LineIndex, start: int, end: int) -> Scan | None:
         code, message = formats.line_too_long(body - start)
         scan.problems.append(Problem(code, ERROR, message, 1))
     return scan if body - start > formats.MAX_LINE_BYTES else None
+
+
+def _write_lines(
+    files: dict[int, BinaryIO], lines: Iterable[tuple[int, bytes]], block: int = 4096
+) -> dict[int, int]:
+    """Write each (file key, text) as a line to its file, in blocks; counts per file key."""
+    pending: dict[int, list[bytes]] = {key: [] for key in files}
+    counts = dict.fromkeys(files, 0)
+    for key, text in lines:
+        pending[key].append(text + b"\n")
+        counts[key] += 1
+        if len(pending[key]) >= block:
+            files[key].write(b"".join(pending[key]))
+            pending[key].clear()
+    for key, texts in pending.items():
+        files[key].write(b"".join(texts))
+    return counts

@@ -28,6 +28,7 @@ from tui.widgets.examples_list import ExamplesList
 
 if TYPE_CHECKING:
     from tui.core.filestamp import FileStamp
+    from tui.core.lazydoc import Piece, Rest
     from tui.core.workspace import Opened
 
 
@@ -437,41 +438,57 @@ class DatasetScreen(DatasetView):
 
         def chosen(value: tuple[float, int] | None) -> None:
             doc = self.doc
-            if value and doc is not None:
-                # A big file's entries are made in the worker, from a save point.
-                point = doc.save_point() if isinstance(doc, LazyDocument) else None
-                entries = None if point is not None else list(doc.entries)
-                self._split(doc, point, entries, value[0], value[1], train, valid)
+            if not value or doc is None:
+                return
+            if isinstance(doc, LazyDocument):  # streamed in the worker, from a save point
+                self._split_big(doc, doc.save_point(), value[0], value[1], train, valid)
+            else:
+                self._split(list(doc.entries), value[0], value[1], train, valid)
 
         self.app.push_screen(SplitModal(f"{train.name} and {valid.name}"), chosen)
 
     @work(thread=True, group="dataset-split", exit_on_error=False, description="dataset-split")
     def _split(
+        self, entries: list[Entry], share: float, seed: int, train: Path, valid: Path
+    ) -> None:
+        from tui.core.atomic import write_atomic
+        from tui.core.split import split_bytes
+
+        texts = [
+            e.text
+            for e in entries
+            if e.kind == "example" and not any(f.is_error for f in e.findings)
+        ]
+        train_data, valid_data, n_train, n_valid = split_bytes(texts, share, seed)
+        write_atomic(train, train_data)
+        write_atomic(valid, valid_data)
+        self._split_done(n_train, n_valid, train, valid)
+
+    @work(thread=True, group="dataset-split", exit_on_error=False, description="dataset-split")
+    def _split_big(
         self,
-        doc: Document,
-        point: Any,
-        entries: list[Entry] | None,
+        doc: LazyDocument,
+        point: list[Piece | Rest],
         share: float,
         seed: int,
         train: Path,
         valid: Path,
     ) -> None:
-        from tui.core.atomic import write_atomic
-        from tui.core.split import split_bytes
+        from tui.core.atomic import write_atomic_with
 
-        if entries is None and isinstance(doc, LazyDocument):
-            entries_made: Any = doc.point_entries(point)
-        else:
-            entries_made = entries or []
-        texts = [
-            e.text
-            for e in entries_made
-            if e.kind == "example" and not any(f.is_error for f in e.findings)
-        ]
+        counts: list[int] = []
+        write_atomic_with(
+            train,
+            lambda train_f: write_atomic_with(
+                valid,
+                lambda valid_f: counts.extend(
+                    doc.write_split(train_f, valid_f, point, share, seed)
+                ),
+            ),
+        )
+        self._split_done(counts[0], counts[1], train, valid)
 
-        train_data, valid_data, n_train, n_valid = split_bytes(texts, share, seed)
-        write_atomic(train, train_data)
-        write_atomic(valid, valid_data)
+    def _split_done(self, n_train: int, n_valid: int, train: Path, valid: Path) -> None:
         self.app.call_from_thread(
             self.notify, f"Split: {n_train:,} in {train.name}, {n_valid:,} in {valid.name}."
         )
