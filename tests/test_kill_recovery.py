@@ -54,6 +54,24 @@ def wait_for_file(app: PtyApp, condition: Callable[[], bool], what: str) -> None
     raise AssertionError(f"never: {what}; the screen shows:\n{app.text()}")
 
 
+def edit_first_example(app: PtyApp, path: Path, *, recovered: bool) -> Path:
+    """Type " zzz" at the end of the first example's input; wait until the recovery file
+    exists (and, if `recovered`, holds the edit). Returns the recovery file's path."""
+    app.press("enter", "ctrl+e")  # the first example's input; Ctrl+E: end of the line
+    app.type(" zzz")
+    app.wait_for("kanapa 0 zzz")
+    recovery = recovery_path(path, app.pid)
+    if recovered:
+        wait_for_file(
+            app,
+            lambda: b"zzz" in recovery.read_bytes() if recovery.exists() else False,
+            "the edit in the recovery file",
+        )
+    else:
+        wait_for_file(app, recovery.exists, "a recovery file")
+    return recovery
+
+
 def kill(app: PtyApp) -> None:
     """kill -9: no chance to clean up."""
     os.kill(app.pid, signal.SIGKILL)
@@ -86,15 +104,7 @@ def test_unsaved_edits_survive_kill_9(tmp_path: Path, start: Callable[[Path], Pt
     path = tmp_path / "pairs.jsonl"
     data = write_dataset(path)
     app = start(path)
-    app.press("enter", "ctrl+e")  # the first example's input; Ctrl+E: end of the line
-    app.type(" zzz")
-    app.wait_for("kanapa 0 zzz")
-    recovery = recovery_path(path, app.pid)
-    wait_for_file(
-        app,
-        lambda: b"zzz" in recovery.read_bytes() if recovery.exists() else False,
-        "the edit in the recovery file",
-    )
+    edit_first_example(app, path, recovered=True)
     kill(app)
     killed_mid_save(path)
     assert len(temp_files(path)) == 1
@@ -115,11 +125,7 @@ def test_saved_or_undone_edits_are_not_offered_after_kill_9(
     path = tmp_path / "pairs.jsonl"
     write_dataset(path)
     app = start(path)
-    app.press("enter", "ctrl+e")
-    app.type(" zzz")
-    app.wait_for("kanapa 0 zzz")
-    recovery = recovery_path(path, app.pid)
-    wait_for_file(app, recovery.exists, "a recovery file")
+    recovery = edit_first_example(app, path, recovered=False)
     app.press("ctrl+z" if how == "undone" else "ctrl+s")
     wait_for_file(app, lambda: not recovery.exists(), "the recovery file removed")
     kill(app)
@@ -141,15 +147,7 @@ def test_kill_9_during_a_big_files_first_scan_loses_nothing(
     path.write_bytes(data)
     app = start(path)
     app.wait_for("counting…")
-    app.press("enter", "ctrl+e")
-    app.type(" zzz")
-    app.wait_for("kanapa 0 zzz")
-    recovery = recovery_path(path, app.pid)
-    wait_for_file(
-        app,
-        lambda: b"zzz" in recovery.read_bytes() if recovery.exists() else False,
-        "the edit in the recovery file",
-    )
+    edit_first_example(app, path, recovered=True)
     app.settle(quiet=0.05, timeout=0.2)
     assert "counting…" in app.text()  # killed while the scan still runs
     kill(app)
