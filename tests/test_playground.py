@@ -410,6 +410,20 @@ async def test_typing_right_after_the_playground_opens_starts_the_message(
         assert type(app.screen).__name__ == "JobsScreen"
 
 
+async def test_esc_then_3_then_a_message_in_one_read_lands_in_the_playground(
+    env: SimpleNamespace,
+) -> None:
+    """Esc and 3 typed fast arrive from the terminal as Alt+3: Esc, then 3 switching at
+    once, so the message typed behind them reaches the Playground's prompt."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(events.Key("alt+3", "3"))  # queued with the burst behind it
+        await burst(pilot, *"Kot, spać")
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        assert screen.query_one("#prompt", Input).value == "Kot, spać"
+
+
 async def test_typing_in_the_playground_starts_with_a_screen_key_as_a_screen_key(
     env: SimpleNamespace,
 ) -> None:

@@ -254,11 +254,9 @@ class TunebenchApp(App[int]):
                 await self.screen.ready_for_keys()
             parts = escape_then_key(event, self.screen.active_bindings)
             if parts is not None:
-                *escape, key = parts
+                *escape, event = parts
                 if escape:
                     await self._press_escape(escape[0])
-                await super().on_event(key)
-                return
             screen = self.screen
             if isinstance(screen, MainScreen) and (
                 await screen.take_key(event) or await self._switch_screen_at_once(event.key)
